@@ -1,0 +1,44 @@
+# One entry point: every target sets up .venv/ on first use and reinstalls
+# only when a requirements file changed (the stamps depend on them).
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+SHARD  ?= 1/1
+
+.PHONY: setup setup-dev book test release grade bench bench-grading clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+book: setup
+	$(PY) -m tools.build_book
+
+test: setup-dev
+	$(PY) -m pytest
+
+release: setup
+	$(PY) -m autograder.grading.release
+
+grade: setup
+	$(PY) -m autograder.grading.grade --jobs $(JOBS) --shard $(SHARD)
+
+bench: setup-dev
+	$(PY) -m bench.conv_bench
+
+bench-grading: setup-dev
+	$(PY) -m bench.grading_bench
+
+clean:
+	rm -rf _build autograder/release autograder/autograded autograder/feedback
