@@ -3,6 +3,8 @@
 Same contract and results as the loops in conv.py (tests prove it), for the
 benchmarks, the book's timing chapter and the digits CNN.
 """
+from functools import partial
+
 import numpy as np
 
 from .checks import check_conv_backward, check_conv_forward, validate
@@ -10,7 +12,7 @@ from .shapes import output_size
 from .windows import add_windows, pad_spatial, windows
 
 
-@validate(check_conv_forward)
+@validate(partial(check_conv_forward, func="conv_forward_fast"))
 def conv_forward_fast(A_prev, W, b, hparameters):
     """As conv_forward. A_prev: (m, n_H_prev, n_W_prev, n_C_prev), W: (f, f, n_C_prev, n_C),
     b: (1, 1, 1, n_C). Returns Z: (m, n_H, n_W, n_C), cache = (A_prev, W, b, hparameters).
@@ -30,7 +32,7 @@ def conv_forward_fast(A_prev, W, b, hparameters):
     return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, hparameters)
 
 
-@validate(check_conv_backward)
+@validate(partial(check_conv_backward, func="conv_backward_fast"))
 def conv_backward_fast(dZ, cache):
     """As conv_backward. dZ: (m, n_H, n_W, n_C); returns dA_prev, dW, db shaped like A_prev, W, b."""
     A_prev, W, b, hparameters = cache

@@ -1,4 +1,6 @@
 """Vectorised pooling with strided window views; same results as pool.py."""
+from functools import partial
+
 import numpy as np
 
 from .checks import check_pool_backward, check_pool_forward, validate
@@ -8,7 +10,7 @@ from .windows import windows
 
 
 
-@validate(check_pool_forward)
+@validate(partial(check_pool_forward, func="pool_forward_fast"))
 def pool_forward_fast(A_prev, hparameters, mode="max"):
     """As pool_forward. A_prev: (m, n_H_prev, n_W_prev, n_C); returns A: (m, n_H, n_W, n_C), cache."""
     f, stride = hparameters["f"], hparameters["stride"]
@@ -26,7 +28,7 @@ def pool_forward_fast(A_prev, hparameters, mode="max"):
     return A, (A_prev, hparameters)
 
 
-@validate(check_pool_backward)
+@validate(partial(check_pool_backward, func="pool_backward_fast"))
 def pool_backward_fast(dA, cache, mode="max"):
     """As pool_backward. dA: (m, n_H, n_W, n_C); returns dA_prev shaped like A_prev."""
     A_prev, hparameters = cache
