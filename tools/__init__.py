@@ -1,0 +1,1 @@
+"""Build tooling for the book (python -m tools.build_book)."""

@@ -1,0 +1,335 @@
+"""Build the HTML book into _build/html: `make book` runs `python -m tools.build_book`.
+
+Three steps, each skipped when its inputs have not changed, so that a rebuild
+with nothing changed takes seconds:
+
+1. MathJax 3, fetched from the npm registry (`npm pack`, checked against a
+   pinned sha512) and unpacked to _build/.mathjax/mathjax/; tools/offline.py
+   serves it as _static/mathjax/. Never committed. MathJax 4 is not an option:
+   it loads its fonts from a CDN.
+2. The exercise pages: the student versions of the graded notebooks (the
+   nbgrader release of autograder/source/<a>/<a>.ipynb), copied to
+   chapters/exercises/<a>.ipynb (generated, git-ignored) with a zip to download
+   (notebook plus its visible-test helpers). They are not executed.
+3. `jupyter-book build . -W -n --keep-going`, with PYTHONPATH set to the repo
+   root so chapters can `import solutions`; execution is cached in
+   _build/.jupyter_cache. Any warning fails the build (exit status 1); the
+   full log is kept in _build/build.log.
+
+Usage: python -m tools.build_book [--root DIR] [--clean]
+"""
+import argparse
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+MATHJAX_VERSION = "3.2.2"
+# `npm pack mathjax@3.2.2 --json` -> "integrity"; the tarball must match it.
+MATHJAX_SHA512 = (
+    "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
+)
+# What the book needs from es5/: the tex-chtml component, the pieces it loads
+# on demand (TeX extensions, CHTML fonts, menu, accessibility, speech rules).
+# latest.js is left out on purpose: it redirects to a CDN.
+MATHJAX_KEEP = ("tex-chtml.js", "startup.js", "loader.js", "core.js",
+                "a11y/", "adaptors/", "input/", "output/chtml", "sre/", "ui/")
+
+ASSIGNMENTS = ("activations", "convolution", "pooling")
+EXERCISES = Path("chapters") / "exercises"
+
+
+def log(msg):
+    print(f"[build_book] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------------------
+# 1. MathJax
+
+
+def _cache_dir(root):
+    """Where downloaded tarballs live: inside the virtualenv (survives `make clean`)."""
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix) / "cache" / "book"
+    return root / "_build" / ".cache"
+
+
+def _sha512(path):
+    digest = hashlib.sha512(Path(path).read_bytes()).digest()
+    return "sha512-" + base64.b64encode(digest).decode()
+
+
+def fetch_mathjax_tarball(root):
+    cache = _cache_dir(root)
+    tarball = cache / f"mathjax-{MATHJAX_VERSION}.tgz"
+    if tarball.is_file() and _sha512(tarball) == MATHJAX_SHA512:
+        return tarball
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("[build_book] needs `npm` to fetch MathJax from the npm registry "
+                 "(Debian: apt-get install npm)")
+    cache.mkdir(parents=True, exist_ok=True)
+    log(f"fetching mathjax@{MATHJAX_VERSION} from the npm registry")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--silent",
+                        "--pack-destination", tmp], check=True, cwd=tmp,
+                       stdout=subprocess.DEVNULL)
+        got = Path(tmp) / f"mathjax-{MATHJAX_VERSION}.tgz"
+        if _sha512(got) != MATHJAX_SHA512:
+            sys.exit(f"[build_book] mathjax tarball checksum mismatch: {_sha512(got)}")
+        shutil.move(str(got), tarball)
+    return tarball
+
+
+def ensure_mathjax(root):
+    """Unpack MathJax's es5/ build into _build/.mathjax/mathjax/ (once)."""
+    target = root / "_build" / ".mathjax" / "mathjax"
+    stamp = target / ".version"
+    if stamp.is_file() and stamp.read_text() == MATHJAX_VERSION:
+        return target
+    tarball = fetch_mathjax_tarball(root)
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    with tarfile.open(tarball) as tar:
+        for member in tar.getmembers():
+            name = member.name
+            if not member.isfile() or not name.startswith("package/es5/"):
+                continue
+            rel = name[len("package/es5/"):]
+            if not rel.startswith(MATHJAX_KEEP):
+                continue
+            dest = target / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(tar.extractfile(member).read())
+        licence = tar.extractfile("package/LICENSE").read()
+    (target / "LICENSE").write_bytes(licence)
+    stamp.write_text(MATHJAX_VERSION)
+    log(f"MathJax {MATHJAX_VERSION} unpacked to {target.relative_to(root)}")
+    return target
+
+
+# ---------------------------------------------------------------------------
+# 2. Exercise pages
+
+
+def _tree_digest(paths):
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(str(path).encode())
+        h.update(path.read_bytes() if path.is_file() else b"-")
+    return h.hexdigest()
+
+
+def _release_inputs(root):
+    files = [root / "autograder" / "nbgrader_config.py"]
+    for folder in [root / "autograder" / "source", root / "autograder" / "grading"]:
+        if folder.is_dir():
+            files += [p for p in folder.rglob("*")
+                      if p.is_file() and "__pycache__" not in p.parts
+                      and ".ipynb_checkpoints" not in p.parts]
+    files.append(Path(__file__))
+    return files
+
+
+def run_release(root):
+    """Write autograder/release/<a>/ with the course's own release step."""
+    env = dict(os.environ, PYTHONPATH=_pythonpath(root))
+    if (root / "autograder" / "grading" / "release.py").is_file():
+        log("releasing the student notebooks (python -m autograder.grading.release)")
+        subprocess.run([sys.executable, "-m", "autograder.grading.release"],
+                       cwd=root, env=env, check=True)
+        return
+    # Fallback: nbgrader generate_assignment on a temporary copy of the course.
+    log("releasing the student notebooks (nbgrader generate_assignment)")
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Path(tmp) / "course"
+        shutil.copytree(root / "autograder" / "source", course / "source")
+        config = root / "autograder" / "nbgrader_config.py"
+        if config.is_file():
+            shutil.copy(config, course / "nbgrader_config.py")
+        for assignment in ASSIGNMENTS:
+            if not (course / "source" / assignment).is_dir():
+                continue
+            subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment",
+                            assignment, "--force", "--no-db",
+                            "--CourseDirectory.root=" + str(course)],
+                           cwd=course, env=env, check=True)
+        release = root / "autograder" / "release"
+        for folder in (course / "release").iterdir():
+            shutil.rmtree(release / folder.name, ignore_errors=True)
+            shutil.copytree(folder, release / folder.name)
+
+
+def _download_cell(assignment):
+    return {
+        "cell_type": "markdown",
+        "id": "book-download",
+        "metadata": {"tags": ["book-download"]},
+        "source": [
+            ":::{note}\n",
+            "This is the student version of the graded notebook, shown unexecuted. "
+            f"Download {{download}}`{assignment}.zip <{assignment}.zip>` "
+            "(the notebook and its visible-test helpers), fill in the functions, "
+            "and run the tests in Jupyter.\n",
+            ":::\n",
+        ],
+    }
+
+
+def _write_if_changed(path, data):
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
+def _zip_bytes(files):
+    """A zip with fixed timestamps, so identical inputs give identical bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for arcname, path in sorted(files.items()):
+            info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def prepare_exercises(root):
+    """Copy the student notebooks into chapters/exercises/ (only when inputs changed)."""
+    sources = [a for a in ASSIGNMENTS
+               if (root / "autograder" / "source" / a / f"{a}.ipynb").is_file()]
+    if not sources:
+        log("NOTE: no autograder/source/<a>/<a>.ipynb yet: building without the "
+            "Exercises part of _toc.yml")
+        return False
+    out = root / EXERCISES
+    stamp = root / "_build" / ".exercises.sha256"
+    digest = _tree_digest(_release_inputs(root))
+    expected = [out / f"{a}.ipynb" for a in ASSIGNMENTS]
+    if stamp.is_file() and stamp.read_text() == digest and all(p.is_file() for p in expected):
+        return True
+    run_release(root)
+    missing = []
+    for assignment in ASSIGNMENTS:
+        released = root / "autograder" / "release" / assignment
+        notebook = released / f"{assignment}.ipynb"
+        if not notebook.is_file():
+            missing.append(str(notebook.relative_to(root)))
+            continue
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        nb["cells"] = [c for c in nb["cells"]
+                       if "book-download" not in c.get("metadata", {}).get("tags", [])]
+        nb["cells"].insert(0, _download_cell(assignment))
+        # The book shows the notebook as students get it: no outputs.
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        _write_if_changed(out / f"{assignment}.ipynb",
+                          (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode())
+        files = {p.relative_to(released).as_posix(): p for p in released.rglob("*")
+                 if p.is_file() and "__pycache__" not in p.parts
+                 and ".ipynb_checkpoints" not in p.parts}
+        _write_if_changed(out / f"{assignment}.zip", _zip_bytes(
+            {f"{assignment}/{name}": path for name, path in files.items()}))
+    if missing:
+        sys.exit("[build_book] the release did not write: " + ", ".join(missing))
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+    log(f"exercise pages written to {EXERCISES}/")
+    return True
+
+
+def toc_without_exercises(root):
+    """A copy of _toc.yml without the Exercises part (while no notebook exists)."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    toc["parts"] = [part for part in toc["parts"]
+                    if not any(str(ch.get("file", "")).startswith(EXERCISES.as_posix())
+                               for ch in part.get("chapters", []))]
+    path = root / "_build" / "_toc.no-exercises.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(toc, sort_keys=False)
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# 3. Jupyter Book
+
+
+def _pythonpath(root):
+    parts = [str(root)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join(parts)
+
+
+def build_html(root, toc=None):
+    """Run jupyter-book with warnings as errors; return (exit status, log text)."""
+    env = dict(os.environ, PYTHONPATH=_pythonpath(root))
+    env.setdefault("MPLBACKEND", "Agg")
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
+           "build", str(root), "-W", "-n", "--keep-going"]
+    if toc is not None:
+        cmd += ["--toc", str(toc)]
+    log("running " + " ".join(["jupyter-book"] + cmd[3:]))  # (the same CLI, in-venv)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        lines.append(line)
+    status = proc.wait()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "".join(lines))
+    lines = text.splitlines(keepends=True)
+    (root / "_build").mkdir(exist_ok=True)
+    (root / "_build" / "build.log").write_text(text)
+    warnings = [line for line in lines if "WARNING:" in line or "ERROR:" in line]
+    if warnings and status == 0:
+        status = 1
+    if warnings:
+        log(f"{len(warnings)} warning(s) or error(s); the build fails:")
+        for line in warnings:
+            sys.stdout.write("    " + line)
+    return status, text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=REPO, help="the book's folder")
+    parser.add_argument("--clean", action="store_true",
+                        help="delete _build/ first (a clean build, no caches)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    start = time.monotonic()
+    if args.clean:
+        shutil.rmtree(root / "_build", ignore_errors=True)
+        shutil.rmtree(root / EXERCISES, ignore_errors=True)
+    ensure_mathjax(root)
+    toc = None if prepare_exercises(root) else toc_without_exercises(root)
+    status, _ = build_html(root, toc)
+    elapsed = time.monotonic() - start
+    if status == 0:
+        log(f"book built in {elapsed:.1f} s: {root / '_build' / 'html' / 'index.html'}")
+    else:
+        log(f"build FAILED after {elapsed:.1f} s (exit status {status}); "
+            "see _build/build.log")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
