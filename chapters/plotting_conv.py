@@ -14,18 +14,21 @@ LIGHT = {"input": "#dbe7f3", "pad": "#ececec", "kernel": "#dcefd8", "out": "#fde
 
 
 def grid(ax, n_rows, n_cols, text=None, fill=LIGHT["input"], pad=0, title=None,
-         boxes=(), fontsize=9, index_labels=True, shade=None, cmap="RdBu_r", vmax=None):
+         boxes=(), fills=(), fontsize=9, index_labels=True, shade=None, cmap="RdBu_r", vmax=None, vmin=None):
     """Draw an n_rows x n_cols array of cells, row 0 at the top.
 
     text: array-like of strings or numbers (None for empty cells);
     pad: width of an outer ring drawn grey (zero padding);
     boxes: iterable of (row, col, height, width, colour) rectangles to outline;
-    shade: optional numeric array coloured with cmap (overrides fill).
+    fills: the same, drawn as translucent filled rectangles;
+    shade: optional numeric array coloured with cmap (overrides fill), on the range
+    [vmin, vmax]; by default symmetric about 0, for diverging maps.
     """
     if shade is not None:
         shade = np.asarray(shade, dtype=float)
         vmax = vmax or (np.abs(shade).max() or 1.0)
-        colours = plt.get_cmap(cmap)((shade / vmax + 1) / 2)
+        vmin = -vmax if vmin is None else vmin
+        colours = plt.get_cmap(cmap)((shade - vmin) / (vmax - vmin))
     for r in range(n_rows):
         for c in range(n_cols):
             in_pad = pad and (r < pad or c < pad or r >= n_rows - pad or c >= n_cols - pad)
@@ -37,6 +40,8 @@ def grid(ax, n_rows, n_cols, text=None, fill=LIGHT["input"], pad=0, title=None,
                     s = t if isinstance(t, str) else f"{t:g}"
                     ax.text(c + 0.5, r + 0.5, s, ha="center", va="center", fontsize=fontsize,
                             color="#888888" if in_pad else "black")
+    for (r, c, h, w, colour) in fills:
+        ax.add_patch(Rectangle((c, r), w, h, facecolor=colour, edgecolor="none", alpha=0.45, zorder=4))
     for (r, c, h, w, colour) in boxes:
         ax.add_patch(Rectangle((c, r), w, h, fill=False, edgecolor=colour, lw=3, zorder=5))
     ax.set_xlim(-0.05, n_cols + 0.05)
