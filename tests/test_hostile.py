@@ -1,0 +1,246 @@
+"""Hostile and broken submissions must not derail grading (issue 5).
+
+Part 1, the sandbox on its own: hostile probe cells (tests/hostile/probes.py)
+run in one sandboxed kernel through nbclient, each outcome asserted.
+Part 2, precheck: broken files are classified before nbgrader reads them.
+"""
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from conftest import ROOT, require
+
+sys.path.insert(0, str(Path(__file__).parent))
+from hostile.probes import PROBES  # noqa: E402
+
+from autograder.grading import precheck, sandbox  # noqa: E402
+
+
+def _notebook(sources):
+    return new_notebook(cells=[new_code_cell(s) for s in sources], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+def _run(nb, folder, config=None, timeout=10, **km_traits):
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+    cfg = Config()
+    for key, value in km_traits.items():
+        setattr(cfg.SandboxKernelManager, key, value)
+    client = NotebookClient(nb, config=cfg, timeout=timeout, interrupt_on_timeout=True,
+                            allow_errors=True, kernel_manager_class=sandbox.SandboxKernelManager,
+                            resources={"metadata": {"path": str(folder)}})
+    return client, client.execute()
+
+
+def _lines(nb):
+    out = {}
+    for cell in nb.cells:
+        for o in cell.outputs:
+            for line in o.get("text", "").splitlines():
+                if line.startswith("PROBE "):
+                    name, _, rest = line[6:].partition(":")
+                    out[name] = rest.strip()
+    return out
+
+
+def _uid_processes(uid):
+    """Live (not zombie) processes owned by uid."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid != uid:
+                    continue
+                state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            except OSError:
+                continue
+            if state not in ("Z", "X"):
+                found.append((pid, state))
+    return found
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    """Run every probe in one sandboxed kernel; return (probe lines, paths, kernel uid)."""
+    require("bwrap", "bubblewrap")
+    base = tmp_path_factory.mktemp("probes")
+    folder = base / "submitted" / "alice" / "pooling"
+    folder.mkdir(parents=True)
+    (folder / "data.txt").write_text("original")
+    other = base / "submitted" / "bob" / "pooling" / "pooling.ipynb"
+    other.parent.mkdir(parents=True)
+    other.write_text("bob's answers")
+    exchange = base / "exchange"
+    (exchange / "outputs").mkdir(parents=True)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    paths = dict(solutions=str(ROOT / "solutions"), other=str(other),
+                 port=listener.getsockname()[1], outside=str(base / "outside.txt"),
+                 tmpfile=f"/tmp/probe-{uuid.uuid4().hex}")
+    order = ["uid", "solutions", "import_solutions", "other_student", "net_internet",
+             "net_loopback", "write_outside", "write_inside", "write_tmp", "exchange", "env",
+             "alloc_10gb", "big_file", "infinite_loop", "fork_bomb", "still_alive"]
+    nb = _notebook([PROBES[name].format(**paths) for name in order])
+    old = dict(os.environ)
+    os.environ["PROBE_SECRET_TOKEN"] = "postgresql://grader:hunter2@db/gradebook"
+    os.environ["BTC_GRADER_EXCHANGE"] = str(exchange)
+    try:
+        client, nb = _run(nb, folder, timeout=8)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+        listener.close()
+    return _lines(nb), paths, folder, exchange, nb
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+class TestSandboxProbes:
+    def test_kernel_runs_as_an_unprivileged_uid(self, probed):
+        lines = probed[0]
+        assert int(lines["uid"]) != 0, lines
+
+    def test_course_and_other_students_are_invisible(self, probed):
+        lines = probed[0]
+        assert lines["solutions"] == "False"
+        assert lines["import_solutions"] == "ImportError"
+        assert lines["other_student"].startswith("OSError"), lines["other_student"]
+
+    def test_network_is_unreachable_even_the_graders_loopback(self, probed):
+        lines = probed[0]
+        assert lines["net_internet"] == "OSError"
+        assert lines["net_loopback"] == "OSError"
+
+    def test_writes_stay_in_the_private_copy(self, probed):
+        lines, paths, folder, exchange, _ = probed
+        assert lines["write_outside"] == "OSError"
+        assert not Path(paths["outside"]).exists()
+        assert lines["write_inside"] == "mine"          # the folder is writable ...
+        assert not (folder / "scribble.txt").exists()     # ... but only a private copy of it
+        assert (folder / "data.txt").read_text() == "original"
+        assert lines["write_tmp"] == "wrote"
+        assert not Path(paths["tmpfile"]).exists()         # /tmp is private
+
+    def test_exchange_folder_is_writable_for_the_judge(self, probed):
+        exchange = probed[3]
+        assert (exchange / "outputs" / "probe.json").read_text() == "{}"
+
+    def test_grader_secrets_do_not_reach_the_kernel(self, probed):
+        assert probed[0]["env"] == "absent"
+
+    def test_resources_are_bounded_and_the_kernel_survives(self, probed):
+        lines, _, _, _, nb = probed
+        assert lines["alloc_10gb"] == "MemoryError"
+        assert lines["big_file"].startswith("OSError"), lines["big_file"]
+        assert lines["fork_bomb"].startswith("stopped after"), lines["fork_bomb"]
+        assert int(lines["fork_bomb"].split()[-1]) <= sandbox.SandboxKernelManager.max_processes.default_value
+        loop = nb.cells[13]
+        assert any(o.get("ename") == "KeyboardInterrupt" for o in loop.outputs), loop.outputs
+        assert lines["still_alive"] == "yes"            # interrupted, not killed
+
+    def test_no_process_of_the_sandbox_outlives_it(self, probed):
+        uid = int(probed[0]["uid"])
+        for _ in range(50):  # SIGKILL is delivered at once; reaping may lag a little
+            if not _uid_processes(uid):
+                break
+            time.sleep(0.2)
+        assert _uid_processes(uid) == []
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+def test_notebook_wall_clock_kills_the_kernel(tmp_path):
+    require("bwrap", "bubblewrap")
+    from nbclient.exceptions import DeadKernelError
+    nb = _notebook(["print('started')", "import time\ntime.sleep(60)", "print('never')"])
+    with pytest.raises(DeadKernelError):
+        _run(nb, tmp_path, timeout=30, notebook_timeout=3.0)
+    assert nb.cells[0].outputs[0]["text"] == "started\n"
+    assert nb.cells[2].outputs == []
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+def test_without_bwrap_limits_still_apply_and_the_gap_is_said_once(tmp_path, caplog):
+    sandbox._warned.clear()
+    nb = _notebook(["import resource; print('PROBE as:', resource.getrlimit(resource.RLIMIT_AS)[0])"])
+    with caplog.at_level(logging.WARNING):
+        _run(nb, tmp_path, sandbox="off")
+        _run(_notebook(["pass"]), tmp_path, sandbox="off")
+    warnings = [r for r in caplog.records if "run WITHOUT" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "filesystem isolation" in warnings[0].getMessage()
+    assert "network isolation" in warnings[0].getMessage()
+    assert int(_lines(nb)["as"]) == sandbox.SandboxKernelManager.address_space.default_value
+
+
+# ---- precheck ----
+
+GOOD = json.dumps(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]))
+
+
+@pytest.mark.parametrize("content, kind", [
+    (b"", "empty"),
+    (b"  \n", "empty"),
+    (b'{"cells": [', "invalid_json"),
+    (b"\xff\xfe{\x00}\x00", "not_utf8"),
+    (b"[1, 2]", "not_notebook"),
+    (b'{"nbformat": 3, "cells": []}', "not_notebook"),
+    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "python"}]}',
+     "not_notebook"),
+    (GOOD.encode(), None),
+])
+def test_precheck_classifies_a_file(tmp_path, content, kind):
+    path = tmp_path / "pooling.ipynb"
+    path.write_bytes(content)
+    found = precheck.check_file(path)
+    assert (found[0] if found else None) == kind, found
+
+
+def test_precheck_refuses_a_huge_notebook_without_reading_it(tmp_path, monkeypatch):
+    path = tmp_path / "pooling.ipynb"
+    with open(path, "wb") as f:          # sparse: 300 MB on paper, nothing on disk
+        f.truncate(300 * 2**20)
+
+    def no_read(*a, **k):
+        raise AssertionError("a huge notebook was read")
+    monkeypatch.setattr(Path, "read_bytes", no_read)
+    kind, message = precheck.check_file(path)
+    assert kind == "too_large" and "300.0 MB" in message
+
+
+def test_precheck_course_names_missing_and_misnamed_notebooks(tmp_path):
+    sub = tmp_path / "submitted"
+    (sub / "ann" / "pooling").mkdir(parents=True)
+    (sub / "ann" / "pooling" / "pooling.ipynb").write_text(GOOD)
+    (sub / "ben" / "pooling").mkdir(parents=True)
+    (sub / "ben" / "pooling" / "Pooling (1).ipynb").write_text(GOOD)
+    (sub / "cid" / "pooling").mkdir(parents=True)
+    (sub / "cid" / "pooling" / "notes.txt").write_text("forgot it")
+    problems = precheck.check_course(tmp_path)
+    got = {(p.student, p.kind) for p in problems}
+    assert got == {("ben", "misnamed"), ("cid", "missing")}
+    ben = next(p for p in problems if p.student == "ben")
+    assert "Pooling (1).ipynb" in ben.message and "pooling.ipynb" in ben.message
+
+
+def test_precheck_problem_reaches_feedback_summary_and_report(tmp_path):
+    p = precheck.Problem("dee", "pooling", "pooling.ipynb", "invalid_json", "broken <json>")
+    page = precheck.write_feedback(tmp_path, p).read_text()
+    assert "could not be graded" in page and "broken &lt;json&gt;" in page and "Score:</strong> 0" in page
+    assert page.count("<script") == 0
+    precheck.write_report(tmp_path, [p])
+    assert precheck.read_report(tmp_path) == [p]
+    lines = precheck.summary_lines([p])
+    assert "1 notebook(s) could not be graded" in lines[0] and "dee/pooling/pooling.ipynb" in lines[1]
