@@ -97,7 +97,7 @@ DEFAULT_PASS_ENV = [
     "PYTHONHASHSEED", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
     "JPY_SESSION_NAME", "JPY_PARENT_PID",
-    "GRADER_*", "AUTOGRADER_*", "NBGRADER_*",
+    "BTC_*", "GRADER_*", "AUTOGRADER_*", "NBGRADER_*",
 ]
 # Passed variables whose value is a folder the kernel must be able to write
 # (the exchange folder the judge reads the recorded outputs from).
