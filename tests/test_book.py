@@ -1,0 +1,438 @@
+"""The HTML book: a clean build with no warnings, no solution code anywhere in
+it, and every page clean in a real browser (headless Debian Chromium driven by
+Playwright's Python package; no request may leave the machine).
+
+The book is built once per session, from a clean copy of the work tree (the
+files git tracks or would track), with `python -m tools.build_book --clean`,
+so the test proves a fresh checkout builds and never races a developer's own
+_build/.
+"""
+import ast
+import functools
+import http.server
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from conftest import ROOT, require
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+MIN_LINE = 25  # solution lines shorter than this are too generic to count as a leak
+
+
+# ---------------------------------------------------------------------------
+# Building
+
+
+def _work_tree_files():
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                         cwd=ROOT, check=True, capture_output=True).stdout.decode()
+    return [f for f in out.split("\0") if f and (ROOT / f).is_file()]
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory):
+    """Copy the work tree to a temporary folder and build it from clean."""
+    root = tmp_path_factory.mktemp("book") / "repo"
+    for rel in _work_tree_files():
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dest)
+    proc = subprocess.run([sys.executable, "-m", "tools.build_book", "--clean"], cwd=root,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=""))
+    log = proc.stdout + proc.stderr
+    html = root / "_build" / "html"
+    return {"root": root, "html": html, "status": proc.returncode, "log": log}
+
+
+@pytest.fixture(scope="session")
+def html(book):
+    if not (book["html"] / "index.html").is_file():
+        pytest.fail("the book build wrote no _build/html/index.html:\n" + book["log"][-4000:])
+    return book["html"]
+
+
+def test_clean_build_succeeds_with_no_warnings(book):
+    """-W makes every warning (including an `{eq}` whose label does not exist) an error."""
+    warnings = [line for line in book["log"].splitlines()
+                if re.search(r"\b(WARNING|ERROR|CRITICAL)\b", line)]
+    assert book["status"] == 0 and not warnings, (
+        f"build exit status {book['status']}; warnings:\n" + "\n".join(warnings)
+        + "\n--- end of log ---\n" + book["log"][-3000:])
+
+
+def test_every_chapter_and_exercise_page_is_built(html):
+    for n, name in enumerate(["computational_graphs", "activations", "conv_forward",
+                              "conv_backward", "pooling", "gradient_checking",
+                              "vectorisation", "digits_cnn"], start=1):
+        assert (html / "chapters" / f"{n:02d}_{name}.html").is_file(), f"chapter {n} missing"
+    assert (html / "chapters" / "bibliography.html").is_file()
+    bib = (html / "chapters" / "bibliography.html").read_text()
+    for author in ["Goodfellow", "Dumoulin", "LeCun", "Karpathy"]:
+        assert author in bib, f"bibliography lacks {author}"
+
+
+def test_mathjax_is_served_from_the_book(html):
+    """MathJax 3 is in _static/ (fonts included) and no page points at a CDN for it."""
+    mathjax = html / "_static" / "mathjax"
+    assert (mathjax / "tex-chtml.js").is_file()
+    assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")), "no fonts"
+    for page in html.rglob("*.html"):
+        for src in re.findall(r'<script[^>]*src="([^"]+)"', page.read_text()):
+            assert not re.match(r"(https?:)?//", src), f"{page}: external script {src}"
+
+
+# ---------------------------------------------------------------------------
+# Exercise pages and solution leaks
+
+
+def _solution_lines(func):
+    """Distinctive lines of a function's body: no decorator, def line or docstring."""
+    func = inspect.unwrap(func)
+    source = inspect.getsource(func)
+    lines = source.splitlines()
+    tree = ast.parse(inspect.cleandoc("\n" + source) if source[0].isspace() else source)
+    node = tree.body[0]
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                              ast.Constant):
+        body = body[1:]
+    first = body[0].lineno - 1
+    out = []
+    for line in lines[first:node.end_lineno]:
+        text = " ".join(line.split())
+        if len(text) >= MIN_LINE and not text.startswith("#"):
+            out.append(text)
+    return out
+
+
+def _given_lines(root, assignment):
+    """Lines the source notebook hands to students outside its solution regions."""
+    path = root / "autograder" / "source" / assignment / f"{assignment}.ipynb"
+    given = set()
+    if not path.is_file():
+        return given
+    for cell in json.loads(path.read_text())["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("solution"):
+            continue
+        source = "".join(cell["source"]).splitlines()
+        if not any("BEGIN SOLUTION" in line for line in source):
+            continue  # the whole cell is replaced by a stub
+        inside = False
+        for line in source:
+            if "BEGIN SOLUTION" in line:
+                inside = True
+            elif "END SOLUTION" in line:
+                inside = False
+            elif not inside:
+                given.add(" ".join(line.split()))
+    return given
+
+
+@functools.lru_cache(maxsize=None)
+def _graded_lines(root):
+    import solutions
+
+    lines = {}
+    for assignment, names in solutions.GRADED.items():
+        given = _given_lines(Path(root), assignment)
+        for name in names:
+            for text in _solution_lines(getattr(solutions, name)):
+                if text not in given:
+                    lines.setdefault(text, f"{assignment}.{name}")
+    return lines
+
+
+def _texts(path):
+    """(label, text) pairs to search: visible text of HTML, cell sources of notebooks."""
+    suffix = path.suffix
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                data = zf.read(name)
+                if name.endswith(".ipynb"):
+                    yield f"{path}!{name}", _notebook_text(data.decode())
+                else:
+                    yield f"{path}!{name}", data.decode(errors="replace")
+    elif suffix == ".ipynb":
+        yield str(path), _notebook_text(path.read_text())
+    elif suffix in {".html", ".htm"}:
+        from bs4 import BeautifulSoup
+
+        raw = path.read_text(errors="replace")
+        yield str(path), raw
+        yield f"{path} (text)", BeautifulSoup(raw, "html.parser").get_text("")
+    elif suffix in {".txt", ".md", ".py", ".js", ".json", ".css", ".svg", ".ipynb"}:
+        yield str(path), path.read_text(errors="replace")
+
+
+def _notebook_text(raw):
+    try:
+        nb = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    return "\n".join("".join(c.get("source", "")) for c in nb.get("cells", []))
+
+
+def find_leaks(folder, lines):
+    """Every (file, solution line, function) where a solution line appears in folder."""
+    leaks = []
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or "mathjax" in path.parts:
+            continue
+        for label, text in _texts(path):
+            flat = "\n".join(" ".join(line.split()) for line in text.splitlines())
+            for line, where in lines.items():
+                if line in flat:
+                    leaks.append(f"{label}: `{line}` (from solutions.{where})")
+    return leaks
+
+
+def test_leak_scanner_catches_a_planted_solution_line(tmp_path):
+    """The scanner itself works: a solution line hidden in highlighted HTML and in a
+    notebook is found; the student stub is not flagged."""
+    import solutions
+
+    lines = _graded_lines(str(ROOT))
+    name = solutions.GRADED["convolution"][-1]
+    planted = _solution_lines(getattr(solutions, name))[0]
+    words = planted.split(" ")
+    (tmp_path / "page.html").write_text(
+        "<pre>" + " ".join(f'<span class="n">{w}</span>' for w in words) + "</pre>")
+    nb = {"cells": [{"cell_type": "code", "source": ["    " + planted + "\n"]}]}
+    (tmp_path / "ex.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "stub.ipynb").write_text(json.dumps(
+        {"cells": [{"cell_type": "code", "source": ["# YOUR CODE HERE\n",
+                                                     "raise NotImplementedError()\n"]}]}))
+    leaks = find_leaks(tmp_path, lines)
+    assert any("page.html" in leak for leak in leaks), leaks
+    assert any("ex.ipynb" in leak for leak in leaks), leaks
+    assert not any("stub.ipynb" in leak for leak in leaks), leaks
+
+
+def test_no_solution_code_in_the_built_book(book, html):
+    lines = _graded_lines(str(book["root"]))
+    assert len(lines) > 20, "too few distinctive solution lines to make the check meaningful"
+    leaks = find_leaks(html, lines)
+    assert not leaks, "solution code in _build/html:\n" + "\n".join(leaks[:50])
+
+
+def test_exercise_pages_are_the_student_versions_with_a_download(html):
+    import solutions
+
+    for assignment, names in solutions.GRADED.items():
+        page = html / "chapters" / "exercises" / f"{assignment}.html"
+        assert page.is_file(), f"no exercise page for {assignment} (is the release there?)"
+        text = page.read_text()
+        for name in names:
+            assert re.search(rf"def</span>\s*<span[^>]*>{name}</span>", text), (
+                f"{page.name} does not show the stub of {name}")
+        zips = list((html / "_downloads").rglob(f"{assignment}.zip"))
+        assert zips, f"no {assignment}.zip in _build/html/_downloads"
+        href = re.search(rf'href="([^"]*_downloads/[^"]*{assignment}\.zip)"', text)
+        assert href, f"{page.name} has no download link to {assignment}.zip"
+        with zipfile.ZipFile(zips[0]) as zf:
+            names_in_zip = zf.namelist()
+            assert f"{assignment}/{assignment}.ipynb" in names_in_zip, names_in_zip
+            nb = json.loads(zf.read(f"{assignment}/{assignment}.ipynb"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert code and all(not c.get("outputs") for c in code), "student notebook has outputs"
+        assert sum("NotImplementedError" in "".join(c["source"]) for c in code) >= len(names)
+
+
+# ---------------------------------------------------------------------------
+# In the browser
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(html):
+    handler = functools.partial(_Quiet, directory=str(html))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+WAIT_FOR_PAGE_JS = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  await document.fonts.ready;
+}
+"""
+
+PAGE_FACTS_JS = """
+() => {
+  const math = Array.from(document.querySelectorAll('.math'));
+  return {
+    math: math.length,
+    untypeset: math.filter(m => !m.querySelector('mjx-container')).length,
+    mjx: document.querySelectorAll('mjx-container').length,
+    text: document.body.innerText,
+    badImages: Array.from(document.images)
+        .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
+    images: document.images.length,
+    figures: Array.from(document.images).filter(i => i.src.includes('/_images/')).length,
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+    icon: (document.querySelector('link[rel~="icon"]') || {}).href || null,
+  };
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def crawl(html, server):
+    require(CHROMIUM, "chromium")
+    return crawl_site(html, server)
+
+
+def crawl_site(html, server):
+    """Visit every page once; record console errors, requests and page facts."""
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
+                   if "_static" not in p.parts and "_sources" not in p.parts)
+    urls = [server + p for p in pages] + [server + "search.html?q=convolution"]
+    results = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        outside = []
+
+        def gate(route):
+            if route.request.url.startswith(server) or route.request.url.startswith("data:"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", gate)
+        for url in urls:
+            page = context.new_page()
+            record = {"console": [], "failed": [], "outside": []}
+            page.on("console", lambda m, r=record: r["console"].append(m.text)
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e, r=record: r["console"].append(f"pageerror: {e}"))
+            page.on("requestfailed", lambda q, r=record: r["failed"].append(
+                f"{q.url} ({q.failure})"))
+            page.on("response", lambda s, r=record: r["failed"].append(
+                f"{s.url} (HTTP {s.status})") if s.status >= 400 else None)
+            del outside[:]
+            page.goto(url, wait_until="load")
+            if url == server + "index.html":  # Jupyter Book's redirect to the root page
+                page.wait_for_url("**/intro.html")
+                page.wait_for_load_state("load")
+            page.evaluate(WAIT_FOR_PAGE_JS)
+            if "?q=" in url:
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#search-results li').length > 0 "
+                    "|| /did not match|no results/i.test(document.body.innerText)",
+                    timeout=30000)
+                record["search_hits"] = page.eval_on_selector_all(
+                    "#search-results li a", "els => els.map(a => a.href)")
+            page.wait_for_load_state("networkidle")
+            record.update(page.evaluate(PAGE_FACTS_JS))
+            record["outside"] = list(outside)
+            results[url] = record
+            page.close()
+        browser.close()
+    return results
+
+
+def _report(crawl, key):
+    return {url: r[key] for url, r in crawl.items() if r[key]}
+
+
+def test_every_page_has_no_console_errors(crawl):
+    assert len(crawl) >= 12
+    assert not _report(crawl, "console"), json.dumps(_report(crawl, "console"), indent=1)
+
+
+def test_no_failed_requests(crawl):
+    assert not _report(crawl, "failed"), json.dumps(_report(crawl, "failed"), indent=1)
+
+
+def test_no_request_leaves_the_machine(crawl):
+    assert not _report(crawl, "outside"), json.dumps(_report(crawl, "outside"), indent=1)
+
+
+def test_maths_is_typeset(crawl):
+    with_maths = {u: r for u, r in crawl.items() if r["math"]}
+    assert len(with_maths) >= 6, "expected maths on the chapters: " + ", ".join(with_maths)
+    for url, r in with_maths.items():
+        assert r["untypeset"] == 0 and r["mjx"] >= r["math"], (
+            f"{url}: {r['untypeset']} of {r['math']} maths elements not typeset by MathJax")
+    for url, r in crawl.items():
+        for raw in (r"\frac", r"\sum", r"\partial", "$$"):
+            assert raw not in r["text"], f"{url}: raw TeX {raw!r} left in the visible text"
+
+
+def test_every_image_loaded(crawl):
+    figures = {u: r["figures"] for u, r in crawl.items() if r["figures"]}
+    assert sum(figures.values()) >= 15, f"expected at least 15 figures, found {figures}"
+    assert not _report(crawl, "badImages"), json.dumps(_report(crawl, "badImages"), indent=1)
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(path):
+    text = Path(path).read_text(errors="replace")
+    return set(re.findall(r'\b(?:id|name)="([^"]+)"', text))
+
+
+def test_every_internal_link_resolves(crawl, html, server):
+    broken = []
+    for url, r in crawl.items():
+        for link in r["links"]:
+            if not link.startswith(server):
+                continue
+            parts = urlsplit(link)
+            rel = unquote(parts.path)[1:] or "index.html"
+            target = html / rel
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{url} -> {link} (no file)")
+            elif parts.fragment and target.suffix == ".html" \
+                    and unquote(parts.fragment) not in _ids(target):
+                broken.append(f"{url} -> {link} (no anchor)")
+    assert not broken, "\n".join(broken)
+
+
+def test_every_page_has_the_favicon(crawl, html):
+    for url, r in crawl.items():
+        assert r["icon"] and r["icon"].endswith("favicon.svg"), f"{url}: no favicon link"
+    assert (html / "_static" / "favicon.svg").is_file()
+
+
+def test_search_finds_convolution(crawl):
+    hits = [r for u, r in crawl.items() if "?q=" in u][0]["search_hits"]
+    assert hits, "search for 'convolution' found nothing"
+    assert any("conv" in h for h in hits), hits
