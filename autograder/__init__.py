@@ -1,0 +1,1 @@
+"""The nbgrader course: config, source notebooks and the trusted grading code (see GRADING.md)."""

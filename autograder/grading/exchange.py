@@ -1,0 +1,184 @@
+"""The exchange folder between the grading kernel and the judge.
+
+The judge writes, for every grade_id, the inputs it chose:
+
+    <exchange>/inputs/<grade_id>.json   {"args": [enc, ...], "kwargs": {name: enc}}
+    <exchange>/inputs/<grade_id>.npz    the arrays those encodings name
+
+and the kernel (autograder/source/<a>/<a>_tests.py, `grader_record`) answers:
+
+    <exchange>/outputs/<grade_id>.json  {"result": enc, "warnings": [...]}
+                                        or {"raised": {"type", "message", "traceback"}, ...}
+    <exchange>/outputs/<grade_id>.npz
+
+An encoding `enc` is a small JSON object:
+    {"kind": "array", "key": k}            an ndarray (a numpy scalar: also "scalar": true)
+    {"kind": "float"|"int"|"bool"|"str"|"none", "value": v}
+    {"kind": "tuple"|"list", "items": [enc, ...]}
+    {"kind": "dict", "items": [[key, enc], ...]}   (key order kept: it is tested)
+    {"kind": "other", "type": name, "repr": text}  anything else, described only
+
+Everything the kernel wrote is untrusted: files are size-checked before they
+are read, arrays are loaded with allow_pickle=False, and the JSON structure is
+checked while it is decoded. The kernel side lives in the shipped helper
+modules (students' kernels cannot import this package); a test round-trips
+the two implementations.
+"""
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+ENV_VAR = "BTC_GRADER_EXCHANGE"
+MAX_JSON_BYTES = 1_000_000
+MAX_NPZ_BYTES = 64_000_000
+MAX_DEPTH = 8
+MAX_ITEMS = 64
+
+
+class MalformedRecord(Exception):
+    """What the kernel wrote cannot be read as a record."""
+
+
+# ---- writing (the judge writes inputs; tests use it to fake a kernel) ----
+
+def encode(value, arrays):
+    """Encode `value` as JSON-able data, moving arrays into the dict `arrays`."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(value)
+        return {"kind": "array", "key": key, "scalar": isinstance(value, np.generic)}
+    for kind, types in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        if isinstance(value, types):
+            return {"kind": kind, "value": value}
+    if value is None:
+        return {"kind": "none", "value": None}
+    if isinstance(value, (tuple, list)):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {"kind": kind, "items": [encode(v, arrays) for v in value]}
+    if isinstance(value, dict):
+        return {"kind": "dict", "items": [[str(k), encode(v, arrays)] for k, v in value.items()]}
+    return {"kind": "other", "type": type(value).__name__, "repr": repr(value)[:200]}
+
+
+def write_inputs(folder, grade_id, args, kwargs):
+    """Write one case's inputs: args a tuple, kwargs a dict of encodable values."""
+    folder = Path(folder) / "inputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    doc = {"args": [encode(a, arrays) for a in args],
+           "kwargs": {k: encode(v, arrays) for k, v in kwargs.items()}}
+    np.savez(folder / f"{grade_id}.npz", **arrays)
+    (folder / f"{grade_id}.json").write_text(json.dumps(doc))
+
+
+def prepare(folder):
+    """Create an empty exchange folder the kernel may write its outputs into."""
+    folder = Path(folder)
+    (folder / "inputs").mkdir(parents=True, exist_ok=True)
+    (folder / "outputs").mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
+
+
+# ---- reading what the kernel wrote (untrusted) ----
+
+def _read_bounded(path, limit):
+    try:
+        size = os.lstat(path).st_size
+    except FileNotFoundError:
+        return None
+    if not path.is_file() or path.is_symlink():
+        raise MalformedRecord(f"{path.name} is not a regular file")
+    if size > limit:
+        raise MalformedRecord(f"{path.name} is {size} bytes, more than the limit of {limit}")
+    return path.read_bytes()
+
+
+def _decode(enc, arrays, depth=0):
+    if depth > MAX_DEPTH or not isinstance(enc, dict):
+        raise MalformedRecord("bad encoding (too deep or not an object)")
+    kind = enc.get("kind")
+    if kind == "array":
+        key = enc.get("key")
+        if key not in arrays:
+            raise MalformedRecord(f"array {key!r} missing from the .npz file")
+        array = arrays[key]
+        return array[()] if enc.get("scalar") is True and array.ndim == 0 else array
+    if kind in ("float", "int", "bool", "str", "none"):
+        value = enc.get("value")
+        wanted = {"float": (float, int), "int": int, "bool": bool, "str": str, "none": type(None)}[kind]
+        if not isinstance(value, wanted):
+            raise MalformedRecord(f"a {kind} encoding holds {type(value).__name__}")
+        return float(value) if kind == "float" else value
+    if kind in ("tuple", "list", "dict"):
+        items = enc.get("items")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise MalformedRecord(f"bad {kind} encoding")
+        if kind == "dict":
+            if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in items):
+                raise MalformedRecord("bad dict encoding")
+            return {k: _decode(v, arrays, depth + 1) for k, v in items}
+        values = [_decode(v, arrays, depth + 1) for v in items]
+        return tuple(values) if kind == "tuple" else values
+    if kind == "other":
+        return Unencodable(str(enc.get("type", "?"))[:100], str(enc.get("repr", ""))[:200])
+    raise MalformedRecord(f"unknown encoding kind {kind!r}")
+
+
+class Unencodable:
+    """A value the kernel could only describe (not an array, number, str, tuple, list or dict)."""
+
+    def __init__(self, type_name, text):
+        self.type_name, self.text = type_name, text
+
+    def __repr__(self):
+        return f"<{self.type_name}: {self.text}>"
+
+
+class Record:
+    """What grader_record saw: either `result` (decoded) or `raised` (type, message, traceback)."""
+
+    def __init__(self, result=None, raised=None, warnings=()):
+        self.result, self.raised, self.warnings = result, raised, list(warnings)
+
+
+def read_output(folder, grade_id):
+    """The kernel's record for grade_id, None when it wrote none. Raises MalformedRecord."""
+    folder = Path(folder) / "outputs"
+    raw = _read_bounded(folder / f"{grade_id}.json", MAX_JSON_BYTES)
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise MalformedRecord(f"the record is not valid JSON ({e})") from None
+    if not isinstance(doc, dict):
+        raise MalformedRecord("the record is not a JSON object")
+    warnings = [str(w)[:300] for w in doc.get("warnings", [])[:5]] if isinstance(doc.get("warnings"), list) else []
+    if "raised" in doc:
+        raised = doc["raised"]
+        if not isinstance(raised, dict):
+            raise MalformedRecord("bad 'raised' entry")
+        return Record(raised={k: str(raised.get(k, ""))[:4000] for k in ("type", "message", "traceback")},
+                      warnings=warnings)
+    if "result" not in doc:
+        raise MalformedRecord("the record holds neither a result nor an exception")
+    arrays = {}
+    raw_npz = _read_bounded(folder / f"{grade_id}.npz", MAX_NPZ_BYTES)
+    if raw_npz is not None:
+        try:
+            with np.load(folder / f"{grade_id}.npz", allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in list(npz.files)[:MAX_ITEMS]}
+        except Exception as e:  # a corrupt or pickled file: the kernel's fault, not the judge's
+            raise MalformedRecord(f"the arrays cannot be read ({type(e).__name__}: {e})") from None
+    return Record(result=_decode(doc["result"], arrays), warnings=warnings)
+
+
+def read_inputs(folder, grade_id):
+    """Decode inputs written by write_inputs (used by tests; the judge rebuilds its own)."""
+    folder = Path(folder) / "inputs"
+    doc = json.loads((folder / f"{grade_id}.json").read_text())
+    with np.load(folder / f"{grade_id}.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return tuple(_decode(a, arrays) for a in doc["args"]), {k: _decode(v, arrays) for k, v in doc["kwargs"].items()}

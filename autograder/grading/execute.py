@@ -1,0 +1,113 @@
+"""JudgedExecute: nbgrader's Execute, with the verdicts decided outside the kernel.
+
+For one notebook:
+1. write every graded case's inputs into a fresh exchange folder (outside the
+   course) and pass its absolute path to the kernel in the kernel's environment;
+2. execute the notebook as nbgrader would (the kernel only computes: each test
+   cell's hidden `grader_record(...)` saves the student's outputs);
+3. for every autograded test cell, judge the recorded outputs against the
+   `solutions` package on inputs rebuilt here, and replace the cell's outputs
+   with the verdict: a stdout stream on pass, an `error` output carrying the
+   teaching message on fail. nbgrader's SaveAutoGrades then scores the verdict,
+   whatever the kernel printed or patched.
+"""
+import os
+import re
+import shutil
+import tempfile
+
+from jupyter_core.utils import run_sync
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+
+from . import cases as registry
+from . import exchange
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _clip(text, limit):
+    text = ANSI.sub("", text)
+    return text if len(text) <= limit else text[:limit // 2] + "\n[... cut ...]\n" + text[-limit // 2:]
+
+
+def graded_test_cells(nb):
+    """(cell, grade_id) for every autograded test cell: code, grade, not a solution."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            yield cell, meta.get("grade_id", "")
+
+
+def verdict(grade_id, record_or_error, kernel_outputs=()):
+    """(passed, text) for one test cell. record_or_error: an exchange.Record, None, or an Exception."""
+    case = registry.CASES.get(grade_id)
+    if case is None:
+        return False, f"{grade_id}: this test cell has no graded case (ask your instructor)."
+    head = f"{grade_id} ({case.about})"
+    inputs = f"  inputs: {registry.describe_inputs(case)}"
+    if isinstance(record_or_error, exchange.MalformedRecord):
+        return False, f"✗ {head}: the recorded result could not be read ({record_or_error}).\n{inputs}"
+    record = record_or_error
+    if record is None:
+        seen = [f"{o.get('ename', '')}: {o.get('evalue', '')}" for o in kernel_outputs if o.get("output_type") == "error"]
+        why = f"\n  the cell stopped with {_clip(seen[0], 600)}" if seen else ""
+        return False, (f"✗ {head}: no result was recorded for this case: the cell did not reach its hidden "
+                       f"check (is `{case.function}` defined, and did the cells above it run?){why}")
+    warned = [f"  (your function warned: {w})" for w in record.warnings[:2]]
+    if record.raised is not None:
+        r = record.raised
+        return False, "\n".join([
+            f"✗ {head}: {case.function} raised {r['type']}: {_clip(r['message'], 600)}", inputs,
+            f"  re-read {registry.citation(case, '*')}",
+            "  your traceback (last lines):", _clip(r["traceback"], 1500), *warned])
+    try:
+        registry.judge(case, record.result)
+    except registry.Mismatch as m:
+        return False, "\n".join([f"✗ {head}: {m.problem}", inputs, *[f"  {d}" for d in m.details],
+                                 f"  re-read {registry.citation(case, m.what)}", *warned])
+    return True, f"✓ {head}: correct ({case.points} point{'s' if case.points != 1 else ''})"
+
+
+def verdict_outputs(passed, text):
+    """The outputs that replace a test cell's: nbgrader gives full points to the first, 0 to the second."""
+    if passed:
+        return [NotebookNode(output_type="stream", name="stdout", text=text + "\n")]
+    ename = "GradingFailure"
+    return [NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])]
+
+
+class JudgedExecute(Execute):
+    """Execute whose test-cell verdicts come from the trusted judge, not from the kernel."""
+
+    exchange_root = None  # where exchange folders are created (None: the system's temporary folder)
+
+    def preprocess(self, nb, resources=None, km=None):
+        folder = tempfile.mkdtemp(prefix="btc-exchange-", dir=self.exchange_root)
+        try:
+            self._exchange = exchange.prepare(folder)
+            cells = list(graded_test_cells(nb))
+            for _, grade_id in cells:
+                case = registry.CASES.get(grade_id)
+                if case is not None:
+                    args, kwargs = case.inputs()
+                    exchange.write_inputs(self._exchange, grade_id, args, kwargs)
+            nb, resources = super().preprocess(nb, resources, km)
+            for cell, grade_id in cells:
+                try:
+                    record = exchange.read_output(self._exchange, grade_id)
+                except exchange.MalformedRecord as e:
+                    record = e
+                cell.outputs = verdict_outputs(*verdict(grade_id, record, cell.get("outputs", [])))
+            return nb, resources
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    async def async_start_new_kernel(self, **kwargs):
+        # The kernel learns where to find its inputs (and write its outputs) from its environment.
+        env = dict(kwargs.pop("env", None) or os.environ)
+        env[exchange.ENV_VAR] = str(self._exchange)
+        await super().async_start_new_kernel(env=env, **kwargs)
+
+    # nbclient binds the synchronous twin to its own coroutine; rebind it to ours.
+    start_new_kernel = run_sync(async_start_new_kernel)

@@ -1,0 +1,49 @@
+"""nbgrader configuration for the course in this folder (see GRADING.md).
+
+Plain `nbgrader ...` commands run from autograder/ read this file, so they
+grade exactly as `make grade` does: nbgrader's Execute is replaced by
+JudgedExecute, which decides every test cell's verdict outside the kernel.
+"""
+import sys
+from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+
+COURSE = Path(__file__).resolve().parent
+REPO = COURSE.parent
+if str(REPO) not in sys.path:  # the trusted packages: autograder.grading and solutions
+    sys.path.insert(0, str(REPO))
+
+from autograder.grading.execute import JudgedExecute  # noqa: E402
+from autograder.grading.release import venv_on_path  # noqa: E402
+
+venv_on_path()  # nbgrader runs `alembic` to create the gradebook
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+c.CourseDirectory.course_id = "backprop-through-cnns"
+c.CourseDirectory.root = str(COURSE)
+
+# nbgrader's own list, with Execute swapped for the judged version.
+c.Autograde.autograde_preprocessors = [
+    JudgedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.Autograde.create_student = True
+
+# The kernel every notebook names; jupyter_client runs it with this Python.
+c.Execute.kernel_name = "python3"
+c.JudgedExecute.kernel_name = "python3"
+# Kernel start-up chatter (e.g. the TCP notice) is not the student's output.
+c.JudgedExecute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+c.Execute.timeout = 60
+c.JudgedExecute.timeout = 60
+
+# Stubs: NotImplementedError plus a comment, nothing else.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
