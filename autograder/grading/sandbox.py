@@ -427,3 +427,234 @@ class SandboxKernelManager(AsyncKernelManager):
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+
+# ---------------------------------------------------------------------------
+# Surviving dead and stuck kernels (mixed into the grading Execute preprocessor)
+# ---------------------------------------------------------------------------
+
+from jupyter_core.utils import ensure_async, run_sync  # noqa: E402
+from nbformat.notebooknode import NotebookNode  # noqa: E402
+from traitlets import HasTraits  # noqa: E402
+
+
+def _error(ename, text):
+    return NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
+
+
+def _is_test_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _function_of(cell):
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+    return grade_id.split("__", 1)[0] if "__" in grade_id else None
+
+
+class RecoveringExecute(HasTraits):
+    """Mix into nbgrader's Execute (before it in the bases) so a notebook survives its kernel.
+
+    - The kernel runs in a `SandboxKernelManager` (unless configured otherwise).
+    - A cell that kills the kernel (os._exit, a segfault, a signal, a resource
+      limit) gets an error output saying so; the kernel is restarted, the code
+      cells that ran before it (minus test cells and cells that timed out) are
+      replayed silently to rebuild the student's definitions, and execution
+      carries on with the next cell. When a graded test cell killed the kernel,
+      the remaining test cells of the same function are not run (they would
+      kill it again); they score 0 with a note.
+    - After a cell times out, the kernel must answer a trivial request within
+      `responsive_timeout` seconds, or it is treated as dead (a loop that
+      ignores the interrupt).
+    - Cells are given at most the notebook's remaining wall-clock budget; once
+      it is used up the remaining cells are not run.
+    - Every cell keeps at most `max_output_chars` of output text; the rest is
+      cut with a note (a kernel printing 100 MB cannot bloat the gradebook,
+      the feedback or the grader's memory downstream).
+    """
+
+    max_restarts = Integer(8, config=True, help="Kernel restarts allowed per notebook.")
+    responsive_timeout = Integer(5, config=True,
+                                 help="Seconds a kernel has to answer after an interrupted cell.")
+    max_output_chars = Integer(20000, config=True, help="Output text kept per cell.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(*args, **kwargs)
+
+    # -- bookkeeping around nbconvert's per-cell loop --------------------------
+    def preprocess(self, nb, resources=None, km=None):
+        self._sbx_replay = []
+        self._sbx_restarts = 0
+        self._sbx_broken_functions = {}
+        self._sbx_stop = None
+        self.kernel_events = []  # (cell index, what happened), for summaries and tests
+        return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        left = getattr(self.km, "remaining_seconds", lambda: None)()
+        if left is not None:
+            left = max(1, int(left))
+            timeout = left if timeout is None else min(timeout, left)
+        return timeout
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return super().preprocess_cell(cell, resources, index)
+        reason = self._not_run_reason(cell)
+        if reason:
+            cell.outputs = [_error("NotRun", reason)]
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._clip(cell)
+            self._after_death(cell, index)
+            return cell, resources
+        except CellTimeoutError:  # interrupted, but the kernel never finished the cell
+            self._clip(cell)
+            cell.outputs.append(_error("CellTimeoutError", "this cell ran out of time"))
+        self._clip(cell)
+        timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+                        for o in cell.outputs)
+        if timed_out:
+            self.kernel_events.append((index, "timeout"))
+            if not self._responsive():
+                cell.outputs.append(_error(
+                    "KernelUnresponsive",
+                    "the kernel did not stop after this cell timed out; it was restarted"))
+                self._after_death(cell, index, announce=False)
+                return cell, resources
+        elif not _is_test_cell(cell):
+            self._sbx_replay.append(index)
+        return cell, resources
+
+    def _not_run_reason(self, cell):
+        if self._sbx_stop:
+            return self._sbx_stop
+        if getattr(self.km, "notebook_time_exceeded", False) or (
+                getattr(self.km, "remaining_seconds", lambda: None)() or 1) <= 0:
+            self._sbx_stop = "not run: the notebook used up its time limit"
+            return self._sbx_stop
+        func = _function_of(cell)
+        if _is_test_cell(cell) and func in self._sbx_broken_functions:
+            return (f"not run: an earlier test of {func} killed the kernel "
+                    f"({self._sbx_broken_functions[func]})")
+        return None
+
+    # -- dead kernels ----------------------------------------------------------
+    def _why_dead(self):
+        if getattr(self.km, "notebook_time_exceeded", False):
+            return "the notebook used up its time limit"
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        code = proc.poll() if proc is not None else None
+        if code is None:
+            return "the kernel stopped responding"
+        if code < 0:
+            try:
+                return f"the kernel was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"the kernel was killed by signal {-code}"
+        return f"the kernel exited with status {code}"
+
+    def _after_death(self, cell, index, announce=True):
+        why = self._why_dead()
+        self.kernel_events.append((index, why))
+        if announce:
+            cell.outputs.append(_error("KernelDied", f"{why} while running this cell"))
+        if _is_test_cell(cell) and _function_of(cell):
+            self._sbx_broken_functions.setdefault(_function_of(cell), why)
+        if getattr(self.km, "notebook_time_exceeded", False):
+            self._sbx_stop = "not run: the notebook used up its time limit"
+            return
+        if self._sbx_restarts >= self.max_restarts:
+            self._sbx_stop = f"not run: the kernel died {self._sbx_restarts + 1} times"
+            return
+        self._sbx_restarts += 1
+        try:
+            run_sync(self._async_restart)()
+            ok = run_sync(self._async_replay)()
+        except Exception as e:  # a kernel that cannot even restart ends the notebook, not the run
+            self.log.warning("could not restart the kernel: %s", e)
+            ok = False
+        if not ok:
+            self._sbx_stop = "not run: the kernel could not be restarted with the cells above"
+
+    async def _async_restart(self):
+        if self.kc is not None:
+            await ensure_async(self.kc.stop_channels())
+            self.kc = None
+        await ensure_async(self.km.restart_kernel(now=True))
+        await self.async_start_new_kernel_client()
+
+    async def _async_run_quietly(self, code, timeout):
+        """Run code in the kernel; True when it replied in time (outputs are discarded)."""
+        import asyncio
+        from queue import Empty
+        msg_id = self.kc.execute(code, silent=True, store_history=False, stop_on_error=False)
+        msg_id = await ensure_async(msg_id)
+        loop = asyncio.get_event_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(left, 1.0)))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    return False
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return True
+
+    async def _async_replay(self):
+        for i in self._sbx_replay:
+            src = self.nb.cells[i].source
+            if not await self._async_run_quietly(src, self._get_timeout(self.nb.cells[i]) or 60):
+                return False
+        return True
+
+    def _responsive(self):
+        try:
+            return run_sync(self._async_run_quietly)("", self.responsive_timeout)
+        except Exception:
+            return False
+
+    # -- bounded outputs --------------------------------------------------------
+    def _clip(self, cell):
+        budget = self.max_output_chars
+        total = sum(_output_size(o) for o in cell.get("outputs", []))
+        if total <= budget:
+            return
+        kept = []
+        for out in cell.get("outputs", []):
+            size = _output_size(out)
+            if size <= budget:
+                kept.append(out)
+                budget -= size
+                continue
+            if out.get("output_type") == "stream" and budget > 0:
+                out["text"] = out["text"][:budget]
+                kept.append(out)
+            elif out.get("output_type") == "error":  # an error is kept (shortened): it is a verdict
+                out["evalue"] = out.get("evalue", "")[:2000]
+                out["traceback"] = [t[:2000] for t in out.get("traceback", [])[-5:]]
+                kept.append(out)
+            cut = total - sum(_output_size(o) for o in kept)
+            kept.append(NotebookNode(output_type="stream", name="stdout",
+                                     text=f"\n[... output cut: about {cut} more characters not kept ...]\n"))
+            break
+        cell.outputs = kept
+
+
+def _output_size(out):
+    if out.get("output_type") == "stream":
+        return len(out.get("text", ""))
+    if out.get("output_type") == "error":
+        return len(out.get("evalue", "")) + sum(len(t) for t in out.get("traceback", []))
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in out.get("data", {}).values())
+
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
