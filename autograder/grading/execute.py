@@ -22,6 +22,7 @@ from nbgrader.preprocessors import Execute
 
 from . import cases as registry
 from . import exchange
+from .sandbox import RecoveringExecute  # issue 5: sandboxed kernel, restarts after a crash
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -77,7 +78,7 @@ def verdict_outputs(passed, text):
     return [NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])]
 
 
-class JudgedExecute(Execute):
+class JudgedExecute(RecoveringExecute, Execute):
     """Execute whose test-cell verdicts come from the trusted judge, not from the kernel."""
 
     exchange_root = None  # where exchange folders are created (None: the system's temporary folder)
