@@ -21,6 +21,7 @@ from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.plugins import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
+from . import precheck
 from .release import ASSIGNMENTS, COURSE, load_config, quiet, run, venv_on_path
 
 
@@ -112,7 +113,18 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
     ensure_released(config, course, sorted({a for _, a in todo}))
     start = time.perf_counter()
     results = []
+    # --- issue 5: notebooks nbgrader cannot read score 0, with feedback saying why ---
+    problems = [p for p in precheck.check_course(course) if (p.student, p.assignment) in set(todo)]
+    broken = {(p.student, p.assignment): p for p in problems}
+    precheck.write_report(course, problems)
+    # --- end issue 5 ---
     for k, (student, assignment) in enumerate(todo, 1):
+        if (student, assignment) in broken:  # issue 5
+            p = broken[(student, assignment)]
+            precheck.record_zero(f"sqlite:///{course / 'gradebook.db'}", student, assignment)
+            precheck.write_feedback(course, p)
+            results.append(Graded(student, assignment, 0.0, error=f"not graded ({p.kind}): {p.message}"))
+            continue
         results.append(grade_one(config, course, student, assignment))
         print(f"[{k}/{len(todo)}] {student}/{assignment} ({results[-1].seconds:.1f} s)", flush=True)
     scores(course, results)
