@@ -52,6 +52,12 @@ def cross_entropy(logits, y):
     return loss, dlogits / m
 
 
+def loss(params, X, y):
+    """Forward pass and mean cross-entropy only (what a gradient check perturbs)."""
+    logits, _ = forward(params, X)
+    return cross_entropy(logits, y)[0]
+
+
 def loss_and_grads(params, X, y):
     """Forward, loss, and the gradient of the loss for every parameter."""
     logits, (conv_cache, relu_cache, pool_cache, pooled_shape, flat) = forward(params, X)
