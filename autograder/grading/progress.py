@@ -1,0 +1,68 @@
+"""What the instructor sees while a class is graded: a bar, then a summary table.
+
+The bar (tqdm, on stderr) counts notebooks graded, failures so far and the
+ETA. The summary lists students graded, every failure with its reason, and
+the seconds per notebook (wall clock of the run divided by notebooks, and the
+mean time one worker spent on one notebook, phase by phase).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+
+from .parallel import PHASES
+
+
+class Progress:
+    def __init__(self, total, enabled=True, stream=None):
+        self.total = total
+        self.failed = 0
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+            tqdm.monitor_interval = 0  # no monitor thread in the grading parent
+            self.bar = tqdm(total=total, unit="nb", desc="grading", file=stream or sys.stderr,
+                            dynamic_ncols=True, smoothing=0.1)
+
+    def update(self, result):
+        if not result["ok"] or result.get("trouble"):
+            self.failed += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{result['student']}/{result['assignment']}, {self.failed} with problems",
+                                     refresh=False)
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def summary_table(summary, extra_problems=()):
+    """The end-of-run text: counts, failures with reasons, seconds per notebook.
+
+    extra_problems: lines from other checks (e.g. the precheck) to list with the failures.
+    """
+    res = summary.results
+    students = sorted({r["student"] for r in res})
+    lines = [f"graded {len(res)} notebook(s) of {len(students)} student(s) with {summary.jobs} worker(s)"
+             f" (shard {summary.shard[0]}/{summary.shard[1]}) in {summary.wall:.1f} s"]
+    if res:
+        per = [r["seconds"] for r in res]
+        lines.append(f"seconds per notebook: {summary.wall / len(res):.2f} wall-clock for the class, "
+                     f"{statistics.mean(per):.2f} mean per worker (median {statistics.median(per):.2f}, "
+                     f"max {max(per):.2f})")
+        timed = [r["phases"] for r in res if r.get("phases")]
+        if timed:
+            lines.append("  where one notebook's time goes (mean s): " + ", ".join(
+                f"{p} {statistics.mean(t.get(p, 0.0) for t in timed):.3f}" for p in PHASES))
+    bad = summary.failures
+    lines.append(f"failures: {len(bad) + len(extra_problems)}")
+    if bad or extra_problems:
+        width = max([len(r["student"]) for r in bad] + [7])
+        lines.append(f"  {'student':<{width}}  {'assignment':<12} reason")
+        for r in bad:
+            reason = r["error"] or "; ".join(r["trouble"])
+            lines.append(f"  {r['student']:<{width}}  {r['assignment']:<12} {reason}")
+        for line in extra_problems:
+            lines.append(f"  {line}")
+    return "\n".join(lines)
