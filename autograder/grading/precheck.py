@@ -254,3 +254,24 @@ def record_zero(gradebook_url, student, assignment):
                     grade.manual_score = None
             gb.db.commit()
         return sub.score
+
+
+# ---- closing gaps in nbgrader's own sanitizing (used from nbgrader_config.py) ----
+
+from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds  # noqa: E402
+
+
+class SafeDeduplicateIds(_DeduplicateIds):
+    """nbgrader's DeduplicateIds, minus its crash.
+
+    nbgrader empties the duplicate's `nbgrader` metadata (`{}`), which its own
+    schema check then rejects as "an old version of the nbgrader metadata
+    format", failing the whole submission. Here the duplicate simply stops
+    being an nbgrader cell: the first copy is graded as usual.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
+            del cell.metadata["nbgrader"]
+        return cell, resources
