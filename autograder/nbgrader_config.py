@@ -47,3 +47,27 @@ c.JudgedExecute.timeout = 60
 
 # Stubs: NotImplementedError plus a comment, nothing else.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# --- issue 5: hostile and broken submissions (grading/sandbox.py, grading/precheck.py) ---
+from nbgrader.preprocessors import ClearOutput, OverwriteCells, OverwriteKernelspec  # noqa: E402
+
+from autograder.grading.precheck import SafeDeduplicateIds  # noqa: E402
+
+# nbgrader's sanitizing list, with DeduplicateIds fixed (a duplicated test cell
+# no longer fails the whole submission); deleted test cells are put back.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, SafeDeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+c.OverwriteCells.add_missing_cells = True
+# Every kernel runs sandboxed (bubblewrap where installed; "require" refuses to
+# grade without it) with these limits; a dead kernel is restarted and grading
+# carries on (JudgedExecute.max_restarts per notebook).
+c.JudgedExecute.kernel_manager_class = "autograder.grading.sandbox.SandboxKernelManager"
+c.SandboxKernelManager.sandbox = "auto"
+c.SandboxKernelManager.cpu_seconds = 300
+c.SandboxKernelManager.address_space = 4 * 2**30
+c.SandboxKernelManager.max_processes = 128
+c.SandboxKernelManager.file_size = 64 * 2**20
+c.SandboxKernelManager.notebook_timeout = 900
+c.JudgedExecute.max_restarts = 8
+c.JudgedExecute.max_output_chars = 20000
+# --- end issue 5 ---
