@@ -1,0 +1,201 @@
+"""Parallel grading: shards, single writer, and grades identical to plain serial nbgrader.
+
+The nbgrader tests use a tiny two-assignment course of their own (plain
+nbgrader config, no sandbox), so they test the driver, not the course's
+notebooks: its only job is to give the same grades as `nbgrader autograde`
+would, faster, without two processes ever writing one gradebook.
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.grading import parallel, progress
+
+PY = Path(sys.executable)
+NBGRADER = PY.parent / "nbgrader"
+
+# student -> {assignment: variant}
+VARIANTS = {
+    "ok": {"double": "def double(x):\n    return x + x", "square": "def square(x):\n    return x ** 2"},
+    "bugdouble": {"double": "def double(x):\n    return 2 * abs(x)", "square": "def square(x):\n    return x * x"},
+    "bugsquare": {"double": "def double(x):\n    return 2 * x", "square": "def square(x):\n    return x * 3"},
+    "blank": {},
+    "crash": {"double": "def double(x):\n    return 2 * x\nraise RuntimeError('boom')"},
+}
+
+
+def _meta(grade_id, **kw):
+    m = {"grade": False, "solution": False, "locked": False, "schema_version": 3, "grade_id": grade_id}
+    m.update(kw)
+    return {"nbgrader": m}
+
+
+def _source_notebook():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    cells = [
+        new_markdown_cell("# toy", metadata=_meta("intro", locked=True)),
+        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                      metadata=_meta("double", solution=True)),
+        new_code_cell("assert double(2) == 4", metadata=_meta("double__small", grade=True, locked=True, points=1)),
+        new_code_cell("assert double(-3) == -6", metadata=_meta("double__neg", grade=True, locked=True, points=2)),
+        new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
+                      metadata=_meta("square", solution=True)),
+        new_code_cell("assert square(3) == 9", metadata=_meta("square__three", grade=True, locked=True, points=3)),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def env():
+    e = dict(os.environ)
+    e["PATH"] = str(PY.parent) + os.pathsep + e.get("PATH", "")
+    e.pop(parallel.URL_ENV, None)
+    return e
+
+
+def make_toy_course(root, n_students, assignments=("alpha", "beta")):
+    """A course with released assignments and n_students submissions mixing right, wrong, blank, crashing."""
+    import nbformat
+    root = Path(root)
+    for a in assignments:
+        (root / "source" / a).mkdir(parents=True, exist_ok=True)
+        nbformat.write(_source_notebook(), str(root / "source" / a / f"{a}.ipynb"))
+    (root / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'toy'\n")
+    for a in assignments:
+        subprocess.run([str(NBGRADER), "generate_assignment", a, "--force", "--log-level=ERROR"],
+                       cwd=root, env=env(), check=True, capture_output=True)
+    names = sorted(VARIANTS)
+    for i in range(n_students):
+        for j, a in enumerate(assignments):
+            v = VARIANTS[names[(i + j) % len(names)]]
+            nb = nbformat.read(str(root / "release" / a / f"{a}.ipynb"), 4)
+            for c in nb.cells:
+                gid = c.metadata.get("nbgrader", {}).get("grade_id")
+                if gid in v:
+                    c.source = v[gid]
+            (root / "submitted" / f"s{i:03d}" / a).mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(root / "submitted" / f"s{i:03d}" / a / f"{a}.ipynb"))
+    return root
+
+
+def grade_rows(db_url):
+    """(student, assignment, grade_id, auto_score, needs_manual_grade) for every grade, and the submissions."""
+    from nbgrader.api import Gradebook
+    rows = []
+    with Gradebook(db_url, "toy") as gb:
+        for a in gb.assignments:
+            for sub in a.submissions:
+                for nb in sub.notebooks:
+                    for g in nb.grades:
+                        rows.append((sub.student.id, a.name, g.name, g.auto_score, g.needs_manual_grade))
+                    for c in nb.comments:
+                        rows.append((sub.student.id, a.name, c.name, c.auto_comment, None))
+    return sorted(rows, key=repr)
+
+
+def export(course, name):
+    subprocess.run([str(NBGRADER), "export", f"--to={name}", "--log-level=ERROR"], cwd=course, env=env(),
+                   check=True, capture_output=True)
+    with open(Path(course) / name) as f:
+        return sorted(csv.reader(f))
+
+
+# ---------------------------------------------------------------------------- shards
+
+
+def test_shard_parsing():
+    assert parallel.parse_shard("2/3") == (2, 3)
+    for bad in ("0/3", "4/3", "1/0", "x", "1-2"):
+        with pytest.raises(ValueError):
+            parallel.parse_shard(bad)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
+def test_shards_cover_every_student_exactly_once(tmp_path, n):
+    students = [f"stu{i:04d}" for i in range(97)] + ["alice", "bob.smith", "ünï"]
+    for s in students:
+        for a in ("activations", "pooling"):
+            (tmp_path / "submitted" / s / a).mkdir(parents=True)
+    (tmp_path / "submitted" / "bob.smith" / "notanassignment").mkdir()
+    for a in ("activations", "pooling", "convolution"):
+        (tmp_path / "source" / a).mkdir(parents=True)
+    everything = parallel.discover(tmp_path)
+    assert len(everything) == 2 * len(students)
+    slices = [parallel.discover(tmp_path, shard=(k, n)) for k in range(1, n + 1)]
+    seen = [job for s in slices for job in s]
+    assert sorted(seen) == everything                      # every submission, none twice
+    owners = {}
+    for k, s in enumerate(slices):
+        for student, _ in s:
+            assert owners.setdefault(student, k) == k      # a student's assignments stay together
+    if n > 1:
+        assert all(slices), "a shard of 100 students came out empty"
+    # the same slice whatever order or subset the machine lists students in
+    assert [j for j in everything if parallel.in_shard(j[0], (1, n))] == slices[0]
+
+
+# ---------------------------------------------------------------------------- grading
+
+
+@pytest.fixture(scope="module")
+def toy_courses(tmp_path_factory):
+    base = tmp_path_factory.mktemp("toy")
+    serial = make_toy_course(base / "serial", 5)
+    par = base / "parallel"
+    shutil.copytree(serial, par)
+    return serial, par
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("toy_grading")
+def test_parallel_grades_equal_plain_serial_nbgrader(toy_courses):
+    serial, par = toy_courses
+    for a in ("alpha", "beta"):
+        subprocess.run([str(NBGRADER), "autograde", a, "--force", "--log-level=ERROR"], cwd=serial, env=env(),
+                       capture_output=True)  # exit status 1 when a notebook errors: expected here
+    summary = parallel.grade(par, jobs=2, progress=False)
+    assert len(summary.results) == 10
+    assert grade_rows(f"sqlite:///{par / 'gradebook.db'}") == grade_rows(f"sqlite:///{serial / 'gradebook.db'}")
+    assert export(par, "grades.csv") == export(serial, "grades.csv")
+    scores = {(r[3], r[0]): float(r[7]) for r in export(par, "grades.csv")[:-1] if r[0] != "assignment"}
+    assert scores[("s004", "alpha")] == 6 and scores[("s000", "alpha")] == 0   # ok / blank
+    # every notebook got its feedback page, written by the worker that graded it
+    for student, assignment in parallel.discover(par):
+        assert (par / "feedback" / student / assignment / f"{assignment}.html").exists()
+    table = progress.summary_table(summary)
+    assert "graded 10 notebook(s) of 5 student(s) with 2 worker(s)" in table
+    assert "seconds per notebook" in table and "kernel_start" in table
+    # regrading is idempotent
+    before = grade_rows(f"sqlite:///{par / 'gradebook.db'}")
+    parallel.grade(par, jobs=2, progress=False, pairs=[("s001", "alpha"), ("s003", "beta")])
+    assert grade_rows(f"sqlite:///{par / 'gradebook.db'}") == before
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("toy_grading")
+def test_workers_never_touch_the_main_gradebook(toy_courses, tmp_path):
+    """A worker grades with the main gradebook moved away; only merge() (the parent) writes it."""
+    from nbgrader.api import Gradebook
+    serial, _ = toy_courses
+    course = tmp_path / "c"
+    shutil.copytree(serial, course, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    main = course / "gradebook.db"
+    parallel.seed_gradebook(f"sqlite:///{main}", tmp_path / "seed.db")
+    hidden = tmp_path / "main.db"
+    main.rename(hidden)
+    worker = parallel.Worker(course, tmp_path / "seed.db", tmp_path / "w0")
+    res = worker.grade("s004", "alpha")
+    assert res["ok"], res
+    assert not main.exists(), "the worker opened the main gradebook"
+    assert res["data"]["notebooks"]["alpha"]["grades"]["double__neg"][0] == 2
+    hidden.rename(main)
+    with Gradebook(f"sqlite:///{main}", "toy") as gb:
+        parallel.merge(gb, [res])
+    with Gradebook(f"sqlite:///{main}", "toy") as gb:
+        assert gb.find_submission("alpha", "s004").score == 6
