@@ -6,9 +6,8 @@
 How it works (see GRADING.md):
 
 - The parent lists the submissions (`discover`), keeps this machine's shard
-  (`in_shard`: a stable hash of the student id, so n machines sharing the
-  submissions folder split the class exactly once between them, whatever
-  order they list it in), and copies the *structure* of the main gradebook
+  (`shard_of`: every n-th student of the sorted ids, so n machines sharing
+  the submissions folder split the class exactly once between them), and copies the *structure* of the main gradebook
   (course, assignments, notebooks, grade/solution/source/task cells; never a
   submission) into a seed SQLite file (`seed_gradebook`).
 - N long-lived worker processes each copy the seed into their own scratch
@@ -75,11 +74,15 @@ def parse_shard(text):
     return k, n
 
 
-def in_shard(student, shard):
-    """Whether `student` belongs to shard (k, n): a stable hash, the same on every machine."""
+def shard_of(students, shard):
+    """The students of shard (k, n): every n-th of the sorted ids, starting at the k-th.
+
+    Round-robin over the sorted ids gives every shard the same number of
+    students (within one), and n machines that list the same submissions
+    folder split it exactly once between them.
+    """
     k, n = shard
-    h = int.from_bytes(hashlib.sha256(student.encode("utf-8")).digest()[:8], "big")
-    return h % n == k - 1
+    return sorted(students)[k - 1::n]
 
 
 def discover(course=COURSE, assignments=None, shard=(1, 1)):
@@ -95,14 +98,11 @@ def discover(course=COURSE, assignments=None, shard=(1, 1)):
     submitted = course / "submitted"
     if not submitted.is_dir():
         return jobs
-    for student_dir in sorted(submitted.iterdir()):
-        if not student_dir.is_dir() or student_dir.name.startswith("."):
-            continue
-        if not in_shard(student_dir.name, shard):
-            continue
-        for a_dir in sorted(student_dir.iterdir()):
+    students = [p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    for student in shard_of(students, shard):
+        for a_dir in sorted((submitted / student).iterdir()):
             if a_dir.is_dir() and a_dir.name in known:
-                jobs.append((student_dir.name, a_dir.name))
+                jobs.append((student, a_dir.name))
     return jobs
 
 
@@ -556,7 +556,7 @@ def _scratch_root(course):
 
 
 def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=True, feedback=True,
-          progress=True, stream=None, merge_every=2.0, run_log="report/run.json", log_dir="report/logs"):
+          progress=True, stream=None, lines=None, merge_every=2.0, run_log="report/run.json", log_dir="report/logs"):
     """Grade every submission of this shard with `jobs` worker processes; returns a Summary.
 
     pairs: the (student, assignment) jobs (default: `discover(course, shard=shard)`).
@@ -608,7 +608,7 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
     for _ in range(jobs):
         tasks.put(None)
 
-    bar = progress_mod.Progress(len(pairs), enabled=progress, stream=stream)
+    bar = progress_mod.Progress(len(pairs), enabled=progress, stream=stream, lines=lines)
     pending, done_count, last_merge = [], 0, time.perf_counter()
     gb = Gradebook(main_url, cid)
     fatal = None

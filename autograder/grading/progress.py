@@ -14,9 +14,11 @@ from .parallel import PHASES
 
 
 class Progress:
-    def __init__(self, total, enabled=True, stream=None):
+    def __init__(self, total, enabled=True, stream=None, lines=None):
         self.total = total
         self.failed = 0
+        self.done = 0
+        self.lines = lines  # where to write one line per notebook graded (e.g. sys.stdout), or None
         self.bar = None
         if enabled:
             from tqdm import tqdm
@@ -25,8 +27,17 @@ class Progress:
                             dynamic_ncols=True, smoothing=0.1)
 
     def update(self, result):
+        self.done += 1
         if not result["ok"] or result.get("trouble"):
             self.failed += 1
+        if self.lines is not None:
+            line = f"[{self.done}/{self.total}] {result['student']}/{result['assignment']} ({result['seconds']:.1f} s)"
+            if not result["ok"]:
+                line += f" ERROR: {result['error']}"
+            if self.bar is not None:
+                self.bar.write(line, file=self.lines)
+            else:
+                print(line, file=self.lines, flush=True)
         if self.bar is not None:
             self.bar.set_postfix_str(f"{result['student']}/{result['assignment']}, {self.failed} with problems",
                                      refresh=False)
