@@ -38,8 +38,10 @@ def grid(ax, n_rows, n_cols, text=None, fill=LIGHT["input"], pad=0, title=None,
                 t = text[r][c]
                 if t is not None and t != "":
                     s = t if isinstance(t, str) else f"{t:g}"
+                    # white text on dark cells (perceived luminance below one half)
+                    dark = not in_pad and shade is not None and np.dot(face[:3], [0.299, 0.587, 0.114]) < 0.5
                     ax.text(c + 0.5, r + 0.5, s, ha="center", va="center", fontsize=fontsize,
-                            color="#888888" if in_pad else "black")
+                            color="#888888" if in_pad else ("white" if dark else "black"))
     for (r, c, h, w, colour) in fills:
         ax.add_patch(Rectangle((c, r), w, h, facecolor=colour, edgecolor="none", alpha=0.45, zorder=4))
     for (r, c, h, w, colour) in boxes:
