@@ -134,13 +134,14 @@ def _tree_digest(paths):
 
 
 def _release_inputs(root):
-    files = [root / "autograder" / "nbgrader_config.py"]
-    for folder in [root / "autograder" / "source", root / "autograder" / "grading"]:
-        if folder.is_dir():
-            files += [p for p in folder.rglob("*")
-                      if p.is_file() and "__pycache__" not in p.parts
-                      and ".ipynb_checkpoints" not in p.parts]
-    files.append(Path(__file__))
+    """What the student versions depend on: the source notebooks (and their
+    helpers), the course config and the release step; not the grading code."""
+    course = root / "autograder"
+    files = [course / "nbgrader_config.py", course / "grading" / "release.py", Path(__file__)]
+    if (course / "source").is_dir():
+        files += [p for p in (course / "source").rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts
+                  and ".ipynb_checkpoints" not in p.parts]
     return files
 
 
@@ -281,7 +282,6 @@ def _pythonpath(root):
 def build_html(root, toc=None):
     """Run jupyter-book with warnings as errors; return (exit status, log text)."""
     env = dict(os.environ, PYTHONPATH=_pythonpath(root))
-    env.setdefault("MPLBACKEND", "Agg")
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
            "build", str(root), "-W", "-n", "--keep-going"]
     if toc is not None:
