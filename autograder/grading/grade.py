@@ -5,9 +5,10 @@
 For every autograder/submitted/<student>/<assignment>/ (unknown students are
 registered): nbgrader autograde (with the course config, so JudgedExecute
 decides every test cell), generate_feedback, then autograder/grades.csv in
-`nbgrader export` format, and a short summary. Serial for now: --jobs is
-accepted and ignored; --shard k/n grades only every n-th student starting at
-the k-th (students sorted by id), so n machines can split a class.
+`nbgrader export` format, a short summary and autograder/report/index.html.
+--jobs N grades with N worker processes (grading/parallel.py, issue 6);
+--shard k/n grades only every n-th student starting at the k-th (students
+sorted by id), so n machines can split a class.
 """
 import argparse
 import sys
@@ -22,6 +23,7 @@ from nbgrader.plugins import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
 from . import precheck
+from . import parallel, progress, report  # issue 6
 from .release import ASSIGNMENTS, COURSE, load_config, quiet, run, venv_on_path
 
 
@@ -52,9 +54,15 @@ def submissions(course, shard=(1, 1)):
     return [(s, a) for s in mine for a in ASSIGNMENTS if (root / s / a).is_dir()]
 
 
+# --- issue 6: the gradebook may be SQLite (default) or PostgreSQL: $BTC_GRADEBOOK_URL, else the config's ---
+def gradebook_url(course, config=None):
+    return parallel.gradebook_url(course, None, config)
+# --- end issue 6 ---
+
+
 def ensure_released(config, course, assignments):
     """Autograde needs the source notebooks' cells in the gradebook: generate them if missing."""
-    with Gradebook(config.CourseDirectory.get("db_url", f"sqlite:///{Path(course) / 'gradebook.db'}")) as gb:
+    with Gradebook(gradebook_url(course, config)) as gb:  # issue 6
         missing = [a for a in assignments
                    if not any(x.name == a and x.notebooks for x in gb.assignments)]
     for assignment in missing:
@@ -79,13 +87,13 @@ def export(config, course):
     path = Path(course) / "grades.csv"
     plugin = CsvExportPlugin(config=config)
     plugin.to = str(path)
-    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(course, config)) as gb:  # issue 6
         plugin.export(gb)
     return path
 
 
 def scores(course, results):
-    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(course, load_config(course))) as gb:  # issue 6
         for r in results:
             try:
                 sub = gb.find_submission(r.assignment, r.student)
@@ -118,26 +126,35 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
     broken = {(p.student, p.assignment): p for p in problems}
     precheck.write_report(course, problems)
     # --- end issue 5 ---
-    for k, (student, assignment) in enumerate(todo, 1):
+    for student, assignment in todo:
         if (student, assignment) in broken:  # issue 5
             p = broken[(student, assignment)]
-            precheck.record_zero(f"sqlite:///{course / 'gradebook.db'}", student, assignment)
+            precheck.record_zero(gradebook_url(course, config), student, assignment)  # issue 6: URL
             precheck.write_feedback(course, p)
             results.append(Graded(student, assignment, 0.0, error=f"not graded ({p.kind}): {p.message}"))
-            continue
-        results.append(grade_one(config, course, student, assignment))
-        print(f"[{k}/{len(todo)}] {student}/{assignment} ({results[-1].seconds:.1f} s)", flush=True)
+    # --- issue 6: grade the rest with `jobs` long-lived workers (grading/parallel.py): each autogrades
+    # and writes feedback into its own scratch gradebook; this process alone merges into the gradebook.
+    run = parallel.grade(course, jobs=jobs, pairs=[t for t in todo if t not in broken], lines=sys.stdout)
+    for r in run.results:
+        error = r["error"] or ("; ".join(r["trouble"]) if r["trouble"] else "")
+        results.append(Graded(r["student"], r["assignment"], r["seconds"], error=error if not r["ok"] else ""))
+    # --- end issue 6 ---
     scores(course, results)
     path = export(config, course)
     print(summary(results, time.perf_counter() - start))
-    print(f"wrote {path} and feedback in {course / 'feedback'}")
+    # --- issue 6: the summary table (failures with reasons, time per notebook) and the instructor report ---
+    run.wall = time.perf_counter() - start
+    print(progress.summary_table(run, precheck.summary_lines(problems)))
+    page = report.write_report(course, gradebook_url(course, config), run_summary=progress.summary_table(run).splitlines()[0])
+    print(f"wrote {path}, feedback in {course / 'feedback'} and the report {page}")
+    # --- end issue 6 ---
     return results
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=COURSE)
-    parser.add_argument("--jobs", type=int, default=1, help="accepted; grading is serial for now")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (issue 6: grading/parallel.py)")
     parser.add_argument("--shard", type=parse_shard, default=(1, 1), help="k/n: grade every n-th student from the k-th")
     args = parser.parse_args(argv)
     quiet()

@@ -1,0 +1,236 @@
+"""`make bench-grading`: plain serial nbgrader against `make grade JOBS=2`, on one synthetic class, in one run.
+
+    python -m bench.grading_bench [--students 60] [--jobs 2] [--keep DIR] [--breakdown 4]
+
+1. Builds a class of --students students, each submitting all three
+   assignments: the reference, correct variants (vectorised, einsum, float32,
+   ...), the catalogue of realistic mistakes (tests/submissions), and
+   unmodified release notebooks, in rotation. Two identical copies of the
+   course get the class, and `make release` is run in each (not timed).
+2. Times (a) plain serial nbgrader with the course's own config, run from
+   autograder/: `nbgrader autograde A --force` and `nbgrader generate_feedback
+   A --force` for each assignment, then `nbgrader export`; and (b) `make grade
+   JOBS=N` in the other copy. Prints both times, seconds per notebook and the
+   ratio, and checks that every grade (student, assignment, grade_id) and the
+   exported grades.csv are identical.
+3. Breaks down one notebook's grading time, phase by phase, the way plain
+   nbgrader does it (a new converter per notebook, polite kernel shutdown, a
+   new gradebook engine per preprocessor, templates compiled per feedback
+   page) and the way a grading worker does it, on the same notebooks,
+   alternating, in this process.
+
+The machine may be shared: (a) and (b) run one after the other, so read the
+ratio with the load average printed next to it.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from submissions import MISTAKES, VARIANTS, replace_body, with_mistakes  # noqa: E402
+from submissions import course as C  # noqa: E402
+
+ASSIGNMENTS = C.ASSIGNMENTS
+PY = Path(sys.executable)
+
+
+def env():
+    e = dict(os.environ)
+    e["PATH"] = str(PY.parent) + os.pathsep + e.get("PATH", "")
+    e.pop("BTC_GRADEBOOK_URL", None)
+    e["PYTHONWARNINGS"] = "ignore"
+    return e
+
+
+def make_repo(dest):
+    """A copy of the course (sources and code), with the Makefile and the work tree's .venv, ready for make."""
+    repo = C.copy_course(dest)
+    shutil.copy2(ROOT / "Makefile", repo / "Makefile")
+    for req in ("requirements.txt", "requirements-dev.txt"):
+        shutil.copy2(ROOT / req, repo / req)  # copy2 keeps mtimes, so make sees the venv as up to date
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    return repo
+
+
+def submissions_for(i, assignment, release_nb):
+    """The i-th student's notebook for `assignment`: reference, variant, mistake or blank, in rotation."""
+    kind = i % 4
+    if kind == 0:
+        return C.source_notebook(assignment), "reference"
+    if kind == 1:
+        variants = [v for v in VARIANTS if v.assignment == assignment]
+        if variants:
+            v = variants[(i // 4) % len(variants)]
+            nb = C.source_notebook(assignment)
+            for function, body in v.bodies.items():
+                replace_body(nb, function, body)
+            return nb, f"variant {v.name}"
+        return C.source_notebook(assignment), "reference"
+    if kind == 2:
+        mistakes = [m for m in MISTAKES if m.assignment == assignment]
+        m = mistakes[(i // 4) % len(mistakes)]
+        return with_mistakes(C.source_notebook(assignment), [m]), f"mistake {m.name}"
+    return json.loads(json.dumps(release_nb)), "blank"
+
+
+def build_class(repo, students):
+    rel = {a: C.release_notebook(repo, a) for a in ASSIGNMENTS}
+    kinds = {}
+    for i in range(students):
+        for a in ASSIGNMENTS:
+            nb, kind = submissions_for(i, a, rel[a])
+            C.submit(repo, f"student{i:03d}", a, nb)
+            kinds[kind.split()[0]] = kinds.get(kind.split()[0], 0) + 1
+    return kinds
+
+
+def timed(cmd, cwd, log):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds = time.perf_counter() - start
+    log.write(f"$ {' '.join(map(str, cmd))}  (exit {proc.returncode}, {seconds:.1f} s)\n{proc.stdout}\n")
+    return seconds, proc.returncode
+
+
+def plain_serial(repo, log):
+    course = repo / "autograder"
+    nbgrader = str(PY.parent / "nbgrader")
+    steps = []
+    for a in ASSIGNMENTS:
+        steps.append((f"autograde {a}", timed([nbgrader, "autograde", a, "--force"], course, log)))
+    for a in ASSIGNMENTS:
+        steps.append((f"generate_feedback {a}", timed([nbgrader, "generate_feedback", a, "--force"], course, log)))
+    steps.append(("export", timed([nbgrader, "export", "--to=grades.csv"], course, log)))
+    return sum(s for _, (s, _) in steps), steps
+
+
+def make_grade(repo, jobs, log):
+    return timed(["make", "grade", f"JOBS={jobs}"], repo, log)
+
+
+def grade_rows(repo):
+    from nbgrader.api import Gradebook
+    rows = {}
+    with Gradebook(f"sqlite:///{repo / 'autograder' / 'gradebook.db'}") as gb:
+        for a in gb.assignments:
+            for sub in a.submissions:
+                for nb in sub.notebooks:
+                    for g in nb.grades:
+                        rows[(sub.student.id, a.name, g.name)] = g.auto_score
+    return rows
+
+
+def csv_rows(path):
+    with open(path) as f:
+        return sorted(tuple(r) for r in csv.reader(f))
+
+
+def breakdown(repo, n):
+    """Mean seconds per phase for n notebooks graded the plain way and the worker's way, alternating."""
+    from autograder.grading import parallel
+    course = repo / "autograder"
+    seed = Path(tempfile.mkdtemp(prefix="btc-bench-")) / "seed.db"
+    parallel.seed_gradebook(f"sqlite:///{course / 'gradebook.db'}", seed)
+    pairs = [(f"student{i:03d}", a) for i in range(n) for a in ASSIGNMENTS][: 3 * n]
+    out = {}
+    # plain first (fast=False keeps nbgrader's own behaviour), then the worker: two separate processes
+    for label, fast in (("plain nbgrader", False), ("grading worker", True)):
+        code = (
+            "import json, sys; sys.path.insert(0, %r)\n"
+            "from autograder.grading import parallel\n"
+            "w = parallel.Worker(%r, %r, %r, fast=%r)\n"
+            "w.grade(*%r)  # warm-up: first-use costs are paid once per process\n"
+            "print(json.dumps([w.grade(s, a)['phases'] for s, a in %r]))\n"
+        ) % (str(ROOT), str(course), str(seed), str(seed.parent / label.replace(" ", "_")), fast,
+             pairs[-1], pairs[:-1])
+        proc = subprocess.run([str(PY), "-c", code], env=env(), capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-3000:])
+        phases = json.loads(proc.stdout.strip().splitlines()[-1])
+        out[label] = {p: statistics.mean(ph[p] for ph in phases) for p in parallel.PHASES}
+    shutil.rmtree(seed.parent, ignore_errors=True)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=60)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--keep", type=Path, default=None, help="build the class here and keep it")
+    parser.add_argument("--breakdown", type=int, default=4, help="students for the per-phase breakdown (0: skip)")
+    args = parser.parse_args(argv)
+
+    base = args.keep or Path(tempfile.mkdtemp(prefix="btc-grading-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    log_path = base / "bench.log"
+    with open(log_path, "w") as log:
+        repos = {}
+        for name in ("serial", "parallel"):
+            repo = make_repo(base / name)
+            subprocess.run([str(PY), "-m", "autograder.grading.release"], cwd=repo, env=env(), check=True,
+                           capture_output=True)
+            repos[name] = repo
+        kinds = {}
+        for name, repo in repos.items():
+            kinds = build_class(repo, args.students)
+        notebooks = args.students * len(ASSIGNMENTS)
+        print(f"class: {args.students} students x {len(ASSIGNMENTS)} assignments = {notebooks} notebooks "
+              f"({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}); load average before: "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+
+        t_serial, steps = plain_serial(repos["serial"], log)
+        load_a = os.getloadavg()[0]
+        t_par, code = make_grade(repos["parallel"], args.jobs, log)
+        load_b = os.getloadavg()[0]
+
+    a, b = grade_rows(repos["serial"]), grade_rows(repos["parallel"])
+    same_rows = a == b and len(a) > 0
+    same_csv = csv_rows(repos["serial"] / "autograder" / "grades.csv") == \
+        csv_rows(repos["parallel"] / "autograder" / "grades.csv")
+    print()
+    print(f"{'':44} {'seconds':>8} {'s/notebook':>11} {'load':>5}")
+    print(f"{'(a) plain serial nbgrader (autograde+feedback+export)':44.44} {t_serial:8.1f} "
+          f"{t_serial / notebooks:11.2f} {load_a:5.1f}")
+    for label, (s, rc) in steps:
+        print(f"      {label:38} {s:8.1f}")
+    print(f"{f'(b) make grade JOBS={args.jobs}':44} {t_par:8.1f} {t_par / notebooks:11.2f} {load_b:5.1f}"
+          + ("" if code == 0 else f"   (exit {code})"))
+    print(f"ratio (a)/(b): {t_serial / t_par:.2f}x")
+    print(f"grades identical: {'yes' if same_rows else 'NO'} ({len(a)} grade cells); "
+          f"grades.csv identical: {'yes' if same_csv else 'NO'}")
+    if not same_rows:
+        diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        for k in diff[:20]:
+            print(f"  {k}: serial {a.get(k)} parallel {b.get(k)}")
+
+    if args.breakdown:
+        from autograder.grading.parallel import PHASES
+        bd = breakdown(repos["serial"], args.breakdown)
+        print()
+        print(f"one notebook's grading time, mean of {3 * args.breakdown - 1} notebooks (s):")
+        print(f"{'phase':16}" + "".join(f"{k:>16}" for k in bd))
+        for p in PHASES:
+            print(f"{p:16}" + "".join(f"{bd[k][p]:16.3f}" for k in bd))
+        print(f"{'total':16}" + "".join(f"{sum(bd[k].values()):16.3f}" for k in bd))
+    print(f"\nlog: {log_path}")
+    if not args.keep:
+        shutil.rmtree(base / "serial", ignore_errors=True)
+        shutil.rmtree(base / "parallel", ignore_errors=True)
+    return 0 if same_rows and same_csv else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
