@@ -244,3 +244,194 @@ def test_precheck_problem_reaches_feedback_summary_and_report(tmp_path):
     assert precheck.read_report(tmp_path) == [p]
     lines = precheck.summary_lines([p])
     assert "1 notebook(s) could not be graded" in lines[0] and "dee/pooling/pooling.ipynb" in lines[1]
+
+
+# ---- part 3: the adversarial corpus, graded by `make grade`'s code beside honest work ----
+
+from hostile import corpus  # noqa: E402
+
+NBGRADER_ASSIGNMENTS = ("activations", "pooling")
+
+
+def _make_course(where, cases):
+    course = Path(where) / "autograder"
+    course.mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(
+        (ROOT / "autograder" / "nbgrader_config.py").read_text()
+        # short per-cell timeout: the infinite loops cost seconds, not minutes
+        + "\nc.JudgedExecute.timeout = 8\nc.SandboxKernelManager.notebook_timeout = 150\n"
+        + "c.SandboxKernelManager.sandbox = 'require'\n")
+    import shutil
+    shutil.copytree(ROOT / "autograder" / "source", course / "source")
+    for case in cases:
+        corpus.build(case, course / "submitted", course / "source")
+    return course
+
+
+def _tree_hashes(*tops):
+    import hashlib
+    out = {}
+    for top in tops:
+        top = Path(top)
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
+        for p in files:
+            if "__pycache__" in p.parts:
+                continue
+            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def _grades(course, students):
+    """{student: {grade_id: (score, max_score)}} from the course's gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+    out = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student, assignment in students:
+            try:
+                nb = gb.find_submission_notebook(assignment, assignment, student)
+            except MissingEntry:
+                out[student] = None
+                continue
+            out[student] = {g.name: (g.score, g.max_score) for g in nb.grades}
+    return out
+
+
+def _probe_lines(course, case):
+    path = course / "autograded" / case.student / case.assignment / f"{case.assignment}.ipynb"
+    found = {}
+    if not path.exists():
+        return found
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or corpus.meta(cell).get("grade"):
+            continue
+        for o in cell.get("outputs", []):
+            for line in o.get("text", "").splitlines():
+                if line.startswith("PROBE "):
+                    name, _, rest = line[6:].partition(":")
+                    found[name] = rest.strip()
+    return found
+
+
+@pytest.fixture(scope="session")
+def corpus_run(tmp_path_factory):
+    """Grade the hostile corpus beside honest work, and the honest work alone, concurrently."""
+    require("bwrap", "bubblewrap")
+    import subprocess
+    base = tmp_path_factory.mktemp("corpus")
+    hostile = _make_course(base / "hostile", corpus.CASES + corpus.HONEST)
+    clean = _make_course(base / "clean", corpus.HONEST)
+    watched = [hostile / "source", hostile / "nbgrader_config.py", hostile / "submitted"]
+    before = _tree_hashes(*watched)
+    cmd = [sys.executable, "-m", "autograder.grading.grade", "--jobs", "2", "--course"]
+    procs = {name: subprocess.Popen(cmd + [str(course)], cwd=ROOT, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+             for name, course in (("hostile", hostile), ("clean", clean))}
+    logs = {}
+    for name, proc in procs.items():
+        logs[name], _ = proc.communicate(timeout=900)
+    (base / "hostile.log").write_text(logs["hostile"])
+    after = _tree_hashes(*watched)
+    every = [(c.student, c.assignment) for c in corpus.CASES + corpus.HONEST]
+    return dict(hostile=hostile, clean=clean, logs=logs, before=before, after=after,
+                grades=_grades(hostile, every),
+                clean_grades=_grades(clean, [(c.student, c.assignment) for c in corpus.HONEST]))
+
+
+def _outcome(case, run):
+    """A list of what went wrong for this case (empty: it survived as expected)."""
+    wrong = []
+    grades = run["grades"].get(case.student)
+    if grades is None:
+        return [f"{case.student}: no submission in the gradebook"]
+    if case.precheck:
+        if any(score for score, _ in grades.values()):
+            wrong.append("scored above 0")
+        page = run["hostile"] / "feedback" / case.student / case.assignment / f"{case.assignment}.html"
+        if not page.exists() or case.precheck not in page.read_text():
+            wrong.append(f"no feedback page naming {case.precheck}")
+        if f"not graded ({case.precheck})" not in run["logs"]["hostile"]:
+            wrong.append("the summary does not say why it was not graded")
+        return wrong
+    by_function = {}
+    for gid, (score, maximum) in grades.items():
+        by_function.setdefault(gid.split("__")[0], []).append((gid, score, maximum))
+    for func, rows in by_function.items():
+        if func in case.lose:
+            wrong += [f"{gid} scored {s}/{m}, expected 0" for gid, s, m in rows if s]
+        elif func not in case.may_lose and corpus.ALL not in case.may_lose:
+            wrong += [f"{gid} scored {s}/{m}, expected full" for gid, s, m in rows if s != m]
+    probes = _probe_lines(run["hostile"], case)
+    for name, value in case.probes.items():
+        if probes.get(name) != value:
+            wrong.append(f"PROBE {name}: expected {value!r}, got {probes.get(name)!r}")
+    return wrong
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+@pytest.mark.parametrize("case", corpus.CASES + corpus.HONEST, ids=lambda c: c.student)
+def test_corpus_case_has_its_expected_outcome(corpus_run, case):
+    assert _outcome(case, corpus_run) == [], case.about
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+def test_corpus_survival_count(corpus_run):
+    survived = [c.student for c in corpus.CASES if not _outcome(c, corpus_run)]
+    kinds = len(corpus.CASES)
+    print(f"\nhostile kinds survived: {len(survived)}/{kinds}")
+    assert kinds >= 20
+    assert len(survived) == kinds
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+def test_honest_grades_equal_a_clean_run(corpus_run):
+    for case in corpus.HONEST:
+        assert corpus_run["grades"][case.student] == corpus_run["clean_grades"][case.student], case.student
+    assert corpus_run["grades"]["honest_full"] and all(
+        s == m for s, m in corpus_run["grades"]["honest_full"].values())
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+def test_gradebook_integrity(corpus_run):
+    from nbgrader.api import Gradebook
+    course = corpus_run["hostile"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for case in corpus.CASES + corpus.HONEST:
+            sub = gb.find_submission(case.assignment, case.student)
+            assert 0 <= sub.score <= sub.max_score, case.student
+            source = gb.find_notebook(case.assignment, case.assignment)
+            nb = gb.find_submission_notebook(case.assignment, case.assignment, case.student)
+            assert {g.name for g in nb.grades} == {c.name for c in source.grade_cells}, case.student
+            for g in nb.grades:
+                assert g.score is not None and 0 <= g.score <= g.max_score, (case.student, g.name)
+    rows = (course / "grades.csv").read_text().splitlines()
+    students = {c.student for c in corpus.CASES + corpus.HONEST}
+    assert {r.split(",")[3] for r in rows[1:]} >= students
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+def test_nothing_outside_the_sandbox_changed(corpus_run):
+    # the course the corpus was graded in: source, config and every submission
+    assert corpus_run["after"] == corpus_run["before"]
+    # the repository the grader ran from (others may edit it meanwhile: look for
+    # what the hostile cells write, not for any change)
+    marks = ("# hacked", "corrupted by a student")
+    for top in (ROOT / "solutions", ROOT / "autograder" / "source", ROOT / "autograder" / "nbgrader_config.py",
+                Path("/etc/passwd")):
+        for p in ([top] if top.is_file() else top.rglob("*")):
+            if p.is_file() and p.suffix in (".py", ".ipynb", ""):
+                text = p.read_text(errors="replace")
+                assert not any(m in text for m in marks), p
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+def test_flooded_output_is_cut_not_kept(corpus_run):
+    path = corpus_run["hostile"] / "autograded" / "h_print_100mb" / "activations" / "activations.ipynb"
+    assert path.stat().st_size < 2_000_000
+    assert "output cut" in path.read_text()

@@ -1,0 +1,366 @@
+"""The adversarial corpus: hostile and broken submissions built from the real source notebooks.
+
+Each `Case` names a student, the assignment it submits, how its folder is
+made from the source notebook (inject code into solution cells, rewrite test
+cells, rewrite or break the files), and what grading must end with:
+
+    lose      functions whose every test must score 0 (the submission broke them)
+    may_lose  functions that may lose points too (they call a broken function)
+    probes    `PROBE name: value` lines the student's own cells must print
+    precheck  the precheck kind, for files nbgrader cannot read (score 0 overall)
+
+Every function not in lose or may_lose must keep full marks: a hostile
+submission can lower only its own score, and only where it broke something.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ALL = "*"
+
+
+@dataclass
+class Case:
+    student: str
+    assignment: str
+    build: object                      # function(folder: Path, nb) -> None; writes the submission
+    lose: set = field(default_factory=set)
+    may_lose: set = field(default_factory=set)
+    probes: dict = field(default_factory=dict)
+    precheck: str = None
+    about: str = ""
+
+
+# ---- editing a source notebook ----
+
+def meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def solution_cell(nb, func):
+    return next(c for c in nb.cells if meta(c).get("solution") and meta(c).get("grade_id") == func)
+
+
+def test_cells(nb, func):
+    return [c for c in nb.cells if meta(c).get("grade") and not meta(c).get("solution")
+            and meta(c).get("grade_id", "").startswith(func + "__")]
+
+
+def before(nb, func, code):
+    cell = solution_cell(nb, func)
+    cell.source = code.rstrip("\n") + "\n\n" + cell.source
+
+
+def after(nb, func, code):
+    cell = solution_cell(nb, func)
+    cell.source = cell.source.rstrip("\n") + "\n\n" + code.rstrip("\n") + "\n"
+
+
+def in_body(nb, func, code):
+    """Insert code as the first statements of the function's solution region."""
+    cell = solution_cell(nb, func)
+    body = "".join("    " + line + "\n" for line in code.strip("\n").splitlines())
+    cell.source = cell.source.replace("### BEGIN SOLUTION\n", "### BEGIN SOLUTION\n" + body, 1)
+
+
+def replace_body(nb, func, code):
+    """Replace the whole solution region (keeps the def line and docstring)."""
+    cell = solution_cell(nb, func)
+    body = "".join("    " + line + "\n" for line in code.strip("\n").splitlines())
+    cell.source = re.sub(r"### BEGIN SOLUTION\n.*?### END SOLUTION",
+                         lambda m: "### BEGIN SOLUTION\n" + body + "    ### END SOLUTION",
+                         cell.source, flags=re.S)
+
+
+def notebook_builder(*edits):
+    def build(folder, nb, assignment):
+        for edit in edits:
+            edit(nb)
+        nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
+    return build
+
+
+def raw_builder(data, name=None):
+    def build(folder, nb, assignment):
+        (folder / (name or f"{assignment}.ipynb")).write_bytes(data)
+    return build
+
+
+def renamed_builder(name):
+    def build(folder, nb, assignment):
+        nbformat.write(nb, str(folder / name))
+    return build
+
+
+# ---- hostile code ----
+
+FORK_BOMB = """
+import os, time
+_n = 0
+try:
+    for _ in range(3000):
+        if os.fork() == 0:
+            time.sleep(3)
+            os._exit(0)
+        _n += 1
+except OSError:
+    pass
+print("PROBE fork: stopped" if _n < 3000 else "PROBE fork: unbounded")
+"""
+
+WRITE_DBS = """
+import os
+_found, _written = 0, 0
+_tops = {os.getcwd(), "/work", "/tmp", "/root", "/home", "/var", "/srv", "/opt"}
+_p = os.getcwd()
+while _p != "/":
+    _p = os.path.dirname(_p)
+    _tops.add(_p)
+_cands = set()
+for _top in _tops:
+    for _root, _dirs, _files in os.walk(_top):
+        if _root.count("/") - _top.count("/") > 3:
+            _dirs[:] = []
+        _cands.update(os.path.join(_root, f) for f in _files if f.endswith(".db"))
+_cands.update(["../../../gradebook.db", "../../gradebook.db", "/work/main/autograder/gradebook.db"])
+for _path in sorted(_cands):
+    if os.path.exists(_path):
+        _found += 1
+    try:
+        with open(_path, "r+b") as _f:
+            _f.write(b"corrupted by a student")
+        _written += 1
+    except OSError:
+        pass
+print(f"PROBE db_written: {_written}")
+"""
+
+READ_OTHERS = """
+import glob, os
+_read = 0
+for _pattern in ["../../../submitted/*/*/*.ipynb", "../../*/*/*.ipynb",
+                 "/work/main/autograder/submitted/*/*/*.ipynb", "../../../source/*/*.ipynb"]:
+    for _path in glob.glob(_pattern):
+        if os.path.abspath(_path).startswith(os.getcwd()):
+            continue
+        try:
+            open(_path).read()
+            _read += 1
+        except OSError:
+            pass
+print(f"PROBE others_read: {_read}")
+"""
+
+WRITE_OUTSIDE = """
+import os
+_wrote = 0
+for _path in ["../../../source/activations/activations.ipynb", "../../../nbgrader_config.py",
+              "../../../solutions/__init__.py", "/work/main/solutions/__init__.py",
+              "../../../submitted/honest_full/pooling/pooling.ipynb",
+              "../../honest_full/pooling/pooling.ipynb", "../../../release_hack.txt",
+              "/etc/passwd", "/usr/lib/hack.txt"]:
+    try:
+        with open(_path, "a") as _f:
+            _f.write("# hacked\\n")
+        _wrote += 1
+    except OSError:
+        pass
+print(f"PROBE outside_written: {_wrote}")
+"""
+
+NETWORK = """
+import socket, urllib.request
+_ok = 0
+for _addr in [("1.1.1.1", 80), ("8.8.8.8", 53), ("127.0.0.1", 22), ("127.0.0.1", 5432)]:
+    try:
+        socket.create_connection(_addr, timeout=2).close()
+        _ok += 1
+    except OSError:
+        pass
+try:
+    urllib.request.urlopen("http://pypi.org", timeout=2)
+    _ok += 1
+except Exception:
+    pass
+print(f"PROBE net_connected: {_ok}")
+"""
+
+PATCH_NUMPY = """
+import numpy as np, numpy.testing, builtins
+np.allclose = lambda *a, **k: True
+np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), dtype=bool)
+np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.testing.assert_array_equal = lambda *a, **k: None
+np.testing.assert_array_almost_equal = lambda *a, **k: None
+builtins.abs = lambda x: 0
+print("PROBE patched: numpy")
+"""
+
+FORGE_EXCHANGE = """
+import json, os, numpy as np
+_ex = os.environ.get("BTC_GRADER_EXCHANGE", "")
+_forged = 0
+if _ex:
+    for _name in os.listdir(os.path.join(_ex, "inputs")):
+        if _name.endswith(".json"):
+            _gid = _name[:-5]
+            _out = os.path.join(_ex, "outputs", _gid)
+            if _gid.endswith("__vector"):
+                os.symlink("/etc/passwd", _out + ".json")
+            else:
+                np.savez(_out + ".npz", a0=np.zeros((2, 3)))
+                open(_out + ".json", "w").write(json.dumps({"result": {"kind": "array", "key": "a0", "scalar": False}, "warnings": []}))
+            _forged += 1
+grader_record = lambda *a, **k: None
+print(f"PROBE forged: {_forged > 0}")
+"""
+
+SHOWTRACEBACK = """
+_ip = get_ipython()
+_ip.showtraceback = lambda *a, **k: None
+_ip.showsyntaxerror = lambda *a, **k: None
+print("PROBE showtraceback: replaced")
+"""
+
+PATCHED_HELPER = '''
+
+def grader_record(grade_id, func):
+    """Patched by the student: record nothing, claim everything."""
+    print(f"\\u2713 {grade_id}: correct")
+
+
+def check_sigmoid_backward(*args, **kwargs):
+    print("\\u2713 all visible sigmoid checks pass")
+'''
+
+
+def _delete_tests(func):
+    def edit(nb):
+        doomed = {id(c) for c in test_cells(nb, func)}
+        nb.cells = [c for c in nb.cells if id(c) not in doomed]
+    return edit
+
+
+def _edit_tests(func):
+    def edit(nb):
+        for c in test_cells(nb, func):
+            c.source = 'print("\\u2713 correct (edited by the student)")'
+    return edit
+
+
+def _messy(nb):
+    """Duplicated, reordered and retyped cells and a different kernel name."""
+    tests = test_cells(nb, "sigmoid_backward")
+    i = nb.cells.index(tests[0])
+    nb.cells.insert(i + 1, nbformat.from_dict(json.loads(json.dumps(tests[0]))))   # duplicate
+    j = nb.cells.index(tests[1])
+    nb.cells[j - 1], nb.cells[j] = nb.cells[j], nb.cells[j - 1]                     # reorder
+    t = test_cells(nb, "tanh_backward")[0]                                          # retype
+    t.cell_type = "markdown"
+    t.pop("outputs", None)
+    t.pop("execution_count", None)
+    nb.metadata["kernelspec"] = {"name": "evil-kernel", "display_name": "Evil", "language": "python"}
+
+
+def _patch_helper_file(folder, nb, assignment):
+    helper = folder / f"{assignment}_tests.py"
+    helper.write_text(helper.read_text() + PATCHED_HELPER)
+    replace_body(nb, "sigmoid_backward", "return dA")
+    nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
+
+
+def A(func, code, how):
+    return lambda nb: how(nb, func, code)
+
+
+ACT = "activations"
+POOL = "pooling"
+
+CASES = [
+    Case("h_infinite_loop", ACT, notebook_builder(A("tanh_backward", "while True:\n    pass", before)),
+         lose={"tanh_backward"}, about="infinite loop at the top of a solution cell"),
+    Case("h_os_exit", ACT, notebook_builder(A("relu_backward", "import os\nos._exit(1)", after)),
+         lose={"relu_backward"}, about="os._exit at top level"),
+    Case("h_exits", ACT, notebook_builder(A("relu_backward", "import sys\nsys.exit(0)", after),
+                                          A("sigmoid_backward", "raise SystemExit", in_body),
+                                          A("softmax_backward", "raise KeyboardInterrupt", in_body)),
+         lose={"sigmoid_backward", "softmax_backward"},
+         about="sys.exit at top level after a def (IPython catches it: nothing lost), "
+               "raise SystemExit and KeyboardInterrupt inside graded functions"),
+    Case("h_segfault", ACT, notebook_builder(A("tanh_backward", "import ctypes\nctypes.string_at(0)", in_body)),
+         lose={"tanh_backward"}, about="segfault via ctypes inside the graded function"),
+    Case("h_fork_bomb", ACT, notebook_builder(A("relu_backward", FORK_BOMB, before)),
+         probes={"fork": "stopped"}, about="bounded fork bomb"),
+    Case("h_alloc_10gb", ACT, notebook_builder(A("softmax_backward", "import numpy\n_big = numpy.ones(10 * 1024**3 // 8)", in_body)),
+         lose={"softmax_backward"}, about="10 GB allocation inside the graded function"),
+    Case("h_print_100mb", ACT, notebook_builder(A("sigmoid_backward", "print('x' * 100_000_000)", after)),
+         about="100 MB printed"),
+    Case("h_write_db", ACT, notebook_builder(A("sigmoid_backward", WRITE_DBS, after)),
+         probes={"db_written": "0"}, about="writes to every *.db it can find"),
+    Case("h_read_others", ACT, notebook_builder(A("sigmoid_backward", READ_OTHERS, after)),
+         probes={"others_read": "0"}, about="reads other students' submissions"),
+    Case("h_import_solutions", ACT, notebook_builder(lambda nb: setattr(
+        solution_cell(nb, "relu_backward"), "source",
+        "try:\n    from solutions import relu_backward\n    print('PROBE solutions: imported')\n"
+        "except ImportError:\n    print('PROBE solutions: ImportError')\n")),
+         lose={"relu_backward"}, probes={"solutions": "ImportError"}, about="imports the solution package"),
+    Case("h_patch_numpy", ACT, notebook_builder(lambda nb: replace_body(nb, "tanh_backward", "return dA"),
+                                                A("tanh_backward", PATCH_NUMPY, after)),
+         lose={"tanh_backward"}, probes={"patched": "numpy"}, about="wrong code plus patched NumPy comparisons"),
+    Case("h_patch_helpers", ACT, _patch_helper_file, lose={"sigmoid_backward"}, may_lose={ALL},
+         about="wrong code plus a rewritten test-helper module (grader_record, visible checks)"),
+    Case("h_showtraceback", ACT, notebook_builder(
+        lambda nb: replace_body(nb, "softmax_backward", "raise ValueError('not done')"),
+        A("softmax_backward", SHOWTRACEBACK, after)),
+         lose={"softmax_backward"}, probes={"showtraceback": "replaced"}, about="overrides showtraceback"),
+    Case("h_delete_tests", ACT, notebook_builder(_delete_tests("relu_backward")),
+         may_lose={"relu_backward"}, about="deletes the test cells of one function"),
+    Case("h_edit_tests", ACT, notebook_builder(lambda nb: replace_body(nb, "tanh_backward", "return dA"),
+                                               _edit_tests("tanh_backward")),
+         lose={"tanh_backward"}, about="wrong code plus test cells edited to print a pass"),
+    Case("h_forge_exchange", ACT, notebook_builder(lambda nb: replace_body(nb, "sigmoid_backward", "return dA"),
+                                                   A("sigmoid_backward", FORGE_EXCHANGE, after)),
+         lose={"sigmoid_backward"}, may_lose={ALL}, probes={"forged": "True"},
+         about="forges the exchange records (one a symlink) and disables grader_record"),
+    Case("h_network", ACT, notebook_builder(A("sigmoid_backward", NETWORK, after)),
+         probes={"net_connected": "0"}, about="opens network connections"),
+    Case("h_write_outside", ACT, notebook_builder(A("sigmoid_backward", WRITE_OUTSIDE, after)),
+         probes={"outside_written": "0"}, about="writes outside its folder"),
+    Case("h_kill_group", ACT, notebook_builder(A("sigmoid_backward", "import os, signal\nos.killpg(0, signal.SIGKILL)", after)),
+         lose={"sigmoid_backward"}, about="SIGKILLs its own process group"),
+    Case("h_messy_cells", ACT, notebook_builder(_messy),
+         about="duplicated, reordered and retyped cells, another kernel name"),
+    Case("h_not_utf8", ACT, raw_builder(b'{"cells": "\xff\xfe"}'), precheck="not_utf8", about="not UTF-8"),
+    Case("h_invalid_json", POOL, raw_builder(b'{"cells": [{"cell_type": "code",'), precheck="invalid_json",
+         about="invalid JSON"),
+    Case("h_empty", POOL, raw_builder(b""), precheck="empty", about="empty file"),
+    Case("h_renamed", POOL, renamed_builder("pooling (1).ipynb"), precheck="misnamed", about="renamed notebook"),
+    Case("h_mask_exit", POOL, notebook_builder(A("create_mask_from_window", "import os\nos._exit(7)", in_body)),
+         lose={"create_mask_from_window"}, may_lose={"pool_backward"},
+         about="os._exit inside a helper another graded function calls"),
+]
+
+HONEST = [
+    Case("honest_full", POOL, notebook_builder(), about="the reference, as a student would submit it"),
+    Case("honest_buggy", POOL, notebook_builder(
+        lambda nb: replace_body(nb, "distribute_value",
+                                "(n_H, n_W) = shape\nreturn np.ones(shape) * dz / n_H")),
+         lose={"distribute_value"}, may_lose={"pool_backward"}, about="an honest mistake"),
+    Case("honest_act", ACT, notebook_builder(), about="the reference activations"),
+]
+
+
+def build(case, submitted_root, source_root):
+    """Write the case's submission folder from the source notebook and helper module."""
+    folder = Path(submitted_root) / case.student / case.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    src = Path(source_root) / case.assignment
+    for helper in src.glob("*.py"):
+        (folder / helper.name).write_text(helper.read_text())
+    nb = nbformat.read(str(src / f"{case.assignment}.ipynb"), as_version=4)
+    case.build(folder, nb, case.assignment)
+    return folder
