@@ -146,7 +146,7 @@ $$\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A} \odot \mathbb{1}
 
 $$\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A} \odot \bigl(1 - \tanh^2(Z)\bigr) \tag{eq-tanh-grad}$$
 """),
-        "softmax_backward": ("Hint: names used by the book: Z, S (the softmax of Z), K = Z.shape[-1].", r"""
+        "softmax_backward": ("Hint: work row by row along the last axis; names used by the book:\nZ, S (the softmax of Z), K (the length of a row).", r"""
 ## 4. `softmax_backward`
 
 Softmax is **not** element-wise: every output of a row depends on every input of that row.

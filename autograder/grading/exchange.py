@@ -24,8 +24,10 @@ checked while it is decoded. The kernel side lives in the shipped helper
 modules (students' kernels cannot import this package); a test round-trips
 the two implementations.
 """
+import io
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -168,8 +170,13 @@ def read_output(folder, grade_id):
     raw_npz = _read_bounded(folder / f"{grade_id}.npz", MAX_NPZ_BYTES)
     if raw_npz is not None:
         try:
-            with np.load(folder / f"{grade_id}.npz", allow_pickle=False) as npz:
+            with zipfile.ZipFile(io.BytesIO(raw_npz)) as z:  # bound the unpacked size too
+                if sum(i.file_size for i in z.infolist()) > MAX_NPZ_BYTES:
+                    raise MalformedRecord("the arrays unpack to more than the size limit")
+            with np.load(io.BytesIO(raw_npz), allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in list(npz.files)[:MAX_ITEMS]}
+        except MalformedRecord:
+            raise
         except Exception as e:  # a corrupt or pickled file: the kernel's fault, not the judge's
             raise MalformedRecord(f"the arrays cannot be read ({type(e).__name__}: {e})") from None
     return Record(result=_decode(doc["result"], arrays), warnings=warnings)

@@ -29,10 +29,16 @@ def load_config(course):
 
 
 def venv_on_path():
-    """nbgrader creates the gradebook by running `alembic`, which lives beside this Python."""
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    """Use this virtualenv's tools and kernel.
+
+    nbgrader creates the gradebook by running `alembic`, which lives beside this
+    Python; and the kernel spec `python3` must be this virtualenv's (whose
+    `python` jupyter_client replaces by sys.executable), not one a user installed
+    in ~/.local/share/jupyter: JUPYTER_PATH comes first in the search.
+    """
+    for var, folder in (("PATH", Path(sys.executable).parent), ("JUPYTER_PATH", Path(sys.prefix) / "share" / "jupyter")):
+        if str(folder) not in os.environ.get(var, "").split(os.pathsep):
+            os.environ[var] = os.pathsep.join(filter(None, [str(folder), os.environ.get(var, "")]))
 
 
 def quiet():
