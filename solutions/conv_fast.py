@@ -1,4 +1,8 @@
-"""Vectorised convolution: im2col by strided views, then one matrix product.
+"""Vectorised convolution: im2col by strided views and matrix products.
+
+Forward: im2col (every window as one row) times the filters reshaped to a matrix.
+Backward: for stride 1, shifted matrix products on the flattened padded grid
+(see _backward_shifted); for larger strides, im2col for dW and col2im for dA_prev.
 
 Same contract and results as the loops in conv.py (tests prove it), for the
 benchmarks, the book's timing chapter and the digits CNN.
@@ -10,6 +14,17 @@ import numpy as np
 from .checks import check_conv_backward, check_conv_forward, validate
 from .shapes import output_size
 from .windows import add_windows, pad_spatial, windows
+
+# The layers work on a few images at a time, sized so that one batch's im2col
+# matrix (or shifted rows) stays in the CPU cache across the matrix products
+# that reuse it. Purely a speed-up: every sum is the same.
+BATCH_BYTES = 2**20
+
+
+def _batches(m, bytes_per_image):
+    """Slices of range(m), each covering about BATCH_BYTES of work (at least one image)."""
+    step = max(1, BATCH_BYTES // bytes_per_image)
+    return [slice(i, min(i + step, m)) for i in range(0, m, step)]
 
 
 @validate(partial(check_conv_forward, func="conv_forward_fast"))
@@ -23,13 +38,16 @@ def conv_forward_fast(A_prev, W, b, hparameters):
     n_H = output_size(n_H_prev, f, stride, pad)
     n_W = output_size(n_W_prev, f, stride, pad)
     dtype = np.result_type(A_prev, W, b)
+    W2 = W.astype(dtype, copy=False).reshape(f * f * n_C_prev, n_C)
 
-    # im2col: one row of f*f*n_C_prev inputs per output position.
-    cols = windows(pad_spatial(A_prev.astype(dtype, copy=False), pad), f, stride, n_H, n_W)
-    cols = cols.reshape(m * n_H * n_W, f * f * n_C_prev)
-    Z = cols @ W.astype(dtype, copy=False).reshape(f * f * n_C_prev, n_C)
-    Z += b.reshape(1, n_C)
-    return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, hparameters)
+    Z = np.empty((m, n_H, n_W, n_C), dtype=dtype)
+    for batch in _batches(m, n_H * n_W * f * f * n_C_prev * dtype.itemsize):
+        # im2col: one row of f*f*n_C_prev inputs per output position.
+        A_pad = pad_spatial(A_prev[batch].astype(dtype, copy=False), pad)
+        cols = windows(A_pad, f, stride, n_H, n_W).reshape(-1, f * f * n_C_prev)
+        np.matmul(cols, W2, out=Z[batch].reshape(-1, n_C))
+    Z += b.reshape(n_C)
+    return Z, (A_prev, W, b, hparameters)
 
 
 @validate(partial(check_conv_backward, func="conv_backward_fast"))
@@ -37,20 +55,25 @@ def conv_backward_fast(dZ, cache):
     """As conv_backward. dZ: (m, n_H, n_W, n_C); returns dA_prev, dW, db shaped like A_prev, W, b."""
     A_prev, W, b, hparameters = cache
     stride, pad = hparameters["stride"], hparameters["pad"]
-    _, n_H_prev, n_W_prev, _ = A_prev.shape
-    n_C = W.shape[3]
+    m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
+    f, _, _, n_C = W.shape
+    _, n_H, n_W, _ = dZ.shape
     dtype = np.result_type(dZ, A_prev, W)
     dZ = dZ.astype(dtype, copy=False)
     W = W.astype(dtype, copy=False)
-    A_pad = pad_spatial(A_prev.astype(dtype, copy=False), pad)
 
     # Stride 1 (the common case) has a copy-free formulation; larger strides
     # leave gaps that make it wasteful, so they go through im2col / col2im.
     backward = _backward_shifted if stride == 1 else _backward_im2col
-    dA_pad, dW = backward(dZ, A_pad, W, stride)
+    dA_prev = np.empty(A_prev.shape, dtype=dtype)
+    dW = np.zeros(W.shape, dtype=dtype)
+    for batch in _batches(m, n_H * n_W * f * f * n_C_prev * dtype.itemsize):
+        A_pad = pad_spatial(A_prev[batch].astype(dtype, copy=False), pad)
+        dA_pad, dW_batch = backward(dZ[batch], A_pad, W, stride)
+        # Padding only added zeros in the forward pass: crop their gradient away.
+        dA_prev[batch] = dA_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+        dW += dW_batch  # dW sums over every image of the batch
     db = dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, n_C)
-    # Padding only added zeros in the forward pass: crop their gradient away.
-    dA_prev = dA_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
     return dA_prev, dW, db
 
 

@@ -223,3 +223,24 @@ def test_backward_passes_do_not_modify_their_inputs():
     for x, x0 in zip((A, W, b), saved):
         np.testing.assert_array_equal(x, x0)
     assert hp == {"stride": 2, "pad": 1}
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv_fast_gives_the_same_result_when_split_into_batches(monkeypatch, stride):
+    """The fast layers process a few images at a time (to stay in cache); with a
+    tiny budget every image is its own batch, and nothing may change: dW must
+    still sum over all images, dA_prev must land on the right image."""
+    import solutions.conv_fast as conv_fast
+
+    rng = np.random.default_rng(stride)
+    A, W, b = rng.standard_normal((5, 6, 7, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal((1, 1, 1, 3))
+    hp = {"stride": stride, "pad": 1}
+    Z, cache = S.conv_forward(A, W, b, hp)
+    dZ = rng.standard_normal(Z.shape)
+    expected = S.conv_backward(dZ, cache)
+    monkeypatch.setattr(conv_fast, "BATCH_BYTES", 1)
+    assert len(conv_fast._batches(5, 1000)) == 5
+    Z_fast, cache_fast = S.conv_forward_fast(A, W, b, hp)
+    np.testing.assert_allclose(Z_fast, Z, rtol=1e-12, atol=1e-12)
+    for got, want, name in zip(S.conv_backward_fast(dZ, cache_fast), expected, ("dA", "dW", "db")):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
