@@ -9,8 +9,11 @@ torch, teaching, fast, torch, ...), so a slow patch of the machine hits them
 all alike and the ratios are side by side, not from separate runs.
 
 NumPy's BLAS and PyTorch get the same thread count (threadpoolctl and
-torch.set_num_threads). PyTorch runs in its native NCHW layout; the NumPy
-layers in NHWC, as the graded API requires.
+torch.set_num_threads), one by default: on a small shared machine a single
+thread per library gives the steadiest ratios (spinning BLAS threads make
+multi-threaded timings swing wildly when other jobs run); --threads 2 uses
+both cores of the course machine. PyTorch runs in its native NCHW layout;
+the NumPy layers in NHWC, as the graded API requires.
 
 The teaching loops are linear in the batch size m, so on the large cases
 they are timed on the first m_sub examples and scaled by m / m_sub; the
@@ -46,7 +49,7 @@ except ImportError:  # the table then has no PyTorch column
 # name, (m, n_H_prev, n_W_prev, n_C_prev, n_C, f, stride, pad), teaching subset m_sub
 CONV_CASES = [
     ("conv grading", (2, 5, 7, 3, 4, 3, 2, 1), 2),
-    ("conv medium", (16, 28, 28, 8, 16, 3, 1, 1), 16),
+    ("conv medium", (16, 28, 28, 8, 16, 3, 1, 1), 4),
     ("conv large", (64, 32, 32, 16, 32, 3, 1, 1), 4),
 ]
 # name, (m, n_H_prev, n_W_prev, n_C, f, stride), mode, m_sub
@@ -142,21 +145,23 @@ def fmt_ms(seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="threads for NumPy's BLAS and for PyTorch (default: all cores)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for NumPy's BLAS and for PyTorch (default: 1)")
     parser.add_argument("--repeats", type=int, default=15, help="runs per median for fast and torch")
     parser.add_argument("--teaching-repeats", type=int, default=3, help="runs per median for the loops")
     parser.add_argument("--quick", action="store_true", help="grading and medium conv only, few repeats")
     args = parser.parse_args(argv)
 
     threads = args.threads
+    repeats = 3 if args.quick else args.repeats
+    teaching_repeats = min(args.teaching_repeats, repeats)
     limits = threadpool_limits(limits=threads, user_api="blas")
     if torch is not None:
         torch.set_num_threads(threads)
 
     print("Backprop Through CNNs: forward + backward, median wall time per call (ms)")
-    print(f"threads: {threads} for NumPy's BLAS and for PyTorch; repeats: {args.repeats} "
-          f"(teaching loops: {args.teaching_repeats})")
+    print(f"threads: {threads} for NumPy's BLAS and for PyTorch; repeats: {repeats} "
+          f"(teaching loops: {teaching_repeats})")
     for info in threadpool_info():
         if info.get("user_api") == "blas":
             print(f"NumPy {np.__version__} BLAS: {info['internal_api']} {info['version']}, "
@@ -169,7 +174,6 @@ def main(argv=None):
 
     conv_cases = CONV_CASES[:2] if args.quick else CONV_CASES
     pool_cases = [] if args.quick else POOL_CASES
-    repeats = 3 if args.quick else args.repeats
 
     header = (f"{'case':<14}{'dtype':<9}{'teaching':>10}{'':<9}{'fast':>10}{'torch':>10}"
               f"{'fast/torch':>12}{'loops/fast':>12}")
@@ -179,7 +183,7 @@ def main(argv=None):
     rows += [(name, pool_runners, (case, mode), m_sub, case[0]) for name, case, mode, m_sub in pool_cases]
     for name, make, params, m_sub, m in rows:
         for dtype in (np.float64, np.float32):
-            t = measure(make(*params, dtype, m_sub), repeats, min(args.teaching_repeats, repeats))
+            t = measure(make(*params, dtype, m_sub), repeats, teaching_repeats)
             teaching = t["teaching"] * m / m_sub
             scaled = f" x({m}/{m_sub})" if m_sub != m else ""
             torch_ms = fmt_ms(t["torch"]) if "torch" in t else f"{'-':>10}"
