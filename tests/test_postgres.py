@@ -18,7 +18,7 @@ import pytest
 
 from conftest import require
 from autograder.grading import parallel
-from test_parallel import NBGRADER, env, make_toy_course
+from test_parallel import make_toy_course, release
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 
@@ -88,10 +88,7 @@ def test_grades_round_trip_through_postgresql(postgres, tmp_path):
     from nbgrader.api import Gradebook
     course = make_toy_course(tmp_path / "course", 3)
     # the assignments go into the PostgreSQL gradebook exactly as `nbgrader generate_assignment` puts them
-    for a in ("alpha", "beta"):
-        subprocess.run([str(NBGRADER), "generate_assignment", a, "--force", "--log-level=ERROR",
-                        f"--CourseDirectory.db_url={postgres}"], cwd=course, env=env(), check=True,
-                       capture_output=True)
+    release(course, db_url=postgres)
     (course / "gradebook.db").unlink()  # made by make_toy_course; must not be what gets graded into
     os.environ[parallel.URL_ENV] = postgres
     try:
