@@ -134,7 +134,8 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
             results.append(Graded(student, assignment, 0.0, error=f"not graded ({p.kind}): {p.message}"))
     # --- issue 6: grade the rest with `jobs` long-lived workers (grading/parallel.py): each autogrades
     # and writes feedback into its own scratch gradebook; this process alone merges into the gradebook.
-    run = parallel.grade(course, jobs=jobs, pairs=[t for t in todo if t not in broken], lines=sys.stdout)
+    run = parallel.grade(course, jobs=jobs, shard=shard, pairs=[t for t in todo if t not in broken],
+                         lines=sys.stdout)
     for r in run.results:
         error = r["error"] or ("; ".join(r["trouble"]) if r["trouble"] else "")
         results.append(Graded(r["student"], r["assignment"], r["seconds"], error=error if not r["ok"] else ""))

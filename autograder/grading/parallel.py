@@ -664,6 +664,8 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
     summary.wall = time.perf_counter() - started
     summary.results.sort(key=lambda r: (r["student"], r["assignment"]))
     if run_log:
+        if tuple(shard) != (1, 1):  # machines sharing one course folder keep one log each
+            run_log = run_log.replace(".json", f"-{shard[0]}of{shard[1]}.json")
         path = course / run_log
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(summary.to_json(), indent=1, default=str))

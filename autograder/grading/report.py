@@ -84,8 +84,7 @@ def problems_from_disk(course):
     """Rows (student, assignment, kind, reason) from the last grading run and the precheck."""
     course = Path(course)
     rows = []
-    run = course / "report" / "run.json"
-    if run.exists():
+    for run in sorted((course / "report").glob("run*.json")):  # run.json, or run-<k>of<n>.json per shard
         for r in json.loads(run.read_text()).get("results", []):
             if not r.get("ok", True):
                 rows.append((r["student"], r["assignment"], "error", r.get("error") or "grading failed"))
