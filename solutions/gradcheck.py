@@ -10,6 +10,13 @@ def numerical_gradient(f, x, eps=1e-6):
     Returns grad, shaped like x: (f(x + eps e_k) - f(x - eps e_k)) / (2 eps) per entry k.
     The error is O(eps^2) plus rounding of order 1e-16 / eps.
     """
+    if getattr(x, "dtype", None) != np.float64:
+        # In float32 (spacing ~1e-7 near 1) or an integer array, x + eps is
+        # rounded back to x and the estimate is meaningless.
+        raise ValueError(
+            f"numerical_gradient needs a float64 NumPy array, got {getattr(x, 'dtype', type(x).__name__)}; "
+            "pass x.astype(np.float64)"
+        )
     grad = np.zeros(x.shape, dtype=np.float64)
     for k in np.ndindex(x.shape):
         old = x[k]

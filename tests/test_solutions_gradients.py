@@ -184,3 +184,10 @@ def test_relative_error_scale_free_and_shape_checked():
     assert relative_error(a, -a) == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"\(3,\) vs \(1, 3\)"):
         relative_error(a, a[None])
+
+
+@pytest.mark.parametrize("x", [np.ones(3, dtype=np.float32), np.arange(3), [1.0, 2.0]], ids=["float32", "int", "list"])
+def test_numerical_gradient_refuses_inputs_it_cannot_perturb(x):
+    """eps = 1e-6 vanishes in float32 rounding and in integer arrays: refuse, don't mislead."""
+    with pytest.raises(ValueError, match="needs a float64 NumPy array"):
+        numerical_gradient(lambda v: float(np.sum(v)), x)
