@@ -49,6 +49,12 @@ def _work_tree_files():
 @pytest.fixture(scope="session")
 def book(tmp_path_factory):
     """Copy the work tree to a temporary folder and build it from clean."""
+    sys.path.insert(0, str(ROOT))
+    from tools import build_book
+
+    tarball = build_book._cache_dir(ROOT) / f"mathjax-{build_book.MATHJAX_VERSION}.tgz"
+    if not tarball.is_file():
+        require("npm", "npm")  # fetches MathJax from the npm registry
     root = tmp_path_factory.mktemp("book") / "repo"
     for rel in _work_tree_files():
         dest = root / rel
@@ -97,6 +103,7 @@ def test_mathjax_is_served_from_the_book(html):
     mathjax = html / "_static" / "mathjax"
     assert (mathjax / "tex-chtml.js").is_file()
     assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")), "no fonts"
+    assert not (mathjax / "latest.js").exists(), "latest.js redirects to a CDN; leave it out"
     for page in html.rglob("*.html"):
         for src in re.findall(r'<script[^>]*src="([^"]+)"', page.read_text()):
             assert not re.match(r"(https?:)?//", src), f"{page}: external script {src}"
@@ -466,3 +473,14 @@ def test_search_finds_convolution(crawl):
     hits = [r for u, r in crawl.items() if "?q=" in u][0]["search_hits"]
     assert hits, "search for 'convolution' found nothing"
     assert any("conv" in h for h in hits), hits
+
+
+def test_rebuild_with_nothing_changed_executes_nothing(book, html):
+    """The second build reuses the execution cache and Sphinx's environment."""
+    proc = subprocess.run([sys.executable, "-m", "tools.build_book"], cwd=book["root"],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=""))
+    log = (book["root"] / "_build" / "build.log").read_text()
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Executing notebook" not in log, "a chapter ran again although nothing changed"
+    assert "0 added, 0 changed, 0 removed" in log, log[-3000:]
+    assert "releasing the student notebooks" not in proc.stdout
