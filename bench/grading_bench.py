@@ -209,8 +209,12 @@ def main(argv=None):
     print(f"{f'(b) make grade JOBS={args.jobs}':44} {t_par:8.1f} {t_par / notebooks:11.2f} {load_b:5.1f}"
           + ("" if code == 0 else f"   (exit {code})"))
     print(f"ratio (a)/(b): {t_serial / t_par:.2f}x")
+    pages = sorted(p.relative_to(repos["serial"]) for p in (repos["serial"] / "autograder" / "feedback").rglob("*.html"))
+    same_pages = sum((repos["serial"] / p).read_bytes() == (repos["parallel"] / p).read_bytes()
+                     for p in pages if (repos["parallel"] / p).exists())
     print(f"grades identical: {'yes' if same_rows else 'NO'} ({len(a)} grade cells); "
-          f"grades.csv identical: {'yes' if same_csv else 'NO'}")
+          f"grades.csv identical: {'yes' if same_csv else 'NO'}; "
+          f"feedback pages byte-identical: {same_pages} of {len(pages)}")
     if not same_rows:
         diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         for k in diff[:20]:

@@ -239,3 +239,28 @@ def test_workers_never_touch_the_main_gradebook(toy_courses, tmp_path):
         parallel.merge(gb, [res])
     with Gradebook(f"sqlite:///{main}", "toy") as gb:
         assert gb.find_submission("alpha", "s002").score == 6
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("toy_grading")
+def test_a_stuck_worker_is_replaced_and_the_class_finishes(toy_courses, tmp_path):
+    """A notebook that keeps its worker past job_timeout fails alone; a new worker grades the rest."""
+    import nbformat
+    serial, _ = toy_courses
+    course = tmp_path / "c"
+    shutil.copytree(serial, course, ignore=shutil.ignore_patterns("autograded", "feedback", "report"))
+    nb = nbformat.read(str(course / "release" / "alpha" / "alpha.ipynb"), 4)
+    nb.cells[1].source = "import time\nwhile True:\n    time.sleep(0.1)"
+    (course / "submitted" / "stuck" / "alpha").mkdir(parents=True)
+    nbformat.write(nb, str(course / "submitted" / "stuck" / "alpha" / "alpha.ipynb"))
+    # nbgrader's own cell timeout (30 s) is longer than the job timeout: the driver must act
+    summary = parallel.grade(course, jobs=1, progress=False, job_timeout=15,
+                             pairs=[("stuck", "alpha"), ("s001", "alpha"), ("s002", "alpha")])
+    by = {(r["student"], r["assignment"]): r for r in summary.results}
+    assert not by[("stuck", "alpha")]["ok"] and "died" in by[("stuck", "alpha")]["error"]
+    assert by[("s001", "alpha")]["ok"] and by[("s002", "alpha")]["ok"]
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "toy") as gb:
+        assert gb.find_submission("alpha", "s001").score == 4
+        assert gb.find_submission("alpha", "s002").score == 6
+    assert "stuck" in progress.summary_table(summary)

@@ -556,10 +556,14 @@ def _scratch_root(course):
 
 
 def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=True, feedback=True,
-          progress=True, stream=None, lines=None, merge_every=2.0, run_log="report/run.json", log_dir="report/logs"):
+          progress=True, stream=None, lines=None, merge_every=2.0, run_log="report/run.json", log_dir="report/logs",
+          job_timeout=3600.0):
     """Grade every submission of this shard with `jobs` worker processes; returns a Summary.
 
     pairs: the (student, assignment) jobs (default: `discover(course, shard=shard)`).
+    job_timeout: a worker still on one notebook after this many seconds is killed (the
+    sandbox's own limits normally end a runaway kernel long before) and the notebook
+    is reported as failed.
     The main gradebook (db_url, see `gradebook_url`) must already hold the
     assignments (`make release` / `nbgrader generate_assignment`).
     """
@@ -580,6 +584,7 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
     summary = Summary(jobs=jobs, shard=tuple(shard), db_url=main_url)
     started = time.perf_counter()
     if not pairs:
+        _write_run_log(course, run_log, shard, summary)
         return summary
     jobs = min(jobs, len(pairs))
 
@@ -630,6 +635,10 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
                 fatal = payload
                 break
             # a worker that died mid-notebook: its job fails, a new worker takes its place
+            for i, (job, t0) in list(current.items()):
+                if time.perf_counter() - t0 > job_timeout and workers[i].is_alive():
+                    workers[i].kill()
+                    workers[i].join(timeout=10)
             for i, proc in list(workers.items()):
                 if not proc.is_alive() and proc.exitcode not in (0, None):
                     del workers[i]
@@ -663,10 +672,14 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
         raise RuntimeError(f"a grading worker could not start:\n{fatal}")
     summary.wall = time.perf_counter() - started
     summary.results.sort(key=lambda r: (r["student"], r["assignment"]))
+    _write_run_log(course, run_log, shard, summary)
+    return summary
+
+
+def _write_run_log(course, run_log, shard, summary):
     if run_log:
         if tuple(shard) != (1, 1):  # machines sharing one course folder keep one log each
             run_log = run_log.replace(".json", f"-{shard[0]}of{shard[1]}.json")
-        path = course / run_log
+        path = Path(course) / run_log
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(summary.to_json(), indent=1, default=str))
-    return summary
