@@ -109,6 +109,23 @@ def test_mathjax_is_served_from_the_book(html):
             assert not re.match(r"(https?:)?//", src), f"{page}: external script {src}"
 
 
+def test_launch_buttons_and_repository_link_come_from_config(html):
+    """_config.yml sets the repository and launch providers once; chapters link to
+    them, and the generated exercise pages (not in the repository) offer no launch."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].rstrip("/")
+    org_repo = "/".join(repo.split("/")[-2:])
+    binder = config["launch_buttons"]["binderhub_url"].rstrip("/")
+    chapter = (html / "chapters" / "04_conv_backward.html").read_text()
+    assert f'href="{repo}"' in chapter, "no repository button"
+    assert f"{binder}/v2/gh/{org_repo}/{config['repository']['branch']}" in chapter
+    assert config["launch_buttons"]["jupyterhub_url"].rstrip("/") in chapter
+    exercise = (html / "chapters" / "exercises" / "convolution.html").read_text()
+    assert binder not in exercise, "exercise pages are generated: nothing to launch"
+
+
 # ---------------------------------------------------------------------------
 # Exercise pages and solution leaks
 

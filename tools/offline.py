@@ -11,6 +11,9 @@ Loaded by _config.yml (`sphinx.local_extensions`). It
   yet sphinx-thebe 0.3.1 still adds its inline `const THEBE_JS_URL = ...`
   script twice, which is a SyntaxError in the console ("Identifier has already
   been declared"), and a loader that points at a CDN.
+- keeps launch buttons to links that can work: none on the generated exercise
+  pages (those notebooks are not in the repository; readers download them),
+  and no Colab button on MyST-markdown pages (Colab opens only .ipynb).
 """
 from pathlib import Path
 
@@ -43,7 +46,22 @@ def _drop_thebe(app, pagename, templatename, context, doctree):
         context["script_files"] = [s for s in context["script_files"] if not _is_thebe(s)]
 
 
+def _trim_launch_buttons(app, pagename, templatename, context, doctree):
+    buttons = context.get("header_buttons")
+    if not buttons:
+        return
+    if pagename.startswith("chapters/exercises/"):
+        buttons[:] = [b for b in buttons if b.get("label") != "launch-buttons"]
+        return
+    if str(context.get("sourcename", "")).endswith((".md", ".md.txt")):
+        for group in buttons:
+            if group.get("label") == "launch-buttons":
+                group["buttons"] = [b for b in group["buttons"] if b.get("text") != "Colab"]
+
+
 def setup(app):
     app.connect("config-inited", _add_mathjax)
     app.connect("html-page-context", _drop_thebe, priority=900)
+    # After sphinx-book-theme builds the header buttons (priority 501).
+    app.connect("html-page-context", _trim_launch_buttons, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
