@@ -263,6 +263,10 @@ def _make_course(where, cases):
         + "c.SandboxKernelManager.sandbox = 'require'\n")
     import shutil
     shutil.copytree(ROOT / "autograder" / "source", course / "source")
+    # the repository layout nbgrader_config.py imports from (plain `nbgrader` in this folder)
+    shutil.copy(ROOT / "autograder" / "__init__.py", course / "__init__.py")
+    (course / "grading").symlink_to(ROOT / "autograder" / "grading")
+    (course.parent / "solutions").symlink_to(ROOT / "solutions")
     for case in cases:
         corpus.build(case, course / "submitted", course / "source")
     return course
@@ -435,3 +439,26 @@ def test_flooded_output_is_cut_not_kept(corpus_run):
     path = corpus_run["hostile"] / "autograded" / "h_print_100mb" / "activations" / "activations.ipynb"
     assert path.stat().st_size < 2_000_000
     assert "output cut" in path.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+def test_plain_nbgrader_autograde_is_sandboxed_too(tmp_path):
+    """`nbgrader autograde` run by hand in the course folder gets the same protection as `make grade`."""
+    require("bwrap", "bubblewrap")
+    import subprocess
+    probe = corpus.Case("s1", "activations", corpus.notebook_builder(corpus.A(
+        "sigmoid_backward",
+        "import os\nprint('PROBE uid:', os.getuid())\n"
+        f"print('PROBE solutions:', os.path.exists({str(ROOT / 'solutions')!r}))",
+        corpus.after)))
+    course = _make_course(tmp_path, [probe])
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    for step in (["generate_assignment", "activations", "--force"], ["autograde", "activations", "--force"]):
+        done = subprocess.run(nbgrader + step, cwd=course, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+    found = _probe_lines(course, probe)
+    assert int(found["uid"]) != 0 and found["solutions"] == "False", found
+    grades = _grades(course, [("s1", "activations")])["s1"]
+    assert grades and all(s == m for s, m in grades.values()), grades
