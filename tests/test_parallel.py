@@ -264,3 +264,23 @@ def test_a_stuck_worker_is_replaced_and_the_class_finishes(toy_courses, tmp_path
         assert gb.find_submission("alpha", "s001").score == 4
         assert gb.find_submission("alpha", "s002").score == 6
     assert "stuck" in progress.summary_table(summary)
+
+
+def test_timeouts_and_dead_kernels_are_found_in_autograded_notebooks(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    def cell(gid, ename="", evalue=""):
+        outs = [new_output("error", ename=ename, evalue=evalue, traceback=[])] if ename else []
+        return new_code_cell("pass", metadata={"nbgrader": {"grade_id": gid}}, outputs=outs)
+    nb = new_notebook(cells=[
+        cell("relu"), cell("relu__a", "GradingFailure", "relu__a: wrong values"),
+        cell("conv_forward", "CellTimeoutError", "this cell ran out of time"),
+        cell("conv_forward__a", "GradingFailure", "the cell stopped with CellTimeoutError: ..."),
+        cell("pool_backward", "KernelDied", "the kernel died while running this cell")])
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, str(path))
+    assert parallel._find_trouble(path) == ["timeout: conv_forward (+1 more cells)", "kernel died: pool_backward"]
+    nb.cells = nb.cells[:2]
+    nbformat.write(nb, str(path))
+    assert parallel._find_trouble(path) == []       # a wrong answer is not a grading problem

@@ -283,25 +283,23 @@ def _fast_gradebooks():
 
 
 def _find_trouble(notebook_path):
-    """Timeouts and dead kernels recorded in an autograded notebook: a list of short strings."""
+    """Timeouts and dead kernels recorded in an autograded notebook, one short string per kind."""
     import nbformat
-    found = []
     try:
         nb = nbformat.read(str(notebook_path), as_version=4)
     except Exception:
-        return found
+        return []
+    cells = {"timeout": [], "kernel died": []}
     for cell in nb.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
-        for out in cell.get("outputs", []):
-            text = f"{out.get('ename', '')} {out.get('evalue', '')}"
-            low = text.lower()
-            if "timeout" in low or "timed out" in low or "time limit" in low:
-                found.append(f"timeout: {gid}")
-                break
-            if "deadkernel" in low or "kernel died" in low or "kernel crashed" in low:
-                found.append(f"kernel died: {gid}")
-                break
-    return found
+        text = " ".join(f"{o.get('ename', '')} {o.get('evalue', '')}".lower()
+                        for o in cell.get("outputs", []) if o.get("output_type") == "error")
+        if any(k in text for k in ("timeout", "timed out", "time limit", "ran out of time")):
+            cells["timeout"].append(gid)
+        elif any(k in text for k in ("deadkernel", "kerneldied", "kernel died", "kernel crashed")):
+            cells["kernel died"].append(gid)
+    return [f"{kind}: {gids[0]}" + (f" (+{len(gids) - 1} more cells)" if len(gids) > 1 else "")
+            for kind, gids in cells.items() if gids]
 
 
 _FEEDBACK = []
