@@ -71,3 +71,13 @@ c.SandboxKernelManager.notebook_timeout = 900
 c.JudgedExecute.max_restarts = 8
 c.JudgedExecute.max_output_chars = 20000
 # --- end issue 5 ---
+
+# --- issue 6: where grades go. SQLite gradebook.db by default; several grading machines
+# share one PostgreSQL gradebook by exporting e.g.
+#   BTC_GRADEBOOK_URL=postgresql+psycopg2://grader:secret@db.example.org/gradebook
+# (read here so plain `nbgrader` commands use it too; `make grade` reads it as well).
+import os  # noqa: E402
+
+if os.environ.get("BTC_GRADEBOOK_URL"):
+    c.CourseDirectory.db_url = os.environ["BTC_GRADEBOOK_URL"]
+# --- end issue 6 ---
