@@ -462,3 +462,14 @@ def test_plain_nbgrader_autograde_is_sandboxed_too(tmp_path):
     assert int(found["uid"]) != 0 and found["solutions"] == "False", found
     grades = _grades(course, [("s1", "activations")])["s1"]
     assert grades and all(s == m for s, m in grades.values()), grades
+
+
+def test_precheck_refuses_links_and_special_files(tmp_path):
+    folder = tmp_path / "submitted" / "eve" / "pooling"
+    folder.mkdir(parents=True)
+    (folder / "pooling.ipynb").write_text(GOOD)
+    assert precheck.check_course(tmp_path) == []
+    (folder / "sol.py").symlink_to(ROOT / "solutions" / "__init__.py")
+    os.mkfifo(folder / "pipe")
+    [p] = precheck.check_course(tmp_path)
+    assert p.kind == "unsafe_file" and "sol.py" in p.message and "pipe" in p.message

@@ -21,6 +21,7 @@ Kinds, in the order they are tested:
     not_utf8       bytes that are not UTF-8 text
     invalid_json   not parseable as JSON
     not_notebook   JSON, but not an nbformat-4 notebook (or fails its schema)
+    unsafe_file    the folder holds a symbolic link or a special file (checked first)
 
 Problems nbgrader itself repairs (deleted, duplicated, reordered or retyped
 cells, edited or deleted test cells, another kernel name) are not errors here:
@@ -46,6 +47,8 @@ FIX = {
                     "or download the release again and copy your code into it.",
     "not_notebook": "The file is not a Jupyter notebook in nbformat 4: download the release "
                     "again and copy your code into it.",
+    "unsafe_file": "Submit plain files only: remove symbolic links and special files from the "
+                   "assignment folder and submit again.",
 }
 
 
@@ -138,6 +141,13 @@ def check_submission(folder, student, assignment, notebooks=None, max_bytes=MAX_
     folder = Path(folder)
     expected = list(notebooks or [f"{assignment}.ipynb"])
     problems = []
+    # nbgrader copies a submission's files as root, following symbolic links:
+    # a link to solutions/ or the gradebook would land inside the sandbox, and
+    # a FIFO would hang the copy. Such a folder is not graded.
+    odd = _unsafe_entries(folder)
+    if odd:
+        return [Problem(student, assignment, expected[0], "unsafe_file",
+                        f"the folder holds {', '.join(odd[:5])}" + (" ..." if len(odd) > 5 else ""))]
     present = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
     for name in expected:
         path = folder / name
@@ -158,6 +168,24 @@ def check_submission(folder, student, assignment, notebooks=None, max_bytes=MAX_
         if found:
             problems.append(Problem(student, assignment, name, *found))
     return problems
+
+
+def _unsafe_entries(folder):
+    """Symbolic links and special files (FIFOs, sockets, devices) under folder, described."""
+    import stat
+    found = []
+    if not folder.is_dir():
+        return found
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            path = Path(root) / name
+            mode = os.lstat(path).st_mode
+            rel = path.relative_to(folder)
+            if stat.S_ISLNK(mode):
+                found.append(f"a symbolic link {rel}")
+            elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(f"a special file {rel}")
+    return sorted(found)
 
 
 def check_course(course, assignments=None, max_bytes=MAX_BYTES):

@@ -339,6 +339,10 @@ CASES = [
          about="invalid JSON"),
     Case("h_empty", POOL, raw_builder(b""), precheck="empty", about="empty file"),
     Case("h_renamed", POOL, renamed_builder("pooling (1).ipynb"), precheck="misnamed", about="renamed notebook"),
+    Case("h_symlink", POOL, lambda folder, nb, a: (
+        nbformat.write(nb, str(folder / f"{a}.ipynb")),
+        (folder / "notes.py").symlink_to(Path(__file__).resolve().parents[2] / "solutions" / "__init__.py")),
+         precheck="unsafe_file", about="a symbolic link to the solution package in the submission"),
     Case("h_mask_exit", POOL, notebook_builder(A("create_mask_from_window", "import os\nos._exit(7)", in_body)),
          lose={"create_mask_from_window"}, may_lose={"pool_backward"},
          about="os._exit inside a helper another graded function calls"),
