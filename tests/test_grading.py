@@ -119,7 +119,7 @@ def test_correct_variants_get_full_marks(graded_class, variant):
 def test_grading_twice_gives_identical_grades(graded_class):
     regraded = {line.split()[1].split("/")[0] for line in graded_class.second_run.stdout.splitlines()
                 if line.startswith("[")}
-    assert len(regraded) == 4 and "blank" in regraded  # a third of 10 students, sorted by id
+    assert len(regraded) == 4 and "blank" in regraded  # a third of 11 students, sorted by id
     assert graded_class.second == graded_class.first
 
 

@@ -82,21 +82,22 @@ class JudgedExecute(RecoveringExecute, Execute):
     """Execute whose test-cell verdicts come from the trusted judge, not from the kernel."""
 
     exchange_root = None  # where exchange folders are created (None: the system's temporary folder)
+    exchange_folder = None  # this notebook's folder while it runs (absolute; also in the kernel's env)
 
     def preprocess(self, nb, resources=None, km=None):
         folder = tempfile.mkdtemp(prefix="btc-exchange-", dir=self.exchange_root)
         try:
-            self._exchange = exchange.prepare(folder)
+            self.exchange_folder = exchange.prepare(folder)
             cells = list(graded_test_cells(nb))
             for _, grade_id in cells:
                 case = registry.CASES.get(grade_id)
                 if case is not None:
                     args, kwargs = case.inputs()
-                    exchange.write_inputs(self._exchange, grade_id, args, kwargs)
+                    exchange.write_inputs(self.exchange_folder, grade_id, args, kwargs)
             nb, resources = super().preprocess(nb, resources, km)
             for cell, grade_id in cells:
                 try:
-                    record = exchange.read_output(self._exchange, grade_id)
+                    record = exchange.read_output(self.exchange_folder, grade_id)
                 except exchange.MalformedRecord as e:
                     record = e
                 cell.outputs = verdict_outputs(*verdict(grade_id, record, cell.get("outputs", [])))
@@ -107,7 +108,7 @@ class JudgedExecute(RecoveringExecute, Execute):
     async def async_start_new_kernel(self, **kwargs):
         # The kernel learns where to find its inputs (and write its outputs) from its environment.
         env = dict(kwargs.pop("env", None) or os.environ)
-        env[exchange.ENV_VAR] = str(self._exchange)
+        env[exchange.ENV_VAR] = str(self.exchange_folder)
         await super().async_start_new_kernel(env=env, **kwargs)
 
     # nbclient binds the synchronous twin to its own coroutine; rebind it to ours.

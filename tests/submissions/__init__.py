@@ -231,6 +231,32 @@ VARIANTS = [
             return S * (dA - np.sum(dA * S, axis=-1, keepdims=True))
         """,
     }, why="everything in float32, softmax by s * (da - <s, da>)"),
+    Variant("noisy_activations", "activations", {
+        "sigmoid_backward": """
+            import sys, warnings
+            print("debugging sigmoid_backward", dA.shape, file=sys.stderr)
+            warnings.warn("a warning of the student's own")
+            Z = cache
+            s = 1 / (1 + np.exp(-Z))
+            return dA * s * (1 - s)
+        """,
+        "relu_backward": """
+            import sys
+            print("relu_backward called", file=sys.stderr)
+            return dA * (cache > 0)
+        """,
+        "tanh_backward": """
+            import warnings
+            warnings.warn("deprecated in my head", DeprecationWarning)
+            return dA * (1 - np.tanh(cache) ** 2)
+        """,
+        "softmax_backward": """
+            import sys
+            S = np.exp(cache) / np.exp(cache).sum(axis=-1, keepdims=True)
+            print(S.sum(axis=-1).round(3), file=sys.stderr)
+            return S * (dA - (dA * S).sum(axis=-1, keepdims=True))
+        """,
+    }, why="correct, but prints to stderr and warns: nbgrader alone would score such cells 0"),
     Variant("vectorised_conv", "convolution", {
         "zero_pad": """
             m, n_H, n_W, n_C = X.shape

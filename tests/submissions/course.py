@@ -73,6 +73,11 @@ def lost(cells):
     return {gid.split("__")[0] for gid, (score, top) in cells.items() if score < top}
 
 
+def _text(value):
+    """nbformat may store multi-line text as a list of lines."""
+    return "".join(value) if isinstance(value, list) else value
+
+
 def autograded_outputs(repo, student, assignment):
     """{grade_id: text of the cell's outputs} of an autograded notebook."""
     nb = json.loads((repo / "autograder" / "autograded" / student / assignment / f"{assignment}.ipynb").read_text())
@@ -80,5 +85,6 @@ def autograded_outputs(repo, student, assignment):
     for cell in nb["cells"]:
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):
-            out[meta["grade_id"]] = "\n".join(o.get("text", "") + o.get("evalue", "") for o in cell.get("outputs", []))
+            out[meta["grade_id"]] = "\n".join(_text(o.get("text", "")) + _text(o.get("evalue", ""))
+                                              for o in cell.get("outputs", []))
     return out
