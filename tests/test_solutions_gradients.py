@@ -60,7 +60,7 @@ def test_conv_grid_covers_the_issue_cases():
 @pytest.mark.parametrize("case", CONV_GRID)
 def test_conv_backward_matches_numerical_gradient(impl, case):
     forward, backward = CONV[impl]
-    rng = np.random.default_rng(hash((case["pad"], case["stride"], case["f"])) % 2**32)
+    rng = np.random.default_rng(100 * case["pad"] + 10 * case["stride"] + case["f"])
     A = rng.standard_normal((case["m"], case["n_H"], case["n_W"], case["n_C_prev"]))
     W = rng.standard_normal((case["f"], case["f"], case["n_C_prev"], case["n_C"]))
     b = rng.standard_normal((1, 1, 1, case["n_C"]))
