@@ -77,6 +77,8 @@ def probed(tmp_path_factory):
     folder = base / "submitted" / "alice" / "pooling"
     folder.mkdir(parents=True)
     (folder / "data.txt").write_text("original")
+    (folder / "secret.txt").write_text("root only")   # e.g. copied in through a link
+    os.chmod(folder / "secret.txt", 0o600)
     other = base / "submitted" / "bob" / "pooling" / "pooling.ipynb"
     other.parent.mkdir(parents=True)
     other.write_text("bob's answers")
@@ -90,6 +92,7 @@ def probed(tmp_path_factory):
                  tmpfile=f"/tmp/probe-{uuid.uuid4().hex}")
     order = ["uid", "solutions", "import_solutions", "other_student", "net_internet",
              "net_loopback", "write_outside", "write_inside", "write_tmp", "exchange", "env",
+             "root_only_file", "replace_file",
              "alloc_10gb", "big_file", "infinite_loop", "fork_bomb", "still_alive"]
     nb = _notebook([PROBES[name].format(**paths) for name in order])
     old = dict(os.environ)
@@ -132,6 +135,12 @@ class TestSandboxProbes:
         assert lines["write_tmp"] == "wrote"
         assert not Path(paths["tmpfile"]).exists()         # /tmp is private
 
+    def test_files_keep_their_owner_folders_are_the_kernels(self, probed):
+        lines, _, folder, _, _ = probed
+        assert lines["root_only_file"] == "OSError"
+        assert lines["replace_file"] == "new"
+        assert (folder / "data.txt").read_text() == "original"
+
     def test_exchange_folder_is_writable_for_the_judge(self, probed):
         exchange = probed[3]
         assert (exchange / "outputs" / "probe.json").read_text() == "{}"
@@ -145,7 +154,7 @@ class TestSandboxProbes:
         assert lines["big_file"].startswith("OSError"), lines["big_file"]
         assert lines["fork_bomb"].startswith("stopped after"), lines["fork_bomb"]
         assert int(lines["fork_bomb"].split()[-1]) <= sandbox.SandboxKernelManager.max_processes.default_value
-        loop = nb.cells[13]
+        loop = nb.cells[15]
         assert any(o.get("ename") == "KeyboardInterrupt" for o in loop.outputs), loop.outputs
         assert lines["still_alive"] == "yes"            # interrupted, not killed
 

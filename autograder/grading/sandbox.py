@@ -359,10 +359,16 @@ class SandboxKernelManager(AsyncKernelManager):
         return argv
 
     def _chown_tree(self, top):
+        """Give the kernel's uid the folders (so it can create and replace files).
+
+        Files keep their owner and mode: a world-readable file stays readable,
+        and a root-only file that reached the folder (say through a symbolic
+        link nbgrader followed while copying) stays unreadable to the kernel.
+        """
         if self._uid is None:
             return
         for root, dirs, files in os.walk(top):
-            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            for name in [root] + [os.path.join(root, n) for n in dirs]:
                 try:
                     os.lchown(name, self._uid, self._uid)
                 except OSError:

@@ -88,3 +88,14 @@ PROBES = {
     "infinite_loop": "while True:\n    pass",
     "still_alive": "print('PROBE still_alive: yes')",
 }
+
+PROBES["root_only_file"] = (
+    "try:\n"
+    "    open('secret.txt').read()\n"
+    "    print('PROBE root_only_file: read')\n"
+    "except OSError as e:\n"
+    "    print('PROBE root_only_file: OSError')")
+PROBES["replace_file"] = (
+    "import os\n"
+    "os.replace('data.txt', 'old.txt'); open('data.txt', 'w').write('new')\n"
+    "print('PROBE replace_file:', open('data.txt').read())")
