@@ -71,7 +71,7 @@ def conv_runners(case, dtype, m_sub):
     def numpy_run(forward, backward, A, dZ):
         def run():
             _, cache = forward(A, W, b, hp)
-            backward(dZ, cache)
+            return backward(dZ, cache)[0]
         return run
 
     runners = {
@@ -87,6 +87,7 @@ def conv_runners(case, dtype, m_sub):
         def torch_run():
             x.grad = w.grad = bias.grad = None
             F.conv2d(x, w, bias, stride=s, padding=p).backward(g)
+            return x.grad
 
         runners["torch"] = torch_run
     return runners
@@ -102,7 +103,7 @@ def pool_runners(case, mode, dtype, m_sub):
     def numpy_run(forward, backward, A, dA):
         def run():
             _, cache = forward(A, hp, mode)
-            backward(dA, cache, mode)
+            return backward(dA, cache, mode)
         return run
 
     runners = {
@@ -117,14 +118,21 @@ def pool_runners(case, mode, dtype, m_sub):
         def torch_run():
             x.grad = None
             pool(x, kernel_size=f, stride=s).backward(g)
+            return x.grad
 
         runners["torch"] = torch_run
     return runners
 
 
 def measure(runners, repeats, teaching_repeats):
-    """Median seconds per run for each runner, timed round-robin."""
+    """Median seconds per run for each runner, timed round-robin.
+
+    Each runner returns the gradient for the layer's input (NHWC NumPy, or
+    NCHW torch); also returns the largest relative error of teaching and torch
+    against fast, so the table shows that all three computed the same thing.
+    """
     times = {name: [] for name in runners}
+    outputs = {}
     for name, run in runners.items():  # warm-up: caches, allocator, lazy imports
         if name != "teaching":  # the loops run long enough to need none
             run()
@@ -133,9 +141,13 @@ def measure(runners, repeats, teaching_repeats):
             if name == "teaching" and r >= teaching_repeats:
                 continue
             t0 = time.perf_counter()
-            run()
+            outputs[name] = run()
             times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    fast = outputs["fast"]
+    errors = [S.relative_error(outputs["teaching"], fast[: len(outputs["teaching"])])]
+    if "torch" in outputs:
+        errors.append(S.relative_error(outputs["torch"].permute(0, 2, 3, 1).numpy(), fast))
+    return {name: statistics.median(ts) for name, ts in times.items()}, max(errors)
 
 
 def fmt_ms(seconds):
@@ -176,23 +188,24 @@ def main(argv=None):
     pool_cases = [] if args.quick else POOL_CASES
 
     header = (f"{'case':<14}{'dtype':<9}{'teaching':>10}{'':<9}{'fast':>10}{'torch':>10}"
-              f"{'fast/torch':>12}{'loops/fast':>12}")
+              f"{'fast/torch':>12}{'loops/fast':>12}{'max err':>11}")
     print(header)
     print("-" * len(header))
     rows = [(name, conv_runners, (case,), m_sub, case[0]) for name, case, m_sub in conv_cases]
     rows += [(name, pool_runners, (case, mode), m_sub, case[0]) for name, case, mode, m_sub in pool_cases]
     for name, make, params, m_sub, m in rows:
         for dtype in (np.float64, np.float32):
-            t = measure(make(*params, dtype, m_sub), repeats, teaching_repeats)
+            t, error = measure(make(*params, dtype, m_sub), repeats, teaching_repeats)
             teaching = t["teaching"] * m / m_sub
             scaled = f" x({m}/{m_sub})" if m_sub != m else ""
             torch_ms = fmt_ms(t["torch"]) if "torch" in t else f"{'-':>10}"
             ratio = f"{t['fast'] / t['torch']:12.2f}" if "torch" in t else f"{'-':>12}"
             print(f"{name:<14}{np.dtype(dtype).name:<9}{fmt_ms(teaching)}{scaled:<9}{fmt_ms(t['fast'])}"
-                  f"{torch_ms}{ratio}{teaching / t['fast']:12.0f}")
+                  f"{torch_ms}{ratio}{teaching / t['fast']:12.0f}{error:11.0e}")
     print()
     print("fast/torch < 1: the vectorised NumPy layer is faster than PyTorch CPU.")
     print("loops/fast: how many times faster the vectorised layer is than the teaching loops.")
+    print("max err: largest relative error of dA_prev (teaching, torch) against fast, from the timed runs.")
     limits.restore_original_limits()
 
 
