@@ -79,10 +79,9 @@ def html(book):
 def test_clean_build_succeeds_with_no_warnings(book):
     """-W makes every warning (including an `{eq}` whose label does not exist) an error."""
     assert book["sphinx_log"], "no _build/build.log:\n" + book["log"][-3000:]
-    assert "build succeeded" in book["sphinx_log"]
     warnings = [line for line in book["sphinx_log"].splitlines()
-                if re.search(r"\b(WARNING|ERROR|CRITICAL):", line)]
-    assert book["status"] == 0 and not warnings, (
+                if re.search(r"\b(WARNING|ERROR|CRITICAL):|Error\b|Traceback", line)]
+    assert book["status"] == 0 and "build succeeded" in book["sphinx_log"] and not warnings, (
         f"build exit status {book['status']}; warnings:\n" + "\n".join(warnings)
         + "\n--- end of log ---\n" + book["log"][-3000:])
 
