@@ -37,7 +37,7 @@ def conv_forward_fast(A_prev, W, b, hparameters):
     f, _, _, n_C = W.shape
     n_H = output_size(n_H_prev, f, stride, pad)
     n_W = output_size(n_W_prev, f, stride, pad)
-    dtype = np.result_type(A_prev, W, b)
+    dtype = np.result_type(A_prev, W, b, np.float32)  # float32 stays float32; integers become float64
     W2 = W.astype(dtype, copy=False).reshape(f * f * n_C_prev, n_C)
 
     Z = np.empty((m, n_H, n_W, n_C), dtype=dtype)
@@ -58,7 +58,7 @@ def conv_backward_fast(dZ, cache):
     m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
     f, _, _, n_C = W.shape
     _, n_H, n_W, _ = dZ.shape
-    dtype = np.result_type(dZ, A_prev, W)
+    dtype = np.result_type(dZ, A_prev, W, np.float32)
     dZ = dZ.astype(dtype, copy=False)
     W = W.astype(dtype, copy=False)
 

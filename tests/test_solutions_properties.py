@@ -244,3 +244,23 @@ def test_conv_fast_gives_the_same_result_when_split_into_batches(monkeypatch, st
     np.testing.assert_allclose(Z_fast, Z, rtol=1e-12, atol=1e-12)
     for got, want, name in zip(S.conv_backward_fast(dZ, cache_fast), expected, ("dA", "dW", "db")):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_fast_layers_promote_integer_input_like_the_loops():
+    """The loops always compute in float64; the fast layers must not do integer arithmetic."""
+    A = np.arange(2 * 5 * 6 * 2).reshape(2, 5, 6, 2) % 7
+    W = (np.arange(3 * 3 * 2 * 3).reshape(3, 3, 2, 3) % 5) - 2
+    b = np.ones((1, 1, 1, 3), dtype=int)
+    hp = {"stride": 1, "pad": 1}
+    Z, cache = S.conv_forward(A, W, b, hp)
+    Z_fast, cache_fast = S.conv_forward_fast(A, W, b, hp)
+    assert Z_fast.dtype == np.float64
+    np.testing.assert_array_equal(Z_fast, Z)
+    dZ = np.ones(Z.shape, dtype=int)
+    for got, want in zip(S.conv_backward_fast(dZ, cache_fast), S.conv_backward(dZ, cache)):
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+    for mode in ("max", "average"):
+        out, pcache = S.pool_forward_fast(A, {"f": 3, "stride": 2}, mode=mode)
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, S.pool_forward(A, {"f": 3, "stride": 2}, mode=mode)[0], rtol=1e-15)
