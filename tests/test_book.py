@@ -388,7 +388,7 @@ def crawl_site(html, server):
         context.route("**/*", gate)
         for url in urls:
             page = context.new_page()
-            record = {"console": [], "failed": [], "outside": []}
+            record = {"console": [], "failed": [], "outside": [], "fonts": []}
             page.on("console", lambda m, r=record: r["console"].append(m.text)
                     if m.type == "error" else None)
             page.on("pageerror", lambda e, r=record: r["console"].append(f"pageerror: {e}"))
@@ -396,6 +396,8 @@ def crawl_site(html, server):
                 f"{q.url} ({q.failure})"))
             page.on("response", lambda s, r=record: r["failed"].append(
                 f"{s.url} (HTTP {s.status})") if s.status >= 400 else None)
+            page.on("response", lambda s, r=record: r["fonts"].append(s.url)
+                    if s.ok and "/_static/mathjax/output/chtml/fonts/" in s.url else None)
             del outside[:]
             page.goto(url, wait_until="load")
             if url == server + "index.html":  # Jupyter Book's redirect to the root page
@@ -438,6 +440,8 @@ def test_no_request_leaves_the_machine(crawl):
 def test_maths_is_typeset(crawl):
     with_maths = {u: r for u, r in crawl.items() if r["math"]}
     assert len(with_maths) >= 6, "expected maths on the chapters: " + ", ".join(with_maths)
+    fonts = {f for r in with_maths.values() for f in r["fonts"]}
+    assert any(f.endswith(".woff") for f in fonts), "MathJax loaded no font from the book"
     for url, r in with_maths.items():
         assert r["untypeset"] == 0 and r["mjx"] >= r["math"], (
             f"{url}: {r['untypeset']} of {r['math']} maths elements not typeset by MathJax")
