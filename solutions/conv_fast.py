@@ -73,7 +73,10 @@ def conv_backward_fast(dZ, cache):
         # Padding only added zeros in the forward pass: crop their gradient away.
         dA_prev[batch] = dA_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
         dW += dW_batch  # dW sums over every image of the batch
-    db = dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, n_C)
+    # db[c] = sum of dZ[..., c] over every position: ones^T dZ as one matrix
+    # product, many times faster than NumPy's sum over the leading axes.
+    dZ_rows = dZ.reshape(-1, n_C)
+    db = (np.ones(len(dZ_rows), dtype=dtype) @ dZ_rows).reshape(1, 1, 1, n_C)
     return dA_prev, dW, db
 
 
