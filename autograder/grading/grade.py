@@ -145,7 +145,7 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
     print(summary(results, time.perf_counter() - start))
     # --- issue 6: the summary table (failures with reasons, time per notebook) and the instructor report ---
     run.wall = time.perf_counter() - start
-    print(progress.summary_table(run, precheck.summary_lines(problems)))
+    print(progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]]))
     page = report.write_report(course, gradebook_url(course, config), run_summary=progress.summary_table(run).splitlines()[0])
     print(f"wrote {path}, feedback in {course / 'feedback'} and the report {page}")
     # --- end issue 6 ---
