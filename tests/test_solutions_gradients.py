@@ -186,8 +186,14 @@ def test_relative_error_scale_free_and_shape_checked():
         relative_error(a, a[None])
 
 
-@pytest.mark.parametrize("x", [np.ones(3, dtype=np.float32), np.arange(3), [1.0, 2.0]], ids=["float32", "int", "list"])
+@pytest.mark.parametrize("x", [np.arange(3), np.array([True, False]), [1.0, 2.0]], ids=["int", "bool", "list"])
 def test_numerical_gradient_refuses_inputs_it_cannot_perturb(x):
-    """eps = 1e-6 vanishes in float32 rounding and in integer arrays: refuse, don't mislead."""
-    with pytest.raises(ValueError, match="needs a float64 NumPy array"):
+    """eps = 1e-6 vanishes in an integer array (and a list cannot be perturbed in place): refuse, don't mislead."""
+    with pytest.raises(ValueError, match="needs a floating-point NumPy array"):
         numerical_gradient(lambda v: float(np.sum(v)), x)
+
+
+def test_numerical_gradient_still_runs_in_float32():
+    """Chapter 6 demonstrates float32's poor estimates, so float32 must run (not raise)."""
+    x = np.ones(3, dtype=np.float32)
+    assert numerical_gradient(lambda v: float(np.sum(v.astype(np.float64) ** 2)), x).shape == (3,)
