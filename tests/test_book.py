@@ -65,6 +65,8 @@ def book(tmp_path_factory):
     log = proc.stdout + proc.stderr
     sphinx_log = root / "_build" / "build.log"
     html = root / "_build" / "html"
+    for report in sorted(html.glob("reports/**/*.err.log")):  # failed chapter executions
+        log += f"\n--- {report.relative_to(html)} ---\n" + report.read_text()[-3000:]
     return {"root": root, "html": html, "status": proc.returncode, "log": log,
             "sphinx_log": sphinx_log.read_text() if sphinx_log.is_file() else ""}
 
