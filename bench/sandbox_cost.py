@@ -1,8 +1,14 @@
-"""What the sandbox costs per notebook: the same honest submissions graded with and without it.
+"""What the sandbox costs per notebook: the same notebooks run with and without it.
 
-    .venv/bin/python -m bench.sandbox_cost [--students N]
+    .venv/bin/python -m bench.sandbox_cost [--reps N]               kernel level (default)
+    .venv/bin/python -m bench.sandbox_cost --pipeline [--students N] whole `make grade`
 
-Builds two copies of the course in a temporary folder with N students each
+Kernel level: every source notebook is executed by nbclient (kernel start,
+all cells, kernel stop), alternately in a SandboxKernelManager and in
+jupyter_client's plain AsyncKernelManager, N rounds; prints the median
+seconds per notebook for each and the difference.
+
+Pipeline: builds two copies of the course in a temporary folder with N students each
 submitting every assignment (the source notebooks, i.e. correct code), grades
 both with `make grade`'s own code in this process, alternating sandboxed and
 unsandboxed course per round so drift hits both alike, and prints seconds per
@@ -37,10 +43,42 @@ def make_course(where, students, sandbox):
     return course
 
 
+def kernel_level(reps):
+    import time
+
+    import nbformat
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+
+    from autograder.grading.sandbox import SandboxKernelManager
+    times = {"sandbox": [], "plain": []}
+    for rnd in range(reps):
+        order = (("sandbox", SandboxKernelManager), ("plain", AsyncKernelManager))
+        for label, km_class in (order if rnd % 2 == 0 else order[::-1]):
+            for a in ASSIGNMENTS:
+                folder = ROOT / "autograder" / "source" / a
+                nb = nbformat.read(str(folder / f"{a}.ipynb"), as_version=4)
+                start = time.perf_counter()
+                NotebookClient(nb, timeout=60, kernel_manager_class=km_class,
+                               resources={"metadata": {"path": str(folder)}}).execute()
+                times[label].append(time.perf_counter() - start)
+    print(f"{'kernel':<10} {'notebooks':>9} {'median s':>9} {'mean s':>8}")
+    for label, secs in times.items():
+        print(f"{label:<10} {len(secs):>9} {statistics.median(secs):9.2f} {statistics.mean(secs):8.2f}")
+    on, off = statistics.median(times["sandbox"]), statistics.median(times["plain"])
+    print(f"sandbox cost per notebook (median, kernel start + cells + stop): {on - off:+.2f} s "
+          f"({(on / off - 1) * 100:+.0f}%)")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipeline", action="store_true", help="time the whole make-grade pipeline")
     parser.add_argument("--students", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args(argv)
+    if not args.pipeline:
+        return kernel_level(args.reps)
     grade.quiet()
     grade.venv_on_path()
     from sqlalchemy.exc import SAWarning

@@ -314,7 +314,10 @@ def _probe_lines(course, case):
     found = {}
     if not path.exists():
         return found
-    nb = nbformat.read(str(path), as_version=4)
+    import warnings
+    with warnings.catch_warnings():  # the duplicated-cell case repeats a cell id on purpose
+        warnings.simplefilter("ignore")
+        nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
         if cell.cell_type != "code" or corpus.meta(cell).get("grade"):
             continue
@@ -482,3 +485,44 @@ def test_precheck_refuses_links_and_special_files(tmp_path):
     os.mkfifo(folder / "pipe")
     [p] = precheck.check_course(tmp_path)
     assert p.kind == "unsafe_file" and "sol.py" in p.message and "pipe" in p.message
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+def test_dead_and_stuck_kernels_are_restarted_and_grading_goes_on(tmp_path):
+    """RecoveringExecute on its own: each crash costs its cell (and its function's later tests) only."""
+    require("bwrap", "bubblewrap")
+    from nbgrader.preprocessors import Execute
+
+    class Recovering(sandbox.RecoveringExecute, Execute):
+        pass
+
+    def cell(src, gid=None, test=False):
+        c = new_code_cell(src)
+        if gid:
+            c.metadata["nbgrader"] = {"grade": test, "solution": not test, "grade_id": gid, "points": 1}
+        return c
+
+    nb = _notebook([])
+    nb.cells = [
+        cell("def f():\n    return 1", "f"), cell("print('f', f())", "f__a", True),
+        cell("def g():\n    import os\n    os._exit(3)", "g"), cell("g()", "g__a", True),
+        cell("g()", "g__b", True),
+        cell("print('f', f())", "f__b", True),
+        cell("import ctypes\nctypes.string_at(0)"), cell("print('f', f())", "f__c", True),
+        cell("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
+        cell("print('f', f())", "f__d", True),
+        cell("print('x' * 10_000_000)"), cell("print('f', f())", "f__e", True),
+    ]
+    ex = Recovering(timeout=4, responsive_timeout=3)
+    nb, _ = ex.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    texts = [" ".join(o.get("text", "") or f"{o.get('ename')}: {o.get('evalue')}" for o in c.outputs)
+             for c in nb.cells]
+    for i in (1, 5, 7, 9, 11):            # f keeps working after every kind of death
+        assert texts[i] == "f 1\n", (i, texts[i])
+    assert texts[3].startswith("KernelDied: the kernel exited with status 3")
+    assert texts[4].startswith("NotRun: not run: an earlier test of g killed the kernel")
+    assert texts[6].startswith("KernelDied: the kernel was killed by SIGSEGV")
+    assert "KernelUnresponsive" in texts[8]
+    assert len(texts[10]) < 30_000 and "output cut" in texts[10]
+    assert ex._sbx_restarts == 3

@@ -539,8 +539,8 @@ class RecoveringExecute(HasTraits):
     def _not_run_reason(self, cell):
         if self._sbx_stop:
             return self._sbx_stop
-        if getattr(self.km, "notebook_time_exceeded", False) or (
-                getattr(self.km, "remaining_seconds", lambda: None)() or 1) <= 0:
+        left = getattr(self.km, "remaining_seconds", lambda: None)()
+        if getattr(self.km, "notebook_time_exceeded", False) or (left is not None and left <= 0):
             self._sbx_stop = "not run: the notebook used up its time limit"
             return self._sbx_stop
         func = _function_of(cell)
@@ -557,18 +557,25 @@ class RecoveringExecute(HasTraits):
         code = proc.poll() if proc is not None else None
         if code is None:
             return "the kernel stopped responding"
-        if code < 0:
+        signum = -code if code < 0 else (code - 128 if getattr(self.km, "sandboxed", False) and code > 128 else 0)
+        if signum:  # bwrap reports a child killed by signal n as status 128 + n
             try:
-                return f"the kernel was killed by {signal.Signals(-code).name}"
+                return f"the kernel was killed by {signal.Signals(signum).name}"
             except ValueError:
-                return f"the kernel was killed by signal {-code}"
+                return f"the kernel was killed by signal {signum}"
         return f"the kernel exited with status {code}"
 
     def _after_death(self, cell, index, announce=True):
         why = self._why_dead()
         self.kernel_events.append((index, why))
+        tail = getattr(self.km, "kernel_log_tail", lambda: "")()
+        self.log.warning("cell %s: %s%s", index, why, f"; the kernel's last words:\n{tail}" if tail.strip() else "")
         if announce:
-            cell.outputs.append(_error("KernelDied", f"{why} while running this cell"))
+            cell.outputs.append(_error(
+                "KernelDied",
+                f"{why} while running this cell (the code ended or crashed the Python process: "
+                "os._exit, a segfault, a signal or a resource limit). Grading restarted Python, "
+                "re-ran the cells above, and went on with the next cell."))
         if _is_test_cell(cell) and _function_of(cell):
             self._sbx_broken_functions.setdefault(_function_of(cell), why)
         if getattr(self.km, "notebook_time_exceeded", False):
