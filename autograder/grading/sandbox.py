@@ -133,9 +133,26 @@ def missing_protections(use_bwrap, as_root):
         ]
     if as_root and not use_bwrap:
         missing.append("process-count limit (RLIMIT_NPROC does not apply to root)")
+    elif not as_root and not os.path.isdir("/proc/self/task"):
+        missing.append("process-count limit (cannot count the grader's own processes)")
     if sys.platform == "darwin":
         missing.append("address-space limit (not enforced by macOS)")
     return missing
+
+
+def _tasks_of_uid(uid):
+    """Processes and threads (RLIMIT_NPROC counts both) owned by uid, or None without /proc."""
+    if not os.path.isdir("/proc/self/task"):
+        return None
+    total = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    total += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                pass
+    return total
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -269,8 +286,12 @@ class SandboxKernelManager(AsyncKernelManager):
         }
         if sys.platform != "darwin":
             limits["RLIMIT_AS"] = self.address_space
-        if not as_root or self._uid is not None:
+        if self._uid is not None:  # the kernel's own uid: the limit bounds it alone
             limits["RLIMIT_NPROC"] = self.max_processes
+        elif not as_root:  # the grader's uid: its processes count too, so add them
+            running = _tasks_of_uid(os.getuid())
+            if running is not None:
+                limits["RLIMIT_NPROC"] = running + self.max_processes
         return limits
 
     @staticmethod
