@@ -221,7 +221,7 @@ def test_catalogue_failure_messages_teach(graded_catalogue):
     student, _ = graded_catalogue.student_of["conv_backward_assign_not_accumulate"]
     text = C.autograded_outputs(graded_catalogue.repo, student, "convolution")["conv_backward__stride2_overlap"]
     assert "dA_prev has wrong values" in text and "largest absolute error" in text
-    assert "hparameters {'stride': 2, 'pad': 1}" in text and "eq. (eq-conv-dilate)" in text
+    assert "{'stride': 2, 'pad': 1}" in text and "eq. (eq-conv-dilate)" in text
 
 
 # ------------------------------------------------------------------ the judge, without kernels
