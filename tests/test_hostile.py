@@ -526,3 +526,31 @@ def test_dead_and_stuck_kernels_are_restarted_and_grading_goes_on(tmp_path):
     assert "KernelUnresponsive" in texts[8]
     assert len(texts[10]) < 30_000 and "output cut" in texts[10]
     assert ex._sbx_restarts == 3
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_record_zero_adds_the_rows_and_zeroes_an_earlier_grading(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # alembic
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_assignment("pooling")
+        gb.add_notebook("pooling", "pooling")
+        for name in ("pool_forward__a", "pool_forward__b"):
+            gb.add_grade_cell(name, "pooling", "pooling", max_score=2, cell_type="code")
+        gb.add_student("graded_before")
+        sub = gb.add_submission("pooling", "graded_before")
+        for g in gb.find_submission_notebook("pooling", "pooling", "graded_before").grades:
+            g.auto_score = 2
+        gb.db.commit()
+        assert gb.find_submission("pooling", "graded_before").score == 4
+    assert precheck.record_zero(url, "graded_before", "pooling") == 0
+    assert precheck.record_zero(url, "never_seen", "pooling") == 0
+    assert precheck.record_zero(url, "never_seen", "pooling") == 0     # idempotent
+    with Gradebook(url) as gb:
+        for student in ("graded_before", "never_seen"):
+            nb = gb.find_submission_notebook("pooling", "pooling", student)
+            assert sorted(g.name for g in nb.grades) == ["pool_forward__a", "pool_forward__b"]
+            assert gb.find_submission("pooling", student).score == 0
