@@ -15,9 +15,10 @@ multi-threaded timings swing wildly when other jobs run); --threads 2 uses
 both cores of the course machine. PyTorch runs in its native NCHW layout;
 the NumPy layers in NHWC, as the graded API requires.
 
-The teaching loops are linear in the batch size m, so on the large cases
-they are timed on the first m_sub examples and scaled by m / m_sub; the
-table marks such rows with "x(m/m_sub)".
+The teaching loops are linear in the batch size m, so beyond the grading
+case they are timed on the first m_sub examples and scaled by m / m_sub; the
+table marks such rows with "x(m/m_sub)". (They allocate their outputs in
+float64 whatever the input, so their float32 rows time much the same work.)
 """
 import os
 import sys
