@@ -308,6 +308,56 @@ def build_html(root, toc=None):
     return status, text
 
 
+def _toc_chapters(root):
+    """The MyST-markdown notebooks the ToC lists (the pages myst-nb executes)."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = []
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            path = root / (str(chapter.get("file", "")) + ".md")
+            if path.is_file() and "kernelspec:" in path.read_text().split("\n---", 1)[0]:
+                files.append(path)
+    return files
+
+
+def pre_execute(root):
+    """Run the chapters whose outputs are not cached yet, in parallel (one per core).
+
+    myst-nb executes one notebook at a time; this fills the same jupyter-cache
+    first (notebooks read by myst-nb's own reader, so the cache keys match) and
+    the Sphinx build then only reuses it. Anything that goes wrong here is left
+    to myst-nb, which executes (and reports) the chapter itself.
+    """
+    import yaml
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+    from myst_nb.core.read import myst_nb_reader_plugin
+
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    timeout = int(config.get("execute", {}).get("timeout", 30))
+    cache = get_cache(str(root / "_build" / ".jupyter_cache"))
+    pks = []
+    for path in _toc_chapters(root):
+        try:
+            cache.match_cache_notebook(myst_nb_reader_plugin(str(path)))
+            continue
+        except KeyError:
+            pass
+        record = cache.add_nb_to_project(str(path),
+                                         read_data={"name": "myst_nb_md", "type": "plugin"})
+        pks.append(record.pk)
+    if len(pks) < 2:
+        return
+    log(f"executing {len(pks)} chapters in parallel")
+    os.environ["PYTHONPATH"] = _pythonpath(root)
+    executor = load_executor("local-parallel", cache)
+    result = executor.run_and_cache(filter_pks=pks, timeout=timeout, allow_errors=False)
+    for uri in result.errored:
+        log(f"{Path(uri).relative_to(root)} failed; the build will run it again and report why")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=REPO, help="the book's folder")
@@ -321,6 +371,10 @@ def main(argv=None):
         shutil.rmtree(root / EXERCISES, ignore_errors=True)
     ensure_mathjax(root)
     toc = None if prepare_exercises(root) else toc_without_exercises(root)
+    try:
+        pre_execute(root)
+    except Exception as exc:  # noqa: BLE001 -- an optimisation only; myst-nb executes anyway
+        log(f"parallel pre-execution skipped ({exc.__class__.__name__}: {exc})")
     status, _ = build_html(root, toc)
     elapsed = time.monotonic() - start
     if status == 0:
