@@ -506,3 +506,4 @@ def test_rebuild_with_nothing_changed_executes_nothing(book, html):
     assert "Executing notebook" not in log, "a chapter ran again although nothing changed"
     assert "0 added, 0 changed, 0 removed" in log, log[-3000:]
     assert "releasing the student notebooks" not in proc.stdout
+    assert "chapters in parallel" not in proc.stdout, "pre-execution ran although cached"
