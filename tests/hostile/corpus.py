@@ -14,6 +14,7 @@ submission can lower only its own score, and only where it broke something.
 """
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +80,9 @@ def notebook_builder(*edits):
     def build(folder, nb, assignment):
         for edit in edits:
             edit(nb)
-        nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
+        with warnings.catch_warnings():  # a duplicated cell keeps its id on purpose
+            warnings.simplefilter("ignore")
+            nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
     return build
 
 
