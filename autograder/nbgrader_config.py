@@ -48,7 +48,7 @@ c.JudgedExecute.timeout = 60
 # Stubs: NotImplementedError plus a comment, nothing else.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# --- issue 5: hostile and broken submissions (grading/sandbox.py, grading/precheck.py) ---
+# Hostile and broken submissions (grading/sandbox.py, grading/precheck.py).
 from nbgrader.preprocessors import ClearOutput, OverwriteCells, OverwriteKernelspec  # noqa: E402
 
 from autograder.grading.precheck import SafeDeduplicateIds  # noqa: E402
@@ -70,9 +70,8 @@ c.SandboxKernelManager.file_size = 64 * 2**20
 c.SandboxKernelManager.notebook_timeout = 900
 c.JudgedExecute.max_restarts = 8
 c.JudgedExecute.max_output_chars = 20000
-# --- end issue 5 ---
 
-# --- issue 6: where grades go. SQLite gradebook.db by default; several grading machines
+# Where grades go: SQLite gradebook.db by default; several grading machines
 # share one PostgreSQL gradebook by exporting e.g.
 #   BTC_GRADEBOOK_URL=postgresql+psycopg2://grader:secret@db.example.org/gradebook
 # (read here so plain `nbgrader` commands use it too; `make grade` reads it as well).
@@ -80,4 +79,3 @@ import os  # noqa: E402
 
 if os.environ.get("BTC_GRADEBOOK_URL"):
     c.CourseDirectory.db_url = os.environ["BTC_GRADEBOOK_URL"]
-# --- end issue 6 ---

@@ -22,7 +22,7 @@ from nbgrader.preprocessors import Execute
 
 from . import cases as registry
 from . import exchange
-from .sandbox import RecoveringExecute  # issue 5: sandboxed kernel, restarts after a crash
+from .sandbox import RecoveringExecute  # sandboxed kernel, restarted after a crash
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

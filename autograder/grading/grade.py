@@ -6,7 +6,7 @@ For every autograder/submitted/<student>/<assignment>/ (unknown students are
 registered): nbgrader autograde (with the course config, so JudgedExecute
 decides every test cell), generate_feedback, then autograder/grades.csv in
 `nbgrader export` format, a short summary and autograder/report/index.html.
---jobs N grades with N worker processes (grading/parallel.py, issue 6);
+--jobs N grades with N worker processes (grading/parallel.py);
 --shard k/n grades only every n-th student starting at the k-th (students
 sorted by id), so n machines can split a class.
 """
@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
+from nbgrader.converters import GenerateAssignment
 from nbgrader.plugins import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
-from . import precheck
-from . import parallel, progress, report  # issue 6
+from . import parallel, precheck, progress, report
 from .release import ASSIGNMENTS, COURSE, load_config, quiet, run, venv_on_path
 
 
@@ -54,32 +53,18 @@ def submissions(course, shard=(1, 1)):
     return [(s, a) for s in mine for a in ASSIGNMENTS if (root / s / a).is_dir()]
 
 
-# --- issue 6: the gradebook may be SQLite (default) or PostgreSQL: $BTC_GRADEBOOK_URL, else the config's ---
 def gradebook_url(course, config=None):
+    """SQLite gradebook.db by default, or PostgreSQL: $BTC_GRADEBOOK_URL, else the config's db_url."""
     return parallel.gradebook_url(course, None, config)
-# --- end issue 6 ---
 
 
 def ensure_released(config, course, assignments):
     """Autograde needs the source notebooks' cells in the gradebook: generate them if missing."""
-    with Gradebook(gradebook_url(course, config)) as gb:  # issue 6
+    with Gradebook(gradebook_url(course, config)) as gb:
         missing = [a for a in assignments
                    if not any(x.name == a and x.notebooks for x in gb.assignments)]
     for assignment in missing:
         run(GenerateAssignment, config, assignment, force=True, create_assignment=True)
-
-
-def grade_one(config, course, student, assignment):
-    """Autograde and write feedback for one submission; never raises."""
-    start = time.perf_counter()
-    result = Graded(student, assignment, 0.0)
-    try:
-        run(Autograde, config, assignment, student, force=True, create_student=True)
-        run(GenerateFeedback, config, assignment, student, force=True)
-    except Exception as e:  # nbgrader has logged the details; keep going with the class
-        result.error = f"{type(e).__name__}: {e}"
-    result.seconds = time.perf_counter() - start
-    return result
 
 
 def export(config, course):
@@ -87,13 +72,13 @@ def export(config, course):
     path = Path(course) / "grades.csv"
     plugin = CsvExportPlugin(config=config)
     plugin.to = str(path)
-    with Gradebook(gradebook_url(course, config)) as gb:  # issue 6
+    with Gradebook(gradebook_url(course, config)) as gb:
         plugin.export(gb)
     return path
 
 
 def scores(course, results):
-    with Gradebook(gradebook_url(course, load_config(course))) as gb:  # issue 6
+    with Gradebook(gradebook_url(course, load_config(course))) as gb:
         for r in results:
             try:
                 sub = gb.find_submission(r.assignment, r.student)
@@ -121,41 +106,38 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
     ensure_released(config, course, sorted({a for _, a in todo}))
     start = time.perf_counter()
     results = []
-    # --- issue 5: notebooks nbgrader cannot read score 0, with feedback saying why ---
+    # Notebooks nbgrader cannot read score 0, with feedback saying why.
     problems = [p for p in precheck.check_course(course) if (p.student, p.assignment) in set(todo)]
     broken = {(p.student, p.assignment): p for p in problems}
     precheck.write_report(course, problems)
-    # --- end issue 5 ---
     for student, assignment in todo:
-        if (student, assignment) in broken:  # issue 5
+        if (student, assignment) in broken:
             p = broken[(student, assignment)]
-            precheck.record_zero(gradebook_url(course, config), student, assignment)  # issue 6: URL
+            precheck.record_zero(gradebook_url(course, config), student, assignment)
             precheck.write_feedback(course, p)
             results.append(Graded(student, assignment, 0.0, error=f"not graded ({p.kind}): {p.message}"))
-    # --- issue 6: grade the rest with `jobs` long-lived workers (grading/parallel.py): each autogrades
-    # and writes feedback into its own scratch gradebook; this process alone merges into the gradebook.
+    # The rest: `jobs` long-lived workers (grading/parallel.py) each autograde and write feedback
+    # into their own scratch gradebook; this process alone merges into the gradebook.
     run = parallel.grade(course, jobs=jobs, shard=shard, pairs=[t for t in todo if t not in broken],
                          lines=sys.stdout)
     for r in run.results:
         error = r["error"] or ("; ".join(r["trouble"]) if r["trouble"] else "")
         results.append(Graded(r["student"], r["assignment"], r["seconds"], error=error if not r["ok"] else ""))
-    # --- end issue 6 ---
     scores(course, results)
     path = export(config, course)
     print(summary(results, time.perf_counter() - start))
-    # --- issue 6: the summary table (failures with reasons, time per notebook) and the instructor report ---
+    # The summary table (failures with reasons, time per notebook) and the instructor report.
     run.wall = time.perf_counter() - start
     print(progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]]))
     page = report.write_report(course, gradebook_url(course, config), run_summary=progress.summary_table(run).splitlines()[0])
     print(f"wrote {path}, feedback in {course / 'feedback'} and the report {page}")
-    # --- end issue 6 ---
     return results
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=COURSE)
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (issue 6: grading/parallel.py)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (grading/parallel.py)")
     parser.add_argument("--shard", type=parse_shard, default=(1, 1), help="k/n: grade every n-th student from the k-th")
     args = parser.parse_args(argv)
     quiet()
