@@ -19,10 +19,15 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
+# npm fetches MathJax for the book; without a system npm, use the pinned wheel.
+$(VENV)/.node: requirements-node.txt $(VENV)/.runtime
+	@command -v npm >/dev/null || $(PY) -m pip install --disable-pip-version-check -q -r requirements-node.txt
+	touch $@
+
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
-book: setup
+book: setup $(VENV)/.node
 	$(PY) -m tools.build_book
 
 test: setup-dev

