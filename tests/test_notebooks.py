@@ -116,10 +116,15 @@ def test_notebooks_are_stored_clean(assignment):
         assert "float(" not in outside  # float() of a 1-element array raises in NumPy 2
 
 
-def test_output_size_copies_match_the_solution_package():
-    reference = inspect.getsource(solutions.shapes.output_size)
-    for assignment in ("convolution", "pooling"):
-        assert inspect.getsource(helper(assignment).output_size) == reference
+def test_shipped_helper_copies_match_the_solution_package():
+    """output_size, numerical_gradient and relative_error ship as verbatim copies of solutions'."""
+    copies = {"convolution": ("output_size", "numerical_gradient", "relative_error"),
+              "pooling": ("output_size", "numerical_gradient", "relative_error"),
+              "activations": ("numerical_gradient", "relative_error")}
+    for assignment, names in copies.items():
+        for name in names:
+            reference = inspect.getsource(getattr(solutions, name))
+            assert inspect.getsource(getattr(helper(assignment), name)) == reference, (assignment, name)
 
 
 def run_cells(nb, assignment, only=None):

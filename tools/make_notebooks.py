@@ -6,7 +6,9 @@
 Drift is impossible by construction: every solution region is the body of the
 teaching function in `solutions` (decorator dropped), every test cell is one
 case of autograder/grading/cases.py with its points, and the block of shared
-helpers in each <assignment>_tests.py is copied from activations_tests.py.
+helpers in each <assignment>_tests.py is copied from activations_tests.py, and
+the helpers students get from the solution package's non-graded code
+(`numerical_gradient`, `relative_error`, `output_size`) are copied from it verbatim.
 """
 import ast
 import inspect
@@ -384,11 +386,26 @@ def shared_block():
     return text[text.index(SHARED_BEGIN):text.index(SHARED_END) + len(SHARED_END)]
 
 
+# Non-graded helpers the shipped modules hold as exact copies of the solution package's.
+REFERENCE_COPIES = (solutions.gradcheck.numerical_gradient, solutions.gradcheck.relative_error,
+                    solutions.shapes.output_size)
+
+
+def with_reference_copies(text):
+    """Replace every module-level def of a REFERENCE_COPIES name in `text` by the package's source."""
+    sources = {f.__name__: inspect.getsource(f) for f in REFERENCE_COPIES}
+    lines = text.splitlines(keepends=True)
+    nodes = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name in sources]
+    for node in sorted(nodes, key=lambda n: n.lineno, reverse=True):
+        lines[node.lineno - 1:node.end_lineno] = [sources[node.name]]
+    return "".join(lines)
+
+
 def helper_module(assignment):
-    """The assignment's helper module with the shared block copied in."""
+    """The assignment's helper module with the shared block and the reference copies put in."""
     text = (SOURCE / assignment / f"{assignment}_tests.py").read_text()
     begin, end = text.index(SHARED_BEGIN), text.index(SHARED_END) + len(SHARED_END)
-    return text[:begin] + shared_block() + text[end:]
+    return with_reference_copies(text[:begin] + shared_block() + text[end:])
 
 
 def expected_files():
