@@ -12,8 +12,14 @@ from .checks import check_activation, check_activation_backward, check_softmax, 
 
 @validate(check_activation)
 def sigmoid(Z):
-    """Z: any shape. Returns A = 1 / (1 + exp(-Z)) shaped like Z, and cache = Z."""
-    A = 1 / (1 + np.exp(-Z))
+    """Z: any shape. Returns A = 1 / (1 + exp(-Z)) shaped like Z, and cache = Z.
+
+    Computed without overflow (chapter 2): exp is only ever taken of -|Z| <= 0.
+    """
+    # For Z >= 0: 1 / (1 + e^{-Z}). For Z < 0 the same number, multiplied top and
+    # bottom by e^{Z}: e^{Z} / (1 + e^{Z}). In both, e = exp(-|Z|) lies in (0, 1].
+    e = np.exp(-np.abs(Z))
+    A = np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
     cache = Z
     return A, cache
 
@@ -49,7 +55,7 @@ def softmax(Z):
 def sigmoid_backward(dA, cache):
     """dA, cache = Z: same shape. Returns dZ = dA * s * (1 - s) with s = sigmoid(Z)."""
     Z = cache
-    s = 1 / (1 + np.exp(-Z))
+    s, _ = sigmoid(Z)  # the overflow-free forward pass
     dZ = dA * s * (1 - s)
     return dZ
 
