@@ -1,9 +1,19 @@
-"""Vectorised pooling; same results as the loops in pool.py.
+"""Vectorised pooling; same results as the loops in pool.py, except at ties.
 
-Instead of visiting windows one by one, visit the f*f offsets (kh, kw): the
-entry at offset (kh, kw) of every window at once is one strided slice of the
+Instead of visiting windows one by one, visit the f*f offsets (i, j): the
+entry at offset (i, j) of every window at once is one strided slice of the
 input, shaped like the output. f*f whole-array operations replace
 m * n_H * n_W * n_C small ones.
+
+Ties in max pooling: the teaching loops (create_mask_from_window) send a
+window's gradient to *every* maximal entry, so a window with k tied maxima
+passes on k times its gradient. Where the tied entries move together (blank
+image regions, where every entry equals the conv bias) the max is
+differentiable and that is k times too much. pool_backward_fast routes each
+window's gradient to ONE maximal entry, the first in row-major order, as
+PyTorch's max_pool2d does: a correct gradient where the tied entries move
+together, and a valid subgradient where they do not. Without ties the two
+rules are the same.
 """
 from functools import partial
 
@@ -14,14 +24,14 @@ from .shapes import output_size
 
 
 def _offsets(X, f, stride, n_H, n_W):
-    """Yield X[:, kh + stride*h, kw + stride*w, :] over (h, w) for every offset (kh, kw).
+    """Yield X[:, i + stride*h, j + stride*w, :] over (h, w) for every offset (i, j).
 
     X: (m, n_H_prev, n_W_prev, n_C). Each yielded view is (m, n_H, n_W, n_C):
-    entry (kh, kw) of every window.
+    entry (i, j) of every window. Offsets come in row-major order.
     """
-    for kh in range(f):
-        for kw in range(f):
-            yield X[:, kh:kh + stride * (n_H - 1) + 1:stride, kw:kw + stride * (n_W - 1) + 1:stride, :]
+    for i in range(f):
+        for j in range(f):
+            yield X[:, i:i + stride * (n_H - 1) + 1:stride, j:j + stride * (n_W - 1) + 1:stride, :]
 
 
 @validate(partial(check_pool_forward, func="pool_forward_fast"))
@@ -53,15 +63,17 @@ def pool_backward_fast(dA, cache, mode="max"):
     dA_prev = np.zeros(A_prev.shape, dtype=dtype)
     if mode == "max":
         A, _ = pool_forward_fast(A_prev, hparameters, mode="max")
+        routed = np.zeros(A.shape, dtype=bool)  # has this window's gradient gone somewhere yet?
     else:
         share = (dA / (f * f)).astype(dtype, copy=False)
     # Overlapping windows (f > stride) reach one input from several windows:
     # "+=" adds their contributions, as the loops do.
     for d_entry, entry in zip(_offsets(dA_prev, f, stride, n_H, n_W), _offsets(A_prev, f, stride, n_H, n_W)):
         if mode == "max":
-            # Route dA to every input equal to its window's maximum
-            # (the same tie rule as create_mask_from_window).
-            d_entry += (entry == A) * dA
+            # Route dA to the first input (row-major) equal to its window's maximum.
+            first = (entry == A) & ~routed
+            routed |= first
+            d_entry += first * dA
         else:
             d_entry += share
     return dA_prev
