@@ -106,3 +106,76 @@ def operator(ax, text, fontsize=18):
     """Fill an axes with one big symbol (=, +, a star) between two grids."""
     blank(ax)
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=fontsize, transform=ax.transAxes)
+
+
+# --- Legibility in both themes -------------------------------------------------
+# The book's dark theme (pydata-sphinx-theme) shows every image on white with the
+# CSS filter brightness(0.8) contrast(1.2); a number must stay readable both ways.
+
+def _luminance(rgb):
+    """WCAG relative luminance of an sRGB colour (components in [0, 1])."""
+    rgb = np.clip(np.asarray(rgb[:3], dtype=float), 0, 1)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(np.dot(linear, [0.2126, 0.7152, 0.0722]))
+
+
+def _dark_theme(rgb):
+    """The colour as the dark theme shows it: brightness(0.8), then contrast(1.2)."""
+    return np.clip((0.8 * np.asarray(rgb[:3], dtype=float) - 0.5) * 1.2 + 0.5, 0, 1)
+
+
+def contrast(text_rgb, background_rgb):
+    """Smallest WCAG contrast ratio of text on background, over the light and dark themes."""
+    ratios = []
+    for theme in (lambda c: np.asarray(c[:3], dtype=float), _dark_theme):
+        l1, l2 = sorted((_luminance(theme(text_rgb)), _luminance(theme(background_rgb))))
+        ratios.append((l2 + 0.05) / (l1 + 0.05))
+    return min(ratios)
+
+
+def _background(ax, x, y, below):
+    """Colour under data point (x, y): the filled patches of ax drawn below zorder `below`,
+    composited in drawing order over the white figure."""
+    from matplotlib.colors import to_rgba
+    colour = np.ones(3)
+    patches = sorted(ax.patches, key=lambda patch: patch.get_zorder())   # stable: drawing order
+    for patch in patches:
+        if not patch.get_fill() or patch.get_zorder() >= below:
+            continue
+        if patch.get_path().contains_point((x, y), transform=patch.get_patch_transform()):
+            r, g, b, a = to_rgba(patch.get_facecolor())
+            colour = (1 - a) * colour + a * np.array([r, g, b])
+    return colour
+
+
+def legible(fig, ratio=4.5):
+    """Make every number drawn on a cell readable in the light and the dark theme.
+
+    Opt-in, called just before plt.show(): the cell texts of every axes are lifted
+    above the translucent `fills` of grid() (which would otherwise tint them), and a
+    text whose contrast with the colour under it is below `ratio` (WCAG AA for small
+    text) is darkened, or lightened, just enough. Returns the smallest contrast left.
+    """
+    from matplotlib.colors import to_rgb
+    worst = np.inf
+    for ax in fig.axes:
+        for text in ax.texts:
+            if text.get_transform() != ax.transData:
+                continue                                   # operators, labels: on white
+            text.set_zorder(6)
+            x, y = text.get_position()
+            back = _background(ax, x, y, below=6)
+            box = text.get_bbox_patch()
+            if box is not None and box.get_fill():            # a text with its own background
+                r, g, b, a = box.get_facecolor()
+                back = (1 - a) * back + a * np.array([r, g, b])
+            original = np.array(to_rgb(text.get_color()))
+            best = original
+            if contrast(original, back) < ratio:
+                options = [(1 - t) * original + t * target
+                           for t in np.linspace(0.1, 1, 10) for target in (np.zeros(3), np.ones(3))]
+                passing = [c for c in options if contrast(c, back) >= ratio]
+                best = passing[0] if passing else max(options, key=lambda c: contrast(c, back))
+                text.set_color(tuple(best))
+            worst = min(worst, contrast(best, back))
+    return worst
