@@ -1,0 +1,362 @@
+"""Feedback pages a student can read offline and an instructor can open safely.
+
+nbgrader's `GenerateFeedback` (run by `make grade` in its workers and by plain
+`nbgrader generate_feedback`) turns every autograded notebook into
+feedback/<student>/<assignment>/<assignment>.html. The course config
+(nbgrader_config.py, its "feedback pages" block) plugs in what this module
+provides, so both ways give the same page:
+
+- `FeedbackPreprocessor` (after nbgrader's GetGrades): removes the hidden-test
+  lines (`### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`, i.e. the
+  `grader_record(...)` calls) from the test cells, keeps the visible checks;
+  drops outputs that would run code in a browser (JavaScript, widgets) and
+  anything but inert metadata; and puts the book's MathJax 3 next to the
+  pages once (feedback/_static/, see `ensure_static`).
+- the template autograder/templates/btc_feedback/: nbgrader's feedback page
+  with a Content-Security-Policy (no inline script, nothing remote: only the
+  local MathJax and data: images), MathJax 3 loaded by a relative path instead
+  of MathJax 2 from a CDN, output lines that wrap instead of scrolling, and a
+  summary that names every test by its grade_id with its points.
+- the Jinja filters `clean_html` (markdown cells and HTML outputs through
+  bleach with a small allow-list: no script, no event handler, no style, no
+  javascript: link, images only from data: URLs) and `ansi2html_links`
+  (text outputs as nbconvert renders them, with web addresses made links and a
+  citation such as "chapter 4, eq. (4.4)" followed by its address made a link
+  to that equation).
+
+The page then runs no JavaScript but MathJax's, requests nothing but files
+beside it, and renders the same with no network.
+
+Released feedback: `nbgrader release_feedback` copies only the .html file into
+the exchange; a page opened outside feedback/ has no _static/ beside it and
+shows the TeX of its equations as written (everything else works).
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import html
+import os
+import re
+import shutil
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import default
+
+COURSE = Path(__file__).resolve().parents[1]
+REPO = COURSE.parent
+TEMPLATES = COURSE / "templates"
+TEMPLATE_NAME = "btc_feedback"
+
+# The book's MathJax (tools/build_book.py fetches it with npm into the
+# virtualenv's cache); a test checks the two pins agree.
+MATHJAX_VERSION = "3.2.2"
+MATHJAX_SHA512 = (
+    "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
+)
+# The SVG output needs no web fonts (a page opened from file:// cannot always
+# load fonts); TeX extensions are loaded on demand from input/tex/extensions/.
+MATHJAX_KEEP = ("tex-svg.js", "input/tex/extensions/")
+STATIC = "_static"  # feedback/_static/, shared by every page: ../../_static from a page
+
+HIDDEN_BEGIN = re.compile(r"^\s*#+\s*BEGIN HIDDEN TESTS\b")
+HIDDEN_END = re.compile(r"^\s*#+\s*END HIDDEN TESTS\b")
+
+# Output types a feedback page shows; anything else (application/javascript,
+# widget views and states, PDFs, ...) is replaced by a one-line note.
+SHOWN_MIMETYPES = ("text/plain", "text/html", "text/markdown", "text/latex",
+                   "image/png", "image/jpeg", "image/svg+xml")
+SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+# ----------------------------------------------------------------------------
+# the notebook, before the template sees it
+
+
+def strip_hidden_tests(source):
+    """`source` without its hidden-test regions (marker lines included).
+
+    An unterminated region runs to the end of the cell, as nbgrader's own
+    ClearHiddenTests treats it.
+    """
+    out, hidden = [], False
+    for line in source.splitlines(keepends=True):
+        if HIDDEN_BEGIN.match(line):
+            hidden = True
+        elif HIDDEN_END.match(line) and hidden:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "".join(out)
+
+
+def _is_test_cell(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _safe_output(output):
+    """The output as a feedback page may show it (a new dict; the input is not changed)."""
+    kind = output.get("output_type")
+    if kind not in ("display_data", "execute_result"):
+        return output
+    data = output.get("data", {})
+    kept = {k: v for k, v in data.items() if k in SHOWN_MIMETYPES}
+    dropped = sorted(k for k in data if k not in SHOWN_MIMETYPES)
+    if dropped and "text/plain" not in kept:
+        kept["text/plain"] = f"(output of type {', '.join(dropped)}: not shown in feedback pages)"
+    metadata = {k: v for k, v in output.get("metadata", {}).items() if k in kept}
+    for value in metadata.values():  # never the "isolated" iframe of an HTML output
+        if isinstance(value, dict):
+            value.pop("isolated", None)
+    new = dict(output, data=kept, metadata=metadata)
+    return type(output)(new) if hasattr(output, "keys") else new
+
+
+class FeedbackPreprocessor(Preprocessor):
+    """Hidden tests out, inert outputs only, MathJax beside the pages (see the module docstring)."""
+
+    @default("enabled")
+    def _enabled_default(self):  # nbconvert's preprocessors are off unless enabled
+        return True
+
+    def preprocess(self, nb, resources):
+        nb.metadata.pop("widgets", None)
+        for cell in nb.cells:
+            self._clean_cell(cell)
+        try:
+            ensure_static(_feedback_root(self))
+        except Exception as exc:  # the page still works, its equations stay TeX
+            self.log.warning("feedback pages: no local MathJax (%s); equations show as TeX", exc)
+        return nb, resources
+
+    def _clean_cell(self, cell):
+        if cell.get("cell_type") == "code" and _is_test_cell(cell):
+            cell.source = strip_hidden_tests(cell.source)
+        # Student-controlled names end up in attributes: keep only plain tokens.
+        tags = cell.get("metadata", {}).get("tags")
+        if tags is not None:
+            cell.metadata["tags"] = [t for t in tags if isinstance(t, str) and SAFE_TOKEN.match(t)]
+        if "id" in cell and not (isinstance(cell.id, str) and SAFE_TOKEN.match(cell.id)):
+            del cell["id"]
+        cell.pop("attachments", None)
+        if cell.get("cell_type") == "code":
+            if not isinstance(cell.get("execution_count"), int):
+                cell.execution_count = None
+            cell.outputs = [_safe_output(o) for o in cell.get("outputs", [])]
+
+
+# ----------------------------------------------------------------------------
+# Jinja filters (registered through HTMLExporter.filters in the course config)
+
+
+def _allowed_attribute(tag, name, value):
+    if name in ("class", "id", "title"):
+        return True
+    if tag == "a":
+        return name in ("href", "name")
+    if tag == "img":
+        if name == "src":  # data: images only: a feedback page requests nothing from anywhere
+            return value.startswith("data:image/") and not value.startswith("data:image/svg")
+        return name in ("alt", "width", "height")
+    if tag in ("td", "th"):
+        return name in ("colspan", "rowspan", "align")
+    if tag == "ol":
+        return name == "start"
+    return False
+
+
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong",
+    "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"})
+
+
+def clean_html(text):
+    """HTML with every active part removed (bleach, an allow-list): safe to put in a page.
+
+    Tags outside ALLOWED_TAGS are shown as text (escaped), so a student sees
+    what they wrote; attributes outside the list (event handlers, style,
+    javascript: or remote URLs) are dropped.
+    """
+    import bleach
+
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    return bleach.clean(text, tags=ALLOWED_TAGS, attributes=_allowed_attribute,
+                        protocols=("http", "https", "mailto", "data"), strip_comments=True)
+
+
+_URL = re.compile(r"https?://[^\s<>\"'`]+")
+# "chapter 4, eq. (4.4)" and the like, as citations.py writes them for students.
+_CITATION = re.compile(r"(chapters?\s+\d+(?:,\s*|\s+)(?:eqs?\.|equations?)\s*\([^()\n]{1,40}\)"
+                       r"(?:(?:,\s*|\s+and\s+)(?:eq\.\s*)?\([^()\n]{1,40}\))*)")
+
+
+def _trim_url(url):
+    """A URL found in running text, without the punctuation that ends its sentence."""
+    while url and url[-1] in ".,;:!?)]}":
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+def link_text(escaped):
+    """HTML-escaped text with its web addresses made links, and each citation
+    "chapter N, eq. (X)" that a web address follows on the same line made a
+    link to that address."""
+    out = []
+    for line in escaped.split("\n"):
+        pieces, last = [], 0
+        for m in _URL.finditer(line):
+            url = _trim_url(m.group(0))
+            if not url:
+                continue
+            start, end = m.start(), m.start() + len(url)
+            href = html.escape(html.unescape(url), quote=True)
+            before = line[last:start]
+            cites = list(_CITATION.finditer(before))
+            if cites:
+                c = cites[-1]
+                before = (before[:c.start()] + f'<a class="citation" href="{href}" rel="noopener noreferrer">'
+                          + c.group(0) + "</a>" + before[c.end():])
+            pieces.append(before)
+            pieces.append(f'<a href="{href}" rel="noopener noreferrer">{url}</a>')
+            last = end
+        pieces.append(line[last:])
+        out.append("".join(pieces))
+    return "\n".join(out)
+
+
+def ansi2html_links(text):
+    """nbconvert's ansi2html (escapes HTML), then `link_text`."""
+    from nbconvert.filters.ansi import ansi2html
+
+    return link_text(ansi2html(text))
+
+
+# ----------------------------------------------------------------------------
+# MathJax next to the pages
+
+
+def _sha512(data):
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def mathjax_tarball():
+    """The MathJax tarball the book build fetched (checked against the pin), or None.
+
+    Looked for where tools/build_book.py keeps it (the virtualenv's cache, or
+    _build/.cache outside a virtualenv); when missing and the repository's
+    tools/ is importable, the book's own fetch (npm) is run once.
+    """
+    name = f"mathjax-{MATHJAX_VERSION}.tgz"
+    places = [Path(sys.prefix) / "cache" / "book" / name, REPO / "_build" / ".cache" / name]
+    for path in places:
+        if path.is_file() and _sha512(path.read_bytes()) == MATHJAX_SHA512:
+            return path
+    try:
+        from tools import build_book
+    except ImportError:
+        return None
+    try:
+        return build_book.fetch_mathjax_tarball(REPO)
+    except (Exception, SystemExit):  # no npm, no network: pages keep their TeX
+        return None
+
+
+def _feedback_root(pre):
+    """feedback/ of the course being processed (the converter runs from the course root)."""
+    from nbgrader.coursedir import CourseDirectory
+
+    cd = CourseDirectory(config=pre.config) if pre.config else CourseDirectory()
+    return Path(cd.root) / cd.feedback_directory
+
+
+MATHJAX_CONFIG_JS = """\
+/* MathJax 3 for feedback pages (autograder/grading/feedback.py). A file, not an
+   inline script: the pages' Content-Security-Policy allows no inline script. */
+window.MathJax = {
+  tex: {
+    inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
+    displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+    processEscapes: true
+  },
+  svg: {fontCache: 'global'},
+  options: {enableMenu: false}
+};
+"""
+
+
+def ensure_static(feedback_root):
+    """feedback/_static/ with MathJax (tex-svg and its TeX extensions) and its config, once.
+
+    Written into a temporary folder and renamed, under a lock, so workers
+    grading in parallel never see half a copy. Returns the folder, or raises
+    FileNotFoundError when no MathJax tarball can be found.
+    """
+    root = Path(feedback_root)
+    static = root / STATIC
+    stamp = static / "mathjax" / ".version"
+    if stamp.is_file() and stamp.read_text() == MATHJAX_VERSION:
+        return static
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".static.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text() == MATHJAX_VERSION:
+            return static
+        tarball = mathjax_tarball()
+        if tarball is None:
+            raise FileNotFoundError(f"mathjax-{MATHJAX_VERSION}.tgz (run `make book` once to fetch it)")
+        tmp = Path(tempfile.mkdtemp(prefix=".static-", dir=root))
+        try:
+            target = tmp / "mathjax"
+            with tarfile.open(tarball) as tar:
+                for member in tar.getmembers():
+                    name = member.name
+                    if not member.isfile() or not name.startswith("package/es5/"):
+                        continue
+                    rel = name[len("package/es5/"):]
+                    if not rel.startswith(MATHJAX_KEEP) or ".." in rel.split("/"):
+                        continue
+                    dest = target / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(tar.extractfile(member).read())
+                (target / "LICENSE").write_bytes(tar.extractfile("package/LICENSE").read())
+            (tmp / "mathjax-config.js").write_text(MATHJAX_CONFIG_JS)
+            (target / ".version").write_text(MATHJAX_VERSION)
+            for path in [tmp, *tmp.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            if static.exists():
+                shutil.rmtree(static)
+            os.rename(tmp, static)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return static
+
+
+# ----------------------------------------------------------------------------
+# the configuration (nbgrader_config.py calls this)
+
+
+def configure(c):
+    """Set the feedback-page options on the traitlets config `c` of the course."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    nbgrader_templates = Path(__import__("nbgrader").__file__).parent / "server_extensions" / "formgrader" / "templates"
+    c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPreprocessor]
+    c.HTMLExporter.template_name = TEMPLATE_NAME
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"clean_html": f"{__name__}.clean_html", "ansi2html": f"{__name__}.ansi2html_links"}
+    return c
+
+
+__all__ = ["FeedbackPreprocessor", "clean_html", "ansi2html_links", "link_text", "strip_hidden_tests",
+           "ensure_static", "configure", "mathjax_tarball"]
