@@ -1,7 +1,8 @@
 """What the instructor sees while a class is graded: a bar, then a summary table.
 
-The bar (tqdm, on stderr) counts notebooks graded, failures so far and the
-ETA. The summary lists students graded, every failure with its reason, and
+The bar (tqdm, on stderr, only when stderr is a terminal) counts notebooks
+graded, failures so far and the ETA; in a log file each notebook gets one
+plain line instead. The summary lists students graded, every failure with its reason, and
 the seconds per notebook (wall clock of the run divided by notebooks, and the
 mean time one worker spent on one notebook, phase by phase).
 """
@@ -13,17 +14,40 @@ import sys
 from .parallel import PHASES
 
 
+def is_terminal(stream):
+    """True when `stream` is an interactive terminal (a bar redraws with carriage returns)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
 class Progress:
+    """A bar on a terminal; plain lines otherwise.
+
+    stream: where the bar goes (default stderr). lines: where one line per
+    notebook graded goes (e.g. sys.stdout), or None. When `stream` is not a
+    terminal (a log file, a pipe, CI) there is no bar: its carriage returns
+    would interleave with the per-notebook lines. The per-notebook lines are
+    then written to `lines`, or to `stream` when `lines` is None, so a log
+    still shows the progress.
+    """
+
     def __init__(self, total, enabled=True, stream=None, lines=None):
         self.total = total
         self.failed = 0
         self.done = 0
-        self.lines = lines  # where to write one line per notebook graded (e.g. sys.stdout), or None
+        stream = stream or sys.stderr
+        self.lines = lines  # where to write one line per notebook graded, or None
         self.bar = None
+        if enabled and not is_terminal(stream):
+            if self.lines is None:
+                self.lines = stream
+            enabled = False
         if enabled:
             from tqdm import tqdm
             tqdm.monitor_interval = 0  # no monitor thread in the grading parent
-            self.bar = tqdm(total=total, unit="nb", desc="grading", file=stream or sys.stderr,
+            self.bar = tqdm(total=total, unit="nb", desc="grading", file=stream,
                             dynamic_ncols=True, smoothing=0.1)
 
     def update(self, result):
