@@ -79,3 +79,11 @@ import os  # noqa: E402
 
 if os.environ.get("BTC_GRADEBOOK_URL"):
     c.CourseDirectory.db_url = os.environ["BTC_GRADEBOOK_URL"]
+
+# --- feedback pages (grading/feedback.py; `make grade` and `nbgrader generate_feedback`) ---
+# Hidden tests stripped, markdown and outputs sanitised, a Content-Security-Policy,
+# MathJax 3 served from feedback/_static/ (no CDN), wrapped lines, tests named in the summary.
+from autograder.grading import feedback as _feedback  # noqa: E402
+
+_feedback.configure(c)
+# --- end of feedback pages ---
