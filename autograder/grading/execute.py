@@ -10,7 +10,12 @@ For one notebook:
    with the verdict: a stdout stream on pass, an `error` output carrying the
    teaching message on fail. nbgrader's SaveAutoGrades then scores the verdict,
    whatever the kernel printed or patched.
+4. before writing the verdicts, the failing cells of each function are read
+   together (diagnose.py): a known mistake or a structural signature adds lines
+   to the message, a picture (PNG) shows where the first wrong array differs,
+   and the diagnosis goes into the cell's metadata for the instructor's report.
 """
+import base64
 import os
 import re
 import shutil
@@ -21,9 +26,10 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 
 from . import cases as registry
-from . import exchange
+from . import diagnose, exchange
 from .sandbox import RecoveringExecute  # sandboxed kernel, restarted after a crash
 
+DIAGNOSIS_KEY = "btc_diagnosis"  # cell metadata: the diagnosed mistake of a failing test cell
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -40,8 +46,12 @@ def graded_test_cells(nb):
             yield cell, meta.get("grade_id", "")
 
 
-def verdict(grade_id, record_or_error, kernel_outputs=()):
-    """(passed, text) for one test cell. record_or_error: an exchange.Record, None, or an Exception."""
+def verdict(grade_id, record_or_error, kernel_outputs=(), extra=(), judged=None):
+    """(passed, text) for one test cell. record_or_error: an exchange.Record, None, or an Exception.
+
+    extra: lines of diagnosis (diagnose.py) put before the "re-read" line of a failure;
+    judged: the diagnose.Judged of this cell when already judged (the judge then runs once).
+    """
     case = registry.CASES.get(grade_id)
     if case is None:
         return False, f"{grade_id}: this test cell has no graded case (ask your instructor)."
@@ -56,26 +66,53 @@ def verdict(grade_id, record_or_error, kernel_outputs=()):
         return False, (f"✗ {head}: no result was recorded for this case: the cell did not reach its hidden "
                        f"check (is `{case.function}` defined, and did the cells above it run?){why}")
     warned = [f"  (your function warned: {w})" for w in record.warnings[:2]]
+    extra = [f"  {line}" for line in extra]
     if record.raised is not None:
         r = record.raised
         return False, "\n".join([
-            f"✗ {head}: {case.function} raised {r['type']}: {_clip(r['message'], 600)}", inputs,
+            f"✗ {head}: {case.function} raised {r['type']}: {_clip(r['message'], 600)}", inputs, *extra,
             f"  re-read {registry.citation(case, '*')}",
             "  your traceback (last lines):", _clip(r["traceback"], 1500), *warned])
-    try:
-        registry.judge(case, record.result)
-    except registry.Mismatch as m:
-        return False, "\n".join([f"✗ {head}: {m.problem}", inputs, *[f"  {d}" for d in m.details],
+    if judged is None:
+        judged = diagnose.Judged(grade_id, record)
+    m = judged.mismatch
+    if m is not None:
+        return False, "\n".join([f"✗ {head}: {m.problem}", inputs, *[f"  {d}" for d in m.details], *extra,
                                  f"  re-read {registry.citation(case, m.what)}", *warned])
     return True, f"✓ {head}: correct ({case.points} point{'s' if case.points != 1 else ''})"
 
 
-def verdict_outputs(passed, text):
-    """The outputs that replace a test cell's: nbgrader gives full points to the first, 0 to the second."""
+def verdict_outputs(passed, text, picture=None):
+    """The outputs that replace a test cell's: nbgrader gives full points to the first, 0 to the second.
+
+    picture: PNG bytes shown under a failure (expected, got, where they differ), embedded in the notebook.
+    """
     if passed:
         return [NotebookNode(output_type="stream", name="stdout", text=text + "\n")]
     ename = "GradingFailure"
-    return [NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])]
+    outputs = [NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])]
+    if picture:
+        outputs.append(NotebookNode(output_type="display_data", metadata={}, data={
+            "image/png": base64.b64encode(picture).decode("ascii"),
+            "text/plain": "expected, got, and where they differ"}))
+    return outputs
+
+
+def judge_notebook(pairs, kernel_outputs=None, leave_out=()):
+    """[(passed, text, picture, finding)] for [(grade_id, record)] of one notebook, in order.
+
+    Every cell is judged once; the failing cells of each function are then diagnosed together.
+    kernel_outputs: the cells' outputs from the kernel (for "no result was recorded"), in the same order.
+    """
+    judged = [diagnose.Judged(grade_id, record) for grade_id, record in pairs]
+    findings = diagnose.notebook(judged, leave_out)
+    out = []
+    for k, j in enumerate(judged):
+        finding = findings.get(j.grade_id)
+        passed, text = verdict(j.grade_id, j.record, kernel_outputs[k] if kernel_outputs else (),
+                               finding.lines if finding else (), judged=j)
+        out.append((passed, text, finding.picture if finding and not passed else None, finding))
+    return out
 
 
 class JudgedExecute(RecoveringExecute, Execute):
@@ -95,12 +132,20 @@ class JudgedExecute(RecoveringExecute, Execute):
                     args, kwargs = case.inputs()
                     exchange.write_inputs(self.exchange_folder, grade_id, args, kwargs)
             nb, resources = super().preprocess(nb, resources, km)
-            for cell, grade_id in cells:
+            pairs = []
+            for _, grade_id in cells:
                 try:
                     record = exchange.read_output(self.exchange_folder, grade_id)
                 except exchange.MalformedRecord as e:
                     record = e
-                cell.outputs = verdict_outputs(*verdict(grade_id, record, cell.get("outputs", [])))
+                pairs.append((grade_id, record))
+            verdicts = judge_notebook(pairs, [cell.get("outputs", []) for cell, _ in cells])
+            for (cell, grade_id), (passed, text, picture, finding) in zip(cells, verdicts):
+                cell.outputs = verdict_outputs(passed, text, picture)
+                cell.metadata.pop(DIAGNOSIS_KEY, None)
+                if finding is not None and finding.kind and not passed:
+                    # read by the instructor's report (report.py) to group students by mistake
+                    cell.metadata[DIAGNOSIS_KEY] = finding.metadata(registry.CASES[grade_id].function)
             return nb, resources
         finally:
             shutil.rmtree(folder, ignore_errors=True)

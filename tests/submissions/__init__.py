@@ -3,6 +3,9 @@
 MISTAKES is a catalogue of realistic bugs, each an edit of one function's
 teaching body (what a student would plausibly type) plus the set of graded
 functions it may cost points on: the function itself and the ones that call it.
+`known` is the key the judge's registry (autograder/grading/mistakes.py) names
+it by ("" when the registry does not hold it), `signature` the structural
+signature the judge finds when the registry does not name it (diagnose.py).
 VARIANTS are correct implementations that differ from the reference (vectorised,
 einsum, other loop orders, float32, first-argmax routing); they must get full marks.
 """
@@ -22,6 +25,12 @@ class Mistake:
     edits: tuple            # ((old, new), ...) applied to the function's solution region, each old found once
     breaks: frozenset = field(default_factory=frozenset)  # functions allowed to lose points (besides `function`)
     why: str = ""
+    known: str = None       # the registry key it is diagnosed as (None: the mistake's own name; "": none)
+    signature: str = ""     # the structural signature of `function` when the registry leaves it out ("": none)
+
+    @property
+    def diagnosis(self):
+        return self.name if self.known is None else self.known
 
     @property
     def allowed(self):
@@ -111,12 +120,17 @@ MISTAKES = [
             why="sigmoid derivative applied to A instead of Z"),
     Mistake("sigmoid_forgets_dA", "activations", "sigmoid_backward",
             (E("dZ = dA * s * (1 - s)", "dZ = s * (1 - s)"),), why="local derivative without the upstream gradient"),
+    Mistake("tanh_minus_sign", "activations", "tanh_backward",
+            (E("dZ = dA * (1 - t**2)", "dZ = dA * (t**2 - 1)"),), why="the derivative's sign flipped",
+            known="", signature="sign"),
     Mistake("relu_gates_on_dA", "activations", "relu_backward",
             (E("dZ[Z <= 0] = 0", "dZ[dA <= 0] = 0"),), why="the ReLU gate read from dA instead of Z"),
     Mistake("relu_mask_only", "activations", "relu_backward",
             (E("dZ = np.array(dA, copy=True)", "dZ = np.ones(dA.shape)"),), why="returns the mask, not dA times it"),
     Mistake("tanh_without_square", "activations", "tanh_backward",
             (E("dZ = dA * (1 - t**2)", "dZ = dA * (1 - t)"),), why="1 - tanh instead of 1 - tanh^2"),
+    Mistake("tanh_forgets_dA", "activations", "tanh_backward",
+            (E("dZ = dA * (1 - t**2)", "dZ = 1 - t**2"),), why="local derivative without the upstream gradient"),
     Mistake("softmax_elementwise", "activations", "softmax_backward",
             (E("""    for r in range(S_rows.shape[0]):
         s = S_rows[r]
@@ -127,6 +141,9 @@ MISTAKES = [
     Mistake("zero_pad_all_axes", "convolution", "zero_pad",
             (E("((0, 0), (pad, pad), (pad, pad), (0, 0))", "pad"),), frozenset({"conv_forward", "conv_backward"}),
             why="pads the batch and channel axes too"),
+    Mistake("zero_pad_with_ones", "convolution", "zero_pad",
+            (E("constant_values=0", "constant_values=1"),), frozenset({"conv_forward", "conv_backward"}),
+            why="pads with ones", known="", signature="border"),
     Mistake("conv_single_step_no_bias", "convolution", "conv_single_step",
             (E("Z = Z + b.item()", "Z = Z"),), frozenset({"conv_forward"}), why="forgets the bias"),
     Mistake("conv_single_step_returns_array", "convolution", "conv_single_step",
@@ -134,54 +151,79 @@ MISTAKES = [
             why="adds the (1, 1, 1) bias array and returns an array"),
     Mistake("conv_forward_hparams_by_order", "convolution", "conv_forward",
             (E('stride = hparameters["stride"]\n    pad = hparameters["pad"]', "stride, pad = hparameters.values()"),),
-            why="hyper-parameters read by dict order"),
+            why="hyper-parameters read by dict order", known="hparams_by_order"),
     Mistake("conv_forward_stride_ignored", "convolution", "conv_forward",
             (E("vert_start = h * stride", "vert_start = h"), E("horiz_start = w * stride", "horiz_start = w")),
-            why="windows moved by 1 whatever the stride"),
+            why="windows moved by 1 whatever the stride", known="stride_ignored", signature="stride > 1"),
+    Mistake("conv_forward_flipped_kernel", "convolution", "conv_forward",
+            (E("conv_single_step(a_slice_prev, W[:, :, :, c]", "conv_single_step(a_slice_prev, W[::-1, ::-1, :, c]"),),
+            why="the kernel flipped (a convolution, not the layer's cross-correlation)", known="flipped_kernel"),
+    Mistake("conv_forward_first_sample_only", "convolution", "conv_forward",
+            (E("a_prev_pad = A_prev_pad[i]", "a_prev_pad = A_prev_pad[0]"),),
+            why="every sample's windows read from the first image", known="", signature="samples"),
     Mistake("conv_backward_crop_p_minus_p", "convolution", "conv_backward",
             (E("da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]", "da_prev_pad[pad:-pad, pad:-pad, :]"),),
-            why="the p:-p crop, empty when pad = 0"),
+            why="the p:-p crop, empty when pad = 0", known="crop_p_minus_p", signature="pad = 0"),
     Mistake("conv_backward_assign_not_accumulate", "convolution", "conv_backward",
             (E("da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += ",
                "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] = "),),
-            why="= instead of += where windows overlap"),
+            why="= instead of += where windows overlap", known="assign_not_accumulate", signature="overlap"),
     Mistake("conv_backward_stride_ignored", "convolution", "conv_backward",
             (E("vert_start = h * stride", "vert_start = h"), E("horiz_start = w * stride", "horiz_start = w")),
-            why="stride ignored in the backward pass"),
+            why="stride ignored in the backward pass", known="stride_ignored", signature="stride > 1"),
+    Mistake("conv_backward_dA_no_dilation", "convolution", "conv_backward",
+            (E("da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += ",
+               "da_prev_pad[h:h + f, w:w + f, :] += "),),
+            why="dA_prev spread as if the stride were 1 (the dilation missing)", known="dA_no_dilation",
+            signature="stride > 1"),
+    Mistake("conv_backward_flipped_kernel_dA", "convolution", "conv_backward",
+            (E("+= W[:, :, :, c] * dZ[i, h, w, c]", "+= W[::-1, ::-1, :, c] * dZ[i, h, w, c]"),),
+            why="rot180(W) used inside the window loop", known="flipped_kernel_dA"),
+    Mistake("conv_backward_dW_minus", "convolution", "conv_backward",
+            (E("dW[:, :, :, c] += a_slice", "dW[:, :, :, c] -= a_slice"),), why="dW with the wrong sign",
+            known="", signature="sign"),
     Mistake("conv_backward_dW_unpadded", "convolution", "conv_backward",
             (E("a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]",
                "a_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]"),),
-            why="dW from the unpadded input"),
+            why="dW from the unpadded input", known="dW_unpadded"),
     Mistake("conv_backward_db_wrong_shape", "convolution", "conv_backward",
             (E("db = np.zeros(b.shape)", "db = np.zeros(n_C)"), E("db[:, :, :, c] += dZ[i, h, w, c]", "db[c] += dZ[i, h, w, c]")),
-            why="db of shape (n_C,) instead of (1, 1, 1, n_C)"),
+            why="db of shape (n_C,) instead of (1, 1, 1, n_C)", known="db_wrong_shape"),
     Mistake("conv_backward_hparams_by_order", "convolution", "conv_backward",
             (E('stride = hparameters["stride"]\n    pad = hparameters["pad"]', "stride, pad = hparameters.values()"),),
-            why="hyper-parameters read by dict order"),
+            why="hyper-parameters read by dict order", known="hparams_by_order"),
     # ---- pooling
     Mistake("pool_forward_hparams_by_order", "pooling", "pool_forward",
             (E('f = hparameters["f"]\n    stride = hparameters["stride"]', "f, stride = hparameters.values()"),),
-            why="hyper-parameters read by dict order"),
+            why="hyper-parameters read by dict order", known="hparams_by_order"),
+    Mistake("pool_forward_rows_cols_swapped", "pooling", "pool_forward",
+            (E("A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+               "A_prev[i, horiz_start:horiz_end, vert_start:vert_end, c]"),),
+            why="the window's rows taken from the column range", known="rows_cols_swapped"),
     Mistake("pool_forward_mode_ignored", "pooling", "pool_forward",
             (E("A[i, h, w, c] = np.mean(a_prev_slice)", "A[i, h, w, c] = np.max(a_prev_slice)"),),
-            why="average mode computes the maximum"),
+            why="average mode computes the maximum", known="pool_mode_ignored"),
     Mistake("mask_max_over_one_axis", "pooling", "create_mask_from_window",
             (E("mask = x == np.max(x)", "mask = x == np.max(x, axis=0)"),), frozenset({"pool_backward"}),
             why="maximum taken along one axis only (column maxima)"),
     Mistake("average_not_divided", "pooling", "distribute_value",
             (E("average = dz / (n_H * n_W)", "average = dz"),), frozenset({"pool_backward"}),
-            why="average pooling's gradient not divided by f*f"),
+            why="average pooling's gradient not divided by f*f", signature="factor"),
     Mistake("pool_backward_assign_not_accumulate", "pooling", "pool_backward",
             (E("horiz_start:horiz_end, c] += mask", "horiz_start:horiz_end, c] = mask"),
              E("horiz_start:horiz_end, c] += distribute_value", "horiz_start:horiz_end, c] = distribute_value")),
-            why="= instead of += where windows overlap"),
+            why="= instead of += where windows overlap", known="assign_not_accumulate", signature="overlap"),
+    Mistake("pool_backward_first_channel_gradient", "pooling", "pool_backward",
+            (E("+= mask * dA[i, h, w, c]", "+= mask * dA[i, h, w, 0]"),),
+            why="max pooling routes channel 0's upstream gradient in every channel", known="",
+            signature="channels"),
     Mistake("pool_backward_mask_whole_feature_map", "pooling", "pool_backward",
             (E("mask = create_mask_from_window(a_prev_slice)",
                "mask = create_mask_from_window(a_prev[:, :, c])[vert_start:vert_end, horiz_start:horiz_end]"),),
-            why="the mask of the whole feature map instead of the window"),
+            why="the mask of the whole feature map instead of the window", known="mask_whole_feature_map"),
     Mistake("pool_backward_average_by_stride", "pooling", "pool_backward",
             (E("distribute_value(da, (f, f))", "distribute_value(da, (stride, stride))"),),
-            why="average spread over stride x stride instead of f x f"),
+            why="average spread over stride x stride instead of f x f", known="average_by_stride"),
 ]
 
 
@@ -418,3 +460,52 @@ VARIANTS = [
         """,
     }, why="sliding windows; the backward by kernel offset, accumulated in float32"),
 ]
+
+
+# ---------------------------------------------------------------- in-process grading (no kernel)
+
+def functions(nb):
+    """Run every solution cell of a notebook in one namespace, in-process; returns the namespace.
+
+    The cells see what the notebook's first cell imports from the helper module: np and output_size.
+    """
+    import numpy as np
+    from solutions.shapes import output_size
+    namespace = {"np": np, "output_size": output_size, "__name__": "student"}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and meta.get("solution"):
+            exec(compile("".join(cell["source"]), f"<{meta.get('grade_id')}>", "exec"), namespace)
+    return namespace
+
+
+def records(assignment, namespace):
+    """[(grade_id, exchange.Record)] for every graded case, as grader_record would have recorded them:
+    the student's function called on the judge's inputs, its result encoded and decoded as the exchange does."""
+    import contextlib
+    import io
+    import warnings
+    from autograder.grading import cases, exchange
+    out = []
+    for case in cases.for_assignment(assignment):
+        args, kwargs = case.inputs()
+        func = namespace[case.function]
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("always")
+            try:
+                result = func(*args, **kwargs)
+            except Exception as e:
+                out.append((case.grade_id, exchange.Record(raised={"type": type(e).__name__,
+                                                                   "message": str(e)[:2000], "traceback": ""})))
+                continue
+        arrays = {}
+        encoded = exchange.encode(result, arrays)
+        decoded = exchange._decode(encoded, {k: np_copy(v) for k, v in arrays.items()})
+        out.append((case.grade_id, exchange.Record(result=decoded,
+                                                   warnings=[f"{w.category.__name__}: {w.message}" for w in caught])))
+    return out
+
+
+def np_copy(value):
+    import numpy as np
+    return np.array(value, copy=True)

@@ -1,0 +1,467 @@
+"""Say what the mistake is, and show where: the judge's diagnosis of failing cases.
+
+Trusted and never shipped. JudgedExecute judges every test cell of a notebook
+first, then hands the cells of each graded function to `notebook()`, which
+reads them together ("every failing case" means every failing case of that
+function in this notebook) and returns, for some failing cells, extra lines
+for the verdict and a picture. Passing functions cost nothing.
+
+For a function with at least one failing case, in this order:
+
+1. a known mistake (mistakes.py): a variant of the reference with one change
+   whose outcome equals the student's on every failing case (same values within
+   the judge's tolerance, or the same exception and message), which itself fails
+   each of those cases, and which passes every case the student passes. Then the
+   verdict names it in one sentence, says how to fix it and cites the equation.
+2. a graded helper the function calls (zero_pad in conv_forward, ...) failing
+   its own cases: fix that first.
+3. structural signatures that need no variant, holding on every failing case:
+   axes in the wrong order, all zeros, a constant factor (the sign, f*f, ...),
+   errors only on the border rows/columns, only where windows overlap, only in
+   some channels or some samples; and across cases: wrong only for stride > 1,
+   only for pad = 0.
+4. otherwise nothing: the verdict stays as it was.
+
+Beside the first failing case of each function whose array has the right shape
+but wrong values, a small PNG: expected, got and |got - expected| for the
+sample and channel where the error is largest.
+"""
+import functools
+import io
+import itertools
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import cases as registry
+from . import exchange, mistakes
+
+OUTPUT_NAMES = {  # graded arrays of a result, by the name the judge's Mismatch uses
+    "conv_forward": {"Z": 0},
+    "conv_backward": {"dA_prev": 0, "dW": 1, "db": 2},
+    "pool_forward": {"A": 0},
+}
+LAYER_ARRAYS = {"Z", "A", "dA_prev", "X_pad"}  # (m, n_H, n_W, n_C) arrays: axes 1, 2 are the image's rows, columns
+
+
+@dataclass
+class Judged:
+    """One graded test cell, judged: record is an exchange.Record, None or a MalformedRecord."""
+
+    grade_id: str
+    record: object
+    case: object = None
+    passed: bool = False
+    mismatch: object = None   # the judge's Mismatch when the result was wrong
+
+    def __post_init__(self):
+        self.case = registry.CASES.get(self.grade_id)
+        if self.case is None or not isinstance(self.record, exchange.Record) or self.record.raised is not None:
+            return
+        try:
+            registry.judge(self.case, self.record.result)
+            self.passed = True
+        except registry.Mismatch as m:
+            self.mismatch = m
+
+    @property
+    def outcome(self):
+        """("ok", result) or ("raised", type, message); None when nothing usable was recorded."""
+        if not isinstance(self.record, exchange.Record):
+            return None
+        if self.record.raised is not None:
+            return ("raised", self.record.raised["type"], self.record.raised["message"].strip())
+        return ("ok", self.record.result)
+
+
+@dataclass
+class Finding:
+    """What the verdict of one failing cell gains: lines of text, a picture, a summary for the class view."""
+
+    lines: list = field(default_factory=list)
+    picture: bytes = None
+    kind: str = ""      # "mistake", "helper", "signature" or "" (picture only)
+    key: str = ""
+    label: str = ""
+
+    def metadata(self, function):
+        return {"function": function, "kind": self.kind, "key": self.key, "label": self.label}
+
+
+def cite(labels):
+    """Cite equations (labels) through the function the judge's own citations go through."""
+    return registry.citation(registry.Case("diagnosis", "", None, "", equations={"*": labels}), "*")
+
+
+# ----------------------------------------------------------------------------- comparing outcomes
+
+def _rtol(x):
+    return registry.RTOL.get(getattr(x, "dtype", None), registry.RTOL[np.dtype(np.float64)])
+
+
+def _close(got, want):
+    """Elementwise: got equals want within the judge's tolerance for got's dtype (NaN equals NaN)."""
+    got64, want64 = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(np.nan_to_num(want64)), initial=0.0)))
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(got64 - want64) <= _rtol(got) * (np.abs(want64) + 0.1 * scale)
+    return ok | (np.isnan(got64) & np.isnan(want64)) | (got64 == want64)
+
+
+def agree(got, want):
+    """True when a student's decoded result equals a variant's result (same structure, values close)."""
+    if isinstance(want, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(want) and all(map(agree, got, want))
+    if isinstance(want, dict):
+        return isinstance(got, dict) and list(got) == list(want) and all(agree(got[k], want[k]) for k in want)
+    if isinstance(want, (np.ndarray, np.generic, float, int)) and not isinstance(want, bool):
+        if isinstance(got, bool) or not isinstance(got, (np.ndarray, np.generic, float, int)):
+            return False
+        g, w = np.asarray(got), np.asarray(want)
+        if g.shape != w.shape or g.dtype.kind not in "biuf" or w.dtype.kind not in "biuf":
+            return False
+        return bool(np.all(_close(g, w)))
+    return type(got) is type(want) and got == want
+
+
+@functools.lru_cache(maxsize=None)
+def variant_outcome(known, grade_id):
+    """(outcome, fails): the variant's ("ok", result) or ("raised", type, message) on the case, and
+    whether the judge fails it. Inputs are fixed by the case's seed, so this is computed once per process."""
+    case = registry.CASES[grade_id]
+    args, kwargs = case.inputs()
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # a variant's warnings (mean of an empty slice) are not the grader's
+            result = mistakes.implementation(known)(*args, **kwargs)
+    except Exception as e:  # the variant's own error is its outcome, as a student's would be
+        return ("raised", type(e).__name__, str(e)[:2000].strip()), True
+    try:
+        registry.judge(case, result)
+        return ("ok", result), False
+    except registry.Mismatch:
+        return ("ok", result), True
+
+
+def explains(known, judged):
+    """The variant is the student's code, as far as this function's cases can tell."""
+    used = False
+    for j in judged:
+        seen = j.outcome
+        if seen is None or j.case is None:
+            continue
+        (want, fails) = variant_outcome(known, j.grade_id)
+        if j.passed:
+            if fails:
+                return False
+            continue
+        if not fails or seen[0] != want[0]:
+            return False
+        if seen[0] == "raised" and seen[1:] != want[1:]:
+            return False
+        if seen[0] == "ok" and not agree(seen[1], want[1]):
+            return False
+        used = True
+    return used
+
+
+# ----------------------------------------------------------------------------- structural signatures
+
+def hyper(case):
+    """{"f", "stride", "pad"} of a case (whatever applies), read from its inputs."""
+    args, kwargs = case.inputs()
+    fn = case.function
+    if fn == "zero_pad":
+        return {"pad": args[1]}
+    if fn == "conv_forward":
+        return {"f": args[1].shape[0], **args[3]}
+    if fn == "conv_backward":
+        return {"f": args[1][1].shape[0], **args[1][3]}
+    if fn == "pool_forward":
+        return dict(args[1])
+    if fn == "pool_backward":
+        return dict(args[1][1])
+    if fn == "distribute_value":
+        return {"f": args[1][0]}
+    return {}
+
+
+def graded_array(function, result, what):
+    """The array the judge found wrong, taken out of a result; None when it is not there."""
+    index = OUTPUT_NAMES.get(function, {}).get(what)
+    try:
+        value = result if index is None else result[index]
+    except (TypeError, IndexError, KeyError):
+        return None
+    if isinstance(value, (np.ndarray, np.generic, float, int)) and not isinstance(value, bool):
+        value = np.asarray(value)
+        return value if value.dtype.kind in "biuf" else None
+    return None
+
+
+def _axis_names(what, ndim):
+    if what == "dW":
+        return ("i", "j", "k", "c")[:ndim]
+    if ndim == 4:
+        return ("n", "h", "w", "c")
+    return tuple(f"axis {a}" for a in range(ndim))
+
+
+def _coverage(n_in, f, stride, pad, n_out):
+    """How many windows contain each input row (pad cropped away): a vector of length n_in."""
+    count = np.zeros(n_in + 2 * pad, dtype=int)
+    for h in range(n_out):
+        count[h * stride:h * stride + f] += 1
+    return count[pad:pad + n_in]
+
+
+def _factor_words(c, hp):
+    f = hp.get("f")
+    if abs(c + 1) < 1e-9:
+        return "sign", "every entry has the wrong sign (your result is -1 times the expected one)", \
+            "look for a minus sign, or a subtraction written the wrong way round"
+    text = f"every entry is {c:.4g} times the expected value"
+    if f and abs(c - f * f) < 1e-6 * f * f:
+        return "factor", text + f" (f*f = {f * f}, the window's size)", \
+            f"a sum over the f*f = {f * f} window entries that should be an average (divide by f*f)"
+    if f and abs(c * f * f - 1) < 1e-6:
+        return "factor", text + f" (1/(f*f) = 1/{f * f})", "a division by the window's size f*f too many"
+    if abs(c - round(c)) < 1e-9:
+        return "factor", text, f"a contribution counted {int(round(c))} times (a loop or a sum too many)"
+    return "factor", text, "a missing or extra multiplication by a constant"
+
+
+def array_signatures(function, case, got, ref, what):
+    """{name: (label, where, usually)} that hold for one case (got, ref: the graded array)."""
+    out = {}
+    got = np.asarray(got)
+    names = _axis_names(what, ref.ndim)
+    if got.shape != ref.shape or ref.ndim >= 2:
+        for perm in itertools.permutations(range(ref.ndim)):
+            if perm == tuple(range(ref.ndim)) or ref.transpose(perm).shape != got.shape:
+                continue
+            if np.all(_close(got, ref.transpose(perm))):
+                order = ", ".join(names[a] for a in perm)
+                spatial = what in LAYER_ARRAYS and perm == (0, 2, 1, 3)
+                where = ("rows and columns are swapped: your array is the expected one with h and w exchanged"
+                         if spatial else f"your {what} holds the right values with its axes in the order "
+                         f"({order}) instead of ({', '.join(names)})")
+                return {"axes": ("rows and columns swapped" if spatial else "axes in the wrong order", where,
+                                 "an index order or a reshape/transpose that does not match (m, n_H, n_W, n_C)")}
+    if got.shape != ref.shape or not np.all(np.isfinite(got)):
+        return out
+    bad = ~_close(got, ref)
+    if not bad.any():
+        return out
+    g, r = got.astype(np.float64), ref.astype(np.float64)
+    if not g.any():
+        out["zeros"] = ("all zeros", f"your {what} is all zeros",
+                        "the array is created but never written to (a loop that does not run, "
+                        "or results written into a copy)")
+    hp = hyper(case)
+    denom = float(np.sum(r * r))
+    if denom > 0 and g.any():
+        c = float(np.sum(g * r)) / denom
+        if abs(c - 1) > 1e-6 and np.all(_close(g.astype(got.dtype), (c * r))):
+            kind, where, usually = _factor_words(c, hp)
+            out[kind] = ("wrong sign" if kind == "sign" else "wrong by a constant factor", where, usually)
+    if what in LAYER_ARRAYS and ref.ndim == 4:
+        rows, cols = bad.any(axis=(0, 2, 3)), bad.any(axis=(0, 1, 3))
+        k = max(1, int(hp.get("pad", 0)))
+        H, W = ref.shape[1:3]
+        if H > 2 * k and W > 2 * k:
+            inner = bad[:, k:H - k, k:W - k, :]
+            if not inner.any():
+                out["border"] = ("wrong only on the border", f"only the outer {k} row(s) and column(s) of {what} "
+                                 "are wrong; the inside is right",
+                                 "padding or cropping: the zeros added around the input, or how they are cut away")
+        if what == "dA_prev" and "f" in hp and hp["f"] > hp.get("stride", 1):
+            p = int(hp.get("pad", 0))
+            n_H, n_W = (case.inputs()[0][0].shape[1:3])
+            cover = np.outer(_coverage(H, hp["f"], hp["stride"], p, n_H), _coverage(W, hp["f"], hp["stride"], p, n_W))
+            wrong = bad.any(axis=(0, 3))
+            if (cover >= 2).any() and (cover == 1).any() and not (wrong & (cover < 2)).any():
+                out["overlap"] = ("wrong only where windows overlap",
+                                  "only the inputs that lie in two or more windows are wrong; the rest is right",
+                                  "where windows overlap, the gradients of all of them must add up (+=, not =)")
+        if ref.shape[0] > 1 and rows.any():
+            samples = np.flatnonzero(bad.any(axis=(1, 2, 3)))
+            if len(samples) < ref.shape[0]:
+                out["samples"] = ("wrong only in some samples",
+                                  f"only sample(s) n = {', '.join(map(str, samples))} of {ref.shape[0]} are wrong",
+                                  "a line inside or outside the loop over samples (its indentation), "
+                                  "or an index i that is not the loop's")
+    if ref.ndim >= 3 and ref.shape[-1] > 1:
+        channels = np.flatnonzero(bad.any(axis=tuple(range(ref.ndim - 1))))
+        if len(channels) < ref.shape[-1]:
+            out["channels"] = ("wrong only in some channels",
+                               f"only channel(s) c = {', '.join(map(str, channels))} of {ref.shape[-1]} are wrong",
+                               "the channel index: c for output channels, k for input channels, "
+                               "and which of them each loop writes to")
+    return out
+
+
+SIGNATURE_ORDER = ("axes", "zeros", "sign", "factor", "border", "overlap", "channels", "samples")
+
+
+def case_signatures(j):
+    """The signatures of one failing cell (an empty dict when its result cannot be compared)."""
+    if j.passed or j.mismatch is None or j.outcome is None or j.outcome[0] != "ok":
+        return {}
+    fn = j.case.function
+    got = graded_array(fn, j.record.result, j.mismatch.what)
+    ref_result = reference(j.grade_id)
+    ref = graded_array(fn, ref_result, j.mismatch.what)
+    if got is None or ref is None or ref.ndim == 0:
+        return {}
+    return array_signatures(fn, j.case, got, ref, j.mismatch.what)
+
+
+@functools.lru_cache(maxsize=None)
+def reference(grade_id):
+    return registry.CASES[grade_id].reference()
+
+
+def only_where(judged, name, test, usually):
+    """A signature across cases: every failing case has `test` true, some passing case has it false."""
+    fails = [j for j in judged if not j.passed and j.outcome is not None]
+    passes = [j for j in judged if j.passed]
+    if fails and passes and all(test(hyper(j.case)) for j in fails) and not any(test(hyper(j.case)) for j in passes):
+        return (name, f"wrong only in the cases with {name} ({', '.join(j.grade_id.split('__')[1] for j in fails)}); "
+                      f"right in the others", usually)
+    return None
+
+
+# ----------------------------------------------------------------------------- the picture
+
+def _panel(array, what, where):
+    """A 2-D view of `array` (rows, columns) at the sample/channel `where` picks, and its title."""
+    if array.ndim == 1:
+        return array[None, :], ""
+    if array.ndim == 2:
+        return array, ""
+    if array.ndim == 4 and what == "dW":
+        return array[:, :, where[2], where[3]], f"k = {where[2]}, c = {where[3]}"
+    if array.ndim == 4:
+        return array[where[0], :, :, where[3]], f"n = {where[0]}, c = {where[3]}"
+    lead = tuple(where[:-2])
+    return array[lead], ", ".join(f"axis {a} = {i}" for a, i in enumerate(lead))
+
+
+def picture(got, ref, what):
+    """PNG bytes: expected, got and |got - expected| on one 2-D slice where the error is largest."""
+    from matplotlib.figure import Figure
+    got, ref = np.asarray(got, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    err = np.abs(np.nan_to_num(got - ref, nan=np.inf))
+    where = np.unravel_index(int(np.argmax(err)), ref.shape)
+    e2, sub = _panel(ref, what, where)
+    g2, _ = _panel(got, what, where)
+    d2 = np.abs(g2 - e2)
+    bad = ~_close(g2, e2)
+    fig = Figure(figsize=(6.4, 2.3), dpi=72)
+    axes = fig.subplots(1, 3)
+    lim = max(float(np.nanmax(np.abs(e2), initial=0)), float(np.nanmax(np.abs(np.nan_to_num(g2)), initial=0)), 1e-12)
+    for ax, data, title, cmap, vmin in ((axes[0], e2, "expected", "RdBu_r", -lim), (axes[1], g2, "got", "RdBu_r", -lim),
+                                        (axes[2], d2, "|got - expected|", "Reds", 0)):
+        ax.imshow(np.nan_to_num(data), cmap=cmap, vmin=vmin, vmax=lim if vmin < 0 else max(float(np.nanmax(d2)), 1e-12),
+                  interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ys, xs = np.nonzero(bad)
+    axes[2].scatter(xs, ys, marker="x", s=14, c="black", linewidths=0.8)
+    fig.suptitle(f"{what}{' at ' + sub if sub else ''}: rows h down, columns w across; x marks a wrong entry"
+                 if ref.ndim in (2, 4) else f"{what}: x marks a wrong entry", fontsize=8)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.04, top=0.78, wspace=0.08)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _pictured(j):
+    """The got and expected arrays of a failing cell worth drawing (same shape, wrong values), else None."""
+    if j.passed or j.mismatch is None or j.outcome is None or j.outcome[0] != "ok":
+        return None
+    fn = j.case.function
+    got = graded_array(fn, j.record.result, j.mismatch.what)
+    ref = graded_array(fn, reference(j.grade_id), j.mismatch.what)
+    if got is None or ref is None or got.shape != ref.shape or ref.size < 2:
+        return None
+    return got, ref
+
+
+# ----------------------------------------------------------------------------- one notebook
+
+def diagnose_function(function, judged, failed_functions, leave_out=()):
+    """(kind, key, label, lines) for a function with failing cells, or None when nothing is recognised."""
+    for known in mistakes.registry(function, leave_out):
+        if explains(known, judged):
+            return ("mistake", known.key, known.label,
+                    [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"])
+    helpers = [h for h in mistakes.CALLS.get(function, ()) if h in failed_functions]
+    if helpers:
+        names = " and ".join(helpers)
+        return ("helper", f"helper:{helpers[0]}", f"fails through {names}",
+                [f"{function} calls {names}, which fails its own cases above: fix {names} first."])
+    fails = [j for j in judged if not j.passed and j.outcome is not None]
+    common = None
+    for j in fails:
+        sig = case_signatures(j)
+        common = set(sig) if common is None else common & set(sig)
+        if not common:
+            break
+    chosen = []
+    if common:
+        name = next(n for n in SIGNATURE_ORDER if n in common)
+        per_case = [case_signatures(j)[name] for j in fails]
+        label, where, usually = per_case[0]
+        if len({w for _, w, _ in per_case}) > 1 and name in ("factor", "channels", "samples"):
+            where = "; ".join(f"{j.grade_id.split('__')[1]}: {w}" for j, (_, w, _) in zip(fails, per_case))
+        chosen.append((name, label, where, usually))
+    for test_name, test, usually in (
+            ("stride > 1", lambda hp: hp.get("stride", 1) > 1,
+             "where the stride enters: windows start at h * stride, w * stride (and in a backward pass "
+             "the gradient is spread with the same stride: the dilation of the upstream gradient)"),
+            ("pad = 0", lambda hp: "pad" in hp and hp["pad"] == 0,
+             "an expression that breaks when pad = 0, such as the slice [pad:-pad], which is then empty")):
+        if judged and "stride" not in hyper(judged[0].case) and test_name == "stride > 1":
+            continue
+        found = only_where(judged, test_name, test, usually)
+        if found:
+            chosen.append((found[0], f"wrong only for {test_name}", found[1], found[2]))
+    if not chosen:
+        return None
+    lines = []
+    for _, _, where, usually in chosen:
+        lines += [f"where it is wrong: {where}.", f"that usually means: {usually}."]
+    return ("signature", chosen[0][0], chosen[0][1], lines)
+
+
+def notebook(judged, leave_out=(), pictures=True):
+    """{grade_id: Finding} for the failing cells of one notebook. judged: Judged cells in notebook order."""
+    by_function = {}
+    for j in judged:
+        if j.case is not None:
+            by_function.setdefault(j.case.function, []).append(j)
+    failed = {fn for fn, js in by_function.items() if any(not j.passed for j in js)}
+    findings = {}
+    for fn, js in by_function.items():
+        if fn not in failed:
+            continue
+        found = diagnose_function(fn, js, failed, leave_out)
+        drawn = False
+        for j in js:
+            if j.passed or j.outcome is None:
+                continue
+            finding = Finding()
+            if found:
+                finding.kind, finding.key, finding.label, finding.lines = found[0], found[1], found[2], list(found[3])
+            if pictures and not drawn:
+                arrays = _pictured(j)
+                if arrays is not None:
+                    finding.picture = picture(*arrays, j.mismatch.what)
+                    drawn = True
+            if finding.lines or finding.picture:
+                findings[j.grade_id] = finding
+    return findings
