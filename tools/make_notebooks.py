@@ -1,30 +1,42 @@
-"""Write the nbgrader source notebooks from the solution package and the case registry.
+"""Write the nbgrader source notebooks and their helper modules from the book, the solution package and the case registry.
 
-    python -m tools.make_notebooks          # (re)write autograder/source/*/*.ipynb
+    python -m tools.make_notebooks          # (re)write autograder/source/*/* and citations.json
     python -m tools.make_notebooks --check  # exit 1 if a committed file differs
 
-Drift is impossible by construction: every solution region is the body of the
-teaching function in `solutions` (decorator dropped), every test cell is one
-case of autograder/grading/cases.py with its points, and the block of shared
-helpers in each <assignment>_tests.py is copied from activations_tests.py, and
-the helpers students get from the solution package's non-graded code
-(`numerical_gradient`, `relative_error`, `output_size`) are copied from it verbatim.
+Drift is impossible by construction:
+- every solution region is the body of the teaching function in `solutions`
+  (decorator dropped);
+- every test cell is one case of autograder/grading/cases.py with its points; its
+  visible checks are listed below as data (check, functions, parameters) and the
+  cell's header is written from the same data, by the check's own `describe`;
+- every equation the notebooks show or cite is copied from the chapters with the
+  number the book displays (autograder/grading/citations.py), and each citation
+  links to the published book; the numbers are saved in citations.json for the judge;
+- the helper modules start with tools/helpers_template.py, then the table of the
+  equations they cite; the helpers students get from the solution package's
+  non-graded code (`numerical_gradient`, `relative_error`, `output_size`) and
+  citations.format_citation are copied from it verbatim.
 """
 import ast
 import inspect
-import json
+import re
 import sys
+import types
 from pathlib import Path
 
 import nbformat
 
 import solutions
 from autograder.grading import cases as registry
+from autograder.grading import citations
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "autograder" / "source"
+TEMPLATE = ROOT / "tools" / "helpers_template.py"
 SHARED_BEGIN = "# ---- BEGIN SHARED"
 SHARED_END = "# ---- END SHARED ----"
+EQUATIONS_BEGIN = "# ---- BEGIN EQUATIONS"
+EQUATIONS_END = "# ---- END EQUATIONS ----"
 
 
 # ------------------------------------------------------------- function text
@@ -61,10 +73,25 @@ def given_source(*funcs):
     return "\n\n\n".join(out)
 
 
+# ------------------------------------------------------------- the book's equations in the task text
+
+def with_equations(text):
+    """Task text with `<<eq-label>>` replaced by the chapter's display, tagged with the book's number,
+    and `[[eq-a eq-b]]` by the citation "chapter N, eq. (N.a) and (N.b)", each number linked."""
+    table = citations.table()
+
+    def display(m):
+        label = m.group(1)
+        return f"$$\n{citations.latex(label)}\n\\tag{{{table[label].number}}}\n$$"
+
+    text = re.sub(r"<<(eq-[a-z0-9-]+)>>", display, text)
+    return re.sub(r"\[\[((?:eq-[a-z0-9-]+ ?)+)\]\]", lambda m: citations.cite_markdown(m.group(1).split()), text)
+
+
 # ------------------------------------------------------------- cells
 
 def markdown(text):
-    return nbformat.v4.new_markdown_cell(text.strip("\n"))
+    return nbformat.v4.new_markdown_cell(with_equations(text.strip("\n")))
 
 
 def code(text, grade_id=None, solution=False, points=None, locked=False):
@@ -78,32 +105,55 @@ def code(text, grade_id=None, solution=False, points=None, locked=False):
     return cell
 
 
-def test_cell(case, visible):
-    """Hidden record first (it alone decides the score), then the visible checks that teach."""
-    source = (f'### BEGIN HIDDEN TESTS\ngrader_record("{case.grade_id}", {case.function})\n'
-              f"### END HIDDEN TESTS\n{visible}")
+RECORD_NOTE = "# for grading only: does nothing here"
+
+
+def call_source(check, functions, params):
+    args = list(functions) + [f"{k}={v!r}" for k, v in params.items()]
+    return f"{check}({', '.join(args)})"
+
+
+def test_cell(case, checks):
+    """The record of the graded case (it alone decides the score), then the visible checks that teach.
+
+    Nothing in a test cell is hidden: the released cell is the source cell, so nbgrader's
+    autograde finds every locked cell unchanged (hidden tests would make it warn
+    "checksum has changed" for every test cell of every untouched submission).
+    """
+    source = (f'grader_record("{case.grade_id}", {case.function})  {RECORD_NOTE}\n'
+              + "\n".join(call_source(*c) for c in checks))
     return code(source, grade_id=case.grade_id, points=case.points, locked=True)
 
 
-def intro(assignment, title, builds, chapter_links):
-    links = ", ".join(f"[{name}](../../chapters/{page})" for name, page in chapter_links)
+def test_header(case, checks, helper):
+    """What the visible checks below run (in the checks' own words), and what grading adds."""
+    runs = "; ".join(getattr(helper, check).describe(**params)[0] for check, _, params in checks)
+    points = f"{case.points} point{'s' if case.points > 1 else ''}"
+    return (f"**Test `{case.grade_id}`** ({points}). Checks here: {runs}. "
+            f"Grading runs a hidden case of the same kind: {case.about}.")
+
+
+def intro(assignment, title, builds, chapters):
+    links = ", ".join(f"[chapter {n}: {name}]({citations.page_url(page)})" for n, name, page in chapters)
     return markdown(f"""
 # {title}
 
 In this notebook you implement {builds}
 
-The maths is derived in the book: {links}. Each task below quotes the equations it needs,
-with the book's labels, e.g. "chapter 4, eq. (eq-conv-dw)".
+The maths is derived in the book: {links}. Each task below shows the equations it needs with the
+numbers the book gives them, e.g. "chapter 4, eq. (4.4)"; each cited number links to its equation
+in the online book.
 
 **How to work.** Write your code between `# YOUR CODE HERE` and the end of each answer cell
 (replace `raise NotImplementedError()`). Keep every function's name and signature. After each
-answer cell come its test cells: run them. Each checks one case and, when it fails, says which
-case, the shapes and hyper-parameters, the largest error, and which equation to re-read.
-When your work is graded, the instructor's grader runs further cases of the same kind (every test cell
-is worth the points shown in its header), so passing the visible checks is necessary, not
-sufficient. Arrays are channels-last, `(m, n_H, n_W, n_C)`, in float64 (float32 results are
-accepted with float32 precision). Before you submit: *Kernel > Restart & Run All*, or
-`nbgrader validate {assignment}.ipynb`.
+answer cell come its test cells: run them. Each test cell's header says what its visible check
+runs; when a check fails, it says what is wrong, on which case (shapes and hyper-parameters), the
+largest error, and which equation to re-read. When your work is graded, each test cell instead runs
+a hidden case of the same kind (its first line, `grader_record`, records your function's result for
+the grader, and does nothing while you work) and is worth the points in its header: passing the
+visible checks is necessary, not sufficient. Arrays are channels-last, `(m, n_H, n_W, n_C)`, in
+float64 (float32 results are accepted with float32 precision). Before you submit:
+*Kernel > Restart & Run All*, or `nbgrader validate {assignment}.ipynb`.
 """)
 
 
@@ -112,62 +162,79 @@ def imports_cell(assignment, names):
                 + "".join(f"    {n},\n" for n in names) + ")")
 
 
+def imported(visible):
+    """The helper names the test cells call (plus grader_record)."""
+    return sorted({check for checks in visible.values() for check, _, _ in checks} | {"grader_record"})
+
+
 # ------------------------------------------------------------- the three notebooks
+# Each notebook's visible checks: grade_id -> [(check, student functions, parameters), ...].
+# The header above each test cell is written from these same values.
+
+def activations_visible():
+    v = {}
+    for name in ["sigmoid", "relu", "tanh"]:
+        back = f"{name}_backward"
+        v[f"{back}__vector"] = [("check_known_values", [back], {"name": name})]
+        v[f"{back}__matrix"] = [("check_gradient", [name, back], {"name": name, "shape": (4, 5)})]
+        v[f"{back}__nhwc"] = [("check_gradient", [name, back], {"name": name, "shape": (2, 3, 4, 5)})]
+    v["softmax_backward__one_row"] = [("check_known_values", ["softmax_backward"], {"name": "softmax"})]
+    v["softmax_backward__matrix"] = [("check_gradient", ["softmax", "softmax_backward"],
+                                      {"name": "softmax", "shape": (4, 5)})]
+    v["softmax_backward__nhwc"] = [("check_gradient", ["softmax", "softmax_backward"],
+                                    {"name": "softmax", "shape": (2, 3, 3, 4)})]
+    return v
+
 
 def activations():
     A = "activations"
-    v = {}
-    for name in ["sigmoid", "relu", "tanh"]:
-        v[f"{name}_backward__vector"] = f'check_known_values("{name}", {name}_backward)'
-        v[f"{name}_backward__matrix"] = f'check_gradient("{name}", {name}, {name}_backward, (4, 5))'
-        v[f"{name}_backward__nhwc"] = f'check_gradient("{name}", {name}, {name}_backward, (2, 3, 4, 5))'
-    v["softmax_backward__one_row"] = 'check_known_values("softmax", softmax_backward)'
-    v["softmax_backward__matrix"] = 'check_gradient("softmax", softmax, softmax_backward, (4, 5))'
-    v["softmax_backward__nhwc"] = 'check_gradient("softmax", softmax, softmax_backward, (2, 3, 3, 4))'
     tasks = {
         "sigmoid_backward": ("Hint: start from Z = cache and recompute s = sigmoid of Z.", r"""
 ## 1. `sigmoid_backward`
 
-With $\sigma(z) = 1 / (1 + e^{-z})$ applied element-wise, $A = \sigma(Z)$, the chain rule gives
-(chapter 2)
+With $\sigma(z) = 1 / (1 + e^{-z})$ applied element-wise, $A = \sigma(Z)$, chapter 2 derives
 
-$$\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A} \odot \sigma(Z) \odot \bigl(1 - \sigma(Z)\bigr) \tag{eq-sigmoid-grad}$$
+<<eq-sigmoid-grad>>
 
-The cache holds $Z$, the input of the forward pass, not its output $A$.
+In code, $\bar A$ is `dA` and $\bar Z$ is `dZ`. The cache holds $Z$, the input of the forward pass,
+not its output $A$.
 """),
         "relu_backward": ("Hint: start from Z = cache; copy dA before you change it.", r"""
 ## 2. `relu_backward`
 
-$\mathrm{relu}(z) = \max(0, z)$ has slope 1 where $z > 0$ and 0 where $z < 0$ (at the kink $z = 0$
-we use 0, see chapter 2):
+$\operatorname{relu}(z) = \max(0, z)$ has slope 1 where $z > 0$ and 0 where $z < 0$; at the kink
+$z = 0$ we use 0 (chapter 2 discusses the choice; graded inputs stay away from 0):
 
-$$\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A} \odot \mathbb{1}[Z > 0] \tag{eq-relu-grad}$$
+<<eq-relu-grad>>
 """),
         "tanh_backward": ("Hint: start from Z = cache.", r"""
 ## 3. `tanh_backward`
 
-$$\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A} \odot \bigl(1 - \tanh^2(Z)\bigr) \tag{eq-tanh-grad}$$
+<<eq-tanh-grad>>
 """),
-        "softmax_backward": ("Hint: work row by row along the last axis; names used by the book:\nZ, S (the softmax of Z), K (the length of a row).", r"""
+        "softmax_backward": ("Hint: work row by row along the last axis; names used by the book:\n"
+                             "Z, S (the softmax of Z), K (the length of a row).", r"""
 ## 4. `softmax_backward`
 
 Softmax is **not** element-wise: every output of a row depends on every input of that row.
-For one row $z \in \mathbb{R}^K$ with $s = \mathrm{softmax}(z)$, the Jacobian is
+For one row $z$ with $s = \operatorname{softmax}(z)$, the Jacobian is
 
-$$J = \frac{\partial s}{\partial z} = \mathrm{diag}(s) - s\,s^\top \tag{eq-softmax-jacobian}$$
+<<eq-softmax-jacobian>>
 
-and the backward pass is the vector-Jacobian product, row by row along the last axis:
+and the backward pass is the vector-Jacobian product, row by row along the last axis ($\bar a$ is
+a row of `dA`, $\bar z$ the same row of `dZ`):
 
-$$\frac{\partial L}{\partial z} = J^\top \frac{\partial L}{\partial s} \tag{eq-softmax-backward}$$
+<<eq-softmax-backward>>
 
 `dA` and `cache` may have any number of leading axes, e.g. `(m, K)` or `(m, n_H, n_W, K)`.
 """),
     }
+    visible = activations_visible()
     cells = [
         intro(A, "Activations: backward passes", "the backward passes of four activation functions: "
               "`sigmoid_backward`, `relu_backward`, `tanh_backward` and `softmax_backward`. "
-              "The forward passes are given.", [("Chapter 2: Activations", "02_activations.md")]),
-        imports_cell(A, ["check_gradient", "check_known_values", "grader_record"]),
+              "The forward passes are given.", [(2, "Activations", "chapters/02_activations")]),
+        imports_cell(A, imported(visible)),
         markdown("""
 ## Given: the forward passes
 
@@ -175,65 +242,76 @@ Each returns `(A, cache)` with `cache = Z`, the input; your backward functions r
 Run this cell."""),
         code(given_source(solutions.sigmoid, solutions.relu, solutions.tanh, solutions.softmax)),
     ]
-    return cells + graded_sections(A, tasks, v)
+    return cells + graded_sections(A, tasks, visible)
+
+
+# the visible twin of each hidden layer case: same hyper-parameters and key order, smaller arrays
+CONV_LAYERS = {
+    "stride1_pad1": {"shape": (2, 4, 4, 2), "f": 3, "n_C": 2, "stride": 1, "pad": 1},
+    "pad0": {"shape": (2, 4, 5, 2), "f": 3, "n_C": 2, "stride": 1, "pad": 0},
+    "stride2_overlap": {"shape": (1, 5, 5, 2), "f": 3, "n_C": 2, "stride": 2, "pad": 1},
+    "stride3_gaps": {"shape": (1, 7, 7, 1), "f": 2, "n_C": 2, "stride": 3, "pad": 1},
+    "nonsquare_m1": {"shape": (1, 3, 5, 2), "f": 3, "n_C": 2, "stride": 1, "pad": 2},
+    "single_channel": {"shape": (2, 4, 4, 1), "f": 2, "n_C": 1, "stride": 1, "pad": 0},
+    "hparams_pad_first": {"shape": (1, 5, 4, 2), "f": 3, "n_C": 2, "stride": 2, "pad": 1,
+                          "order": ("pad", "stride")},
+}
+
+
+def convolution_visible():
+    v = {
+        "zero_pad__pad2": [("check_zero_pad", ["zero_pad"], {"shape": (2, 3, 4, 2), "pad": 2})],
+        "zero_pad__pad0": [("check_zero_pad", ["zero_pad"], {"shape": (1, 3, 3, 1), "pad": 0})],
+        "zero_pad__nonsquare_m1": [("check_zero_pad", ["zero_pad"], {"shape": (1, 2, 5, 1), "pad": 1})],
+        "conv_single_step__random": [("check_conv_single_step", ["conv_single_step"], {"example": "two_channels"})],
+        "conv_single_step__single_channel": [("check_conv_single_step", ["conv_single_step"],
+                                              {"example": "one_channel"})],
+        "conv_single_step__negative_bias": [("check_conv_single_step_bias", ["conv_single_step"],
+                                             {"shape": (3, 3, 2), "biases": (-0.7, 0.3)})],
+    }
+    for suffix, params in CONV_LAYERS.items():
+        v[f"conv_forward__{suffix}"] = [("check_conv_forward_case", ["conv_forward"], params)]
+        v[f"conv_backward__{suffix}"] = [("check_conv_backward_case", ["conv_forward", "conv_backward"], params)]
+    v["conv_forward__stride1_pad1"].insert(0, ("check_conv_forward_known", ["conv_forward"],
+                                               {"example": "3x3_kernel2"}))
+    v["conv_forward__stride2_overlap"].insert(0, ("check_conv_forward_known", ["conv_forward"],
+                                                  {"example": "5x5_kernel3_stride2"}))
+    return v
 
 
 def convolution():
     A = "convolution"
-    v = {
-        "zero_pad__pad2": "check_zero_pad(zero_pad, (2, 3, 4, 2), pad=2)",
-        "zero_pad__pad0": "check_zero_pad(zero_pad, (1, 3, 3, 1), pad=0)",
-        "zero_pad__nonsquare_m1": "check_zero_pad(zero_pad, (1, 2, 5, 1), pad=1)",
-        "conv_single_step__random": 'check_conv_single_step(conv_single_step, "two_channels")',
-        "conv_single_step__single_channel": 'check_conv_single_step(conv_single_step, "one_channel")',
-        "conv_single_step__negative_bias": "check_conv_single_step_bias(conv_single_step)",
-    }
-    # the visible twin of each hidden layer case: same hyper-parameters, smaller arrays
-    layer = {
-        "stride1_pad1": "shape=(2, 4, 4, 2), f=3, n_C=2, stride=1, pad=1",
-        "pad0": "shape=(2, 4, 5, 2), f=3, n_C=2, stride=1, pad=0",
-        "stride2_overlap": "shape=(1, 5, 5, 2), f=3, n_C=2, stride=2, pad=1",
-        "stride3_gaps": "shape=(1, 7, 7, 1), f=2, n_C=2, stride=3, pad=1",
-        "nonsquare_m1": "shape=(1, 3, 5, 2), f=3, n_C=2, stride=1, pad=2",
-        "single_channel": "shape=(2, 4, 4, 1), f=2, n_C=1, stride=1, pad=0",
-        "hparams_pad_first": "shape=(1, 5, 4, 2), f=3, n_C=2, stride=2, pad=1, pad_first=True",
-    }
-    for suffix, params in layer.items():
-        v[f"conv_forward__{suffix}"] = f"check_conv_forward_case(conv_forward, {params})"
-        v[f"conv_backward__{suffix}"] = f"check_conv_backward_case(conv_forward, conv_backward, {params})"
-    v["conv_forward__stride1_pad1"] = ('check_conv_forward_known(conv_forward, "3x3_kernel2")\n'
-                                       + v["conv_forward__stride1_pad1"])
-    v["conv_forward__pad0"] = ('check_conv_forward_known(conv_forward, "5x5_kernel3_stride2")\n'
-                               + v["conv_forward__pad0"])
     tasks = {
         "zero_pad": ("", r"""
 ## 1. `zero_pad`
 
-Padding adds `pad` rows and columns of zeros on each side of the two spatial axes only
-(chapter 3):
+Padding by $p$ (`pad`) adds $p$ rows and columns of zeros on each side of the two spatial axes
+only, for every image and channel; chapter 3 writes it for one channel of one image:
 
-$$X^{\text{pad}}_{i,\,h+p,\,w+p,\,c} = X_{i,h,w,c}, \quad \text{and } 0 \text{ everywhere else} \tag{eq-zero-pad}$$
+<<eq-zero-pad>>
 
 `np.pad` does this; give it one `(before, after)` pair per axis.
 """),
         "conv_single_step": ("", r"""
 ## 2. `conv_single_step`
 
-One filter on one window: multiply element-wise, sum everything, add the bias. This is one term
-of eq. (eq-conv-forward) below. Return a single Python number: `b` has shape `(1, 1, 1)`, so add
-its one value (`b.item()`), not the array.
+One filter on one window: multiply element-wise, sum everything, add the bias. This is one term of
+[[eq-conv-forward]] below (one $n, h, w, c$). Return a single Python number: `b` has shape
+`(1, 1, 1)`, so add its one value (`b.item()`), not the array.
 """),
         "conv_forward": ("Names used by the book: A_prev_pad, vert_start, vert_end, horiz_start,\n"
                          "horiz_end, a_slice_prev. Read hparameters by key.", r"""
 ## 3. `conv_forward`
 
-A convolution layer cross-correlates every example with each of its $n_C$ filters (chapter 3):
+A convolution layer cross-correlates every image $n$ with each of its $n_C$ filters (chapter 3).
+With $\tilde X$ the input `A_prev` padded by $p$, stride $s$, offsets $i, j$ inside the window,
+input channel $k$ and output channel $c$:
 
-$$Z_{i,h,w,c} = \sum_{k_h=0}^{f-1} \sum_{k_w=0}^{f-1} \sum_{c'} A^{\text{pad}}_{i,\; h s + k_h,\; w s + k_w,\; c'}\, W_{k_h,k_w,c',c} + b_c \tag{eq-conv-forward}$$
+<<eq-conv-forward>>
 
-with stride $s$ and the input padded by $p$; the output has
+The output has
 
-$$n_H = \left\lfloor \frac{n_{H,\text{prev}} + 2p - f}{s} \right\rfloor + 1 \tag{eq-output-size}$$
+<<eq-output-size>>
 
 rows (and likewise $n_W$ columns): `output_size(n_prev, f, stride, pad)` computes it. Use your
 `zero_pad` and `conv_single_step`. Return `Z` and `cache = (A_prev, W, b, hparameters)`, the
@@ -243,131 +321,151 @@ inputs as given: `conv_backward` needs them.
                           "horiz_start, horiz_end, a_slice.", r"""
 ## 4. `conv_backward`
 
-Every output $Z_{i,h,w,c}$ used one window of the padded input and filter $c$; its upstream
-gradient $dZ_{i,h,w,c}$ flows back along the same connections (chapter 4):
+Every output $Z_{nhwc}$ used one window of the padded input and filter $c$; its upstream gradient
+$\bar Z_{nhwc}$ (`dZ`) flows back along the same connections (chapter 4; $\bar b$, $\bar W$ and
+$\bar{\tilde X}$ are `db`, `dW` and the gradient of the padded input, `dA_prev_pad`):
 
-$$db_c = \sum_{i,h,w} dZ_{i,h,w,c} \tag{eq-conv-db}$$
+<<eq-conv-db>>
 
-$$dW_{k_h,k_w,c',c} = \sum_{i,h,w} A^{\text{pad}}_{i,\; h s + k_h,\; w s + k_w,\; c'}\; dZ_{i,h,w,c} \tag{eq-conv-dw}$$
+<<eq-conv-dw>>
 
-$$dA^{\text{pad}}_{i,\; h s + k_h,\; w s + k_w,\; c'} \mathrel{+}= \sum_c W_{k_h,k_w,c',c}\; dZ_{i,h,w,c} \tag{eq-conv-dx}$$
+(the second line writes it with $D$, the upstream gradient dilated by the stride, [[eq-conv-dilate]]),
 
-Chapter 4 also writes the last one as a full convolution of $dZ$ with the kernel rotated by 180
-degrees, eq. (eq-conv-dx-full), after dilating $dZ$ by the stride, eq. (eq-conv-dilate); the loop
-form above is the one to code. Windows that overlap (stride < f) both send gradient to the inputs
-they share. At the end, crop the padding from $dA^{\text{pad}}$ to get `dA_prev`
-(careful: check that your crop still works when `pad = 0`). `db` has the shape of `b`, `(1, 1, 1, n_C)`.
+<<eq-conv-dx>>
+
+In loop form: every window adds $\bar Z_{nhwc}\, W_{:,:,:,c}$ into its slice of $\bar{\tilde X}$
+(with `+=`: where windows overlap, stride < f, an input collects gradient from each of them) and
+$\bar Z_{nhwc}$ times the window into $\bar W_{:,:,:,c}$. The book also writes
+[[eq-conv-dx]] as the full correlation of the (dilated) upstream gradient with
+$\operatorname{rot180}(W)$, equivalently the full convolution with $W$, [[eq-conv-dx-full]];
+the loop form is the one to code. At the end, crop the padding from $\bar{\tilde X}$ to get
+`dA_prev` (check that your crop still works when `pad = 0`). `db` has the shape of `b`,
+`(1, 1, 1, n_C)`.
 """),
     }
+    visible = convolution_visible()
     cells = [
         intro(A, "Convolution: forward and backward", "a convolution layer, forward and backward, with plain "
               "loops: `zero_pad`, `conv_single_step`, `conv_forward` and `conv_backward`.",
-              [("Chapter 3: Convolution forward", "03_conv_forward.md"),
-               ("Chapter 4: Convolution backward", "04_conv_backward.md")]),
-        imports_cell(A, ["check_conv_backward_case", "check_conv_forward_case", "check_conv_forward_known",
-                         "check_conv_single_step", "check_conv_single_step_bias", "check_zero_pad",
-                         "grader_record", "output_size"]),
+              [(3, "Convolution forward", "chapters/03_conv_forward"),
+               (4, "Convolution backward", "chapters/04_conv_backward")]),
+        imports_cell(A, imported(visible) + ["output_size"]),
     ]
-    return cells + graded_sections(A, tasks, v)
+    return cells + graded_sections(A, tasks, visible)
+
+
+POOLS = {
+    "max_f2_s2": {"shape": (2, 4, 4, 2), "f": 2, "stride": 2, "mode": "max"},
+    "average_f2_s2": {"shape": (2, 4, 4, 2), "f": 2, "stride": 2, "mode": "average"},
+    "max_f3_s2_overlap": {"shape": (1, 5, 5, 2), "f": 3, "stride": 2, "mode": "max"},
+    "average_f3_s1_overlap": {"shape": (1, 4, 4, 2), "f": 3, "stride": 1, "mode": "average"},
+    "max_f2_s3_gaps": {"shape": (1, 5, 5, 1), "f": 2, "stride": 3, "mode": "max"},
+    "average_nonsquare_m1": {"shape": (1, 4, 6, 1), "f": 2, "stride": 2, "mode": "average"},
+    "max_hparams_stride_first": {"shape": (1, 5, 4, 2), "f": 3, "stride": 2, "mode": "max",
+                                 "order": ("stride", "f")},
+}
+
+
+def pooling_visible():
+    v = {
+        "pool_forward__default_mode": [("check_pool_forward_default", ["pool_forward"], {})],
+        "create_mask_from_window__2x2": [("check_mask", ["create_mask_from_window"], {"example": "2x2"})],
+        "create_mask_from_window__3x3_negative": [("check_mask", ["create_mask_from_window"],
+                                                   {"example": "3x3_negative"})],
+        "create_mask_from_window__4x4": [("check_mask", ["create_mask_from_window"], {"example": "4x4"})],
+        "distribute_value__2x2": [("check_distribute_value", ["distribute_value"], {"dz": 2.0, "shape": (2, 2)})],
+        "distribute_value__3x3_negative": [("check_distribute_value", ["distribute_value"],
+                                            {"dz": -0.9, "shape": (3, 3)})],
+        "distribute_value__nonsquare": [("check_distribute_value", ["distribute_value"],
+                                         {"dz": 1.2, "shape": (2, 3)})],
+    }
+    for suffix, params in POOLS.items():
+        v[f"pool_forward__{suffix}"] = [("check_pool_forward_case", ["pool_forward"], params)]
+        v[f"pool_backward__{suffix}"] = [("check_pool_backward_case", ["pool_forward", "pool_backward"], params)]
+    for mode in ("max", "average"):
+        v[f"pool_forward__{mode}_f2_s2"].insert(0, ("check_pool_forward_known", ["pool_forward"], {"mode": mode}))
+    return v
 
 
 def pooling():
     A = "pooling"
-    v = {
-        "pool_forward__max_f2_s2": 'check_pool_forward_known(pool_forward, "max")',
-        "pool_forward__average_f2_s2": 'check_pool_forward_known(pool_forward, "average")',
-        "pool_forward__default_mode": "check_pool_forward_default(pool_forward)",
-        "create_mask_from_window__2x2": 'check_mask(create_mask_from_window, "2x2")',
-        "create_mask_from_window__3x3_negative": 'check_mask(create_mask_from_window, "3x3_negative")',
-        "create_mask_from_window__4x4": 'check_mask(create_mask_from_window, "4x4")',
-        "distribute_value__2x2": "check_distribute_value(distribute_value, 2.0, (2, 2))",
-        "distribute_value__3x3_negative": "check_distribute_value(distribute_value, -0.9, (3, 3))",
-        "distribute_value__nonsquare": "check_distribute_value(distribute_value, 1.2, (2, 3))",
-    }
-    pools = {
-        "max_f2_s2": 'shape=(2, 4, 4, 2), f=2, stride=2, mode="max"',
-        "average_f2_s2": 'shape=(2, 4, 4, 2), f=2, stride=2, mode="average"',
-        "max_f3_s2_overlap": 'shape=(1, 5, 5, 2), f=3, stride=2, mode="max"',
-        "average_f3_s1_overlap": 'shape=(1, 4, 4, 2), f=3, stride=1, mode="average"',
-        "max_f2_s3_gaps": 'shape=(1, 5, 5, 1), f=2, stride=3, mode="max"',
-        "average_nonsquare_m1": 'shape=(1, 4, 6, 1), f=2, stride=2, mode="average"',
-        "max_hparams_stride_first": 'shape=(1, 5, 4, 2), f=3, stride=2, mode="max", stride_first=True',
-    }
-    for suffix, params in pools.items():
-        case = f"check_pool_forward_case(pool_forward, {params})"
-        v[f"pool_forward__{suffix}"] = (v[f"pool_forward__{suffix}"] + "\n" + case
-                                        if f"pool_forward__{suffix}" in v else case)
-        v[f"pool_backward__{suffix}"] = f"check_pool_backward_case(pool_forward, pool_backward, {params})"
     tasks = {
         "pool_forward": ("Names used by the book: vert_start, vert_end, horiz_start, horiz_end,\n"
                          "a_prev_slice. Read hparameters by key.", r"""
 ## 1. `pool_forward`
 
-Pooling slides an $f \times f$ window with stride $s$ over each channel separately (no padding),
-and keeps its maximum or its mean (chapter 5):
+Pooling slides an $f \times f$ window with stride $s$ over each image and each channel separately
+(no padding), and keeps its maximum or its mean. Chapter 5 writes it for one channel of one image:
+$x$ is the input (`A_prev[n, :, :, c]`), $a$ the output (`A[n, :, :, c]`), and output $(h, w)$
+looks at the window $R_{hw}$ of [[eq-pool-window]]:
 
-$$A_{i,h,w,c} = \max_{0 \le k_h, k_w < f} A^{\text{prev}}_{i,\; h s + k_h,\; w s + k_w,\; c} \tag{eq-maxpool}$$
+<<eq-maxpool>>
 
-$$A_{i,h,w,c} = \frac{1}{f^2} \sum_{0 \le k_h, k_w < f} A^{\text{prev}}_{i,\; h s + k_h,\; w s + k_w,\; c} \tag{eq-avgpool}$$
+<<eq-avgpool>>
 
-The output size is chapter 3's eq. (eq-output-size) with $p = 0$: `output_size(n_prev, f, stride)`.
+The output size is [[eq-output-size]] with $p = 0$: `output_size(n_prev, f, stride)`.
 Return `A` and `cache = (A_prev, hparameters)`, the inputs as given.
 """),
         "create_mask_from_window": ("", r"""
 ## 2. `create_mask_from_window`
 
-Max pooling passes its upstream gradient only to the input that was the maximum of the window
-(chapter 5, eq. (eq-maxpool-backward) below). Return a boolean mask of the window's shape, True
-where the maximum sits. (Graded windows have a single maximum; chapter 5 discusses ties.)
+Max pooling passes each window's upstream gradient only to the input that was the window's
+maximum: in [[eq-maxpool-backward]] below, $M_{hw}$ is the mask of the window $R_{hw}$, 1 where its
+maximum sits and 0 elsewhere. Return a boolean mask of the window's shape, True where the maximum
+sits. (Graded windows have a single maximum; chapter 5 discusses ties.)
 """),
         "distribute_value": ("", r"""
 ## 3. `distribute_value`
 
-Average pooling gave every input of the window the same weight $1/(n_H n_W)$, so its gradient
-$dz$ is shared out evenly (eq. (eq-avgpool-backward) below): return an array of `shape` whose
-entries all equal $dz / (n_H\, n_W)$.
+Average pooling gives every input of a window the same weight, so the window's upstream gradient
+$\bar a_{hw}$ (here `dz`) is shared out evenly ([[eq-avgpool-backward]] below). `shape` is the
+window's size, $f \times f$ when `pool_backward` calls it (`distribute_value(dz, (f, f))`); in
+general $(f_H, f_W)$. Return an array of that shape whose entries all equal
+$\bar a_{hw} / (f_H f_W)$, so that they sum to `dz`.
 """),
         "pool_backward": ("Names used by the book: a_prev, vert_start, vert_end, horiz_start,\n"
                           "horiz_end, a_prev_slice, mask, da.", r"""
 ## 4. `pool_backward`
 
-For every output position, route $dA_{i,h,w,c}$ back to its window (chapter 5):
+For every output position, route $\bar a_{hw}$ (`dA[n, h, w, c]`) back to its window (chapter 5):
 
-$$dA^{\text{prev}}_{i,\; h s + k_h,\; w s + k_w,\; c} \mathrel{+}= \mathbb{1}\Bigl[A^{\text{prev}}_{i,\,hs+k_h,\,ws+k_w,\,c} = A_{i,h,w,c}\Bigr]\; dA_{i,h,w,c} \tag{eq-maxpool-backward}$$
+<<eq-maxpool-backward>>
 
-$$dA^{\text{prev}}_{i,\; h s + k_h,\; w s + k_w,\; c} \mathrel{+}= \frac{dA_{i,h,w,c}}{f^2} \tag{eq-avgpool-backward}$$
+<<eq-avgpool-backward>>
 
 Use your `create_mask_from_window` (max) and `distribute_value` (average). When the stride is
-smaller than $f$ the windows overlap, and an input collects gradient from every window it is in.
+smaller than $f$ the windows overlap, and an input collects gradient from every window it is in
+(`+=`).
 """),
     }
+    visible = pooling_visible()
     cells = [
         intro(A, "Pooling: forward and backward", "a pooling layer, max and average, forward and backward: "
               "`pool_forward`, `create_mask_from_window`, `distribute_value` and `pool_backward`.",
-              [("Chapter 5: Pooling", "05_pooling.md"), ("Chapter 3: Convolution forward", "03_conv_forward.md")]),
-        imports_cell(A, ["check_distribute_value", "check_mask", "check_pool_backward_case",
-                         "check_pool_forward_case", "check_pool_forward_default", "check_pool_forward_known",
-                         "grader_record", "output_size"]),
+              [(5, "Pooling", "chapters/05_pooling"), (3, "Convolution forward", "chapters/03_conv_forward")]),
+        imports_cell(A, imported(visible) + ["output_size"]),
     ]
-    return cells + graded_sections(A, tasks, v)
+    return cells + graded_sections(A, tasks, visible)
 
 
 def graded_sections(assignment, tasks, visible):
     """Task text, answer cell, then one test cell per case, for every graded function in order."""
     cells = []
     cases = registry.for_assignment(assignment)
-    assert [c.grade_id for c in cases if c.grade_id not in visible] == [], "every case needs a visible twin"
+    assert sorted(visible) == sorted(c.grade_id for c in cases), "every case needs its visible checks"
+    helper = load_helper(assignment)
     for name in solutions.GRADED[assignment]:
         hint, text = tasks[name]
         cells.append(markdown(text))
         cells.append(code(solution_cell_source(getattr(solutions, name), hint), grade_id=name, solution=True))
         for case in (c for c in cases if c.function == name):
-            cells.append(markdown(f"**Test `{case.grade_id}`** ({case.points} point{'s' if case.points > 1 else ''}): {case.about}."))
+            cells.append(markdown(test_header(case, visible[case.grade_id], helper)))
             cells.append(test_cell(case, visible[case.grade_id]))
     return cells
 
 
 BUILDERS = {"activations": activations, "convolution": convolution, "pooling": pooling}
+VISIBLE = {"activations": activations_visible, "convolution": convolution_visible, "pooling": pooling_visible}
 
 
 def notebook(assignment):
@@ -381,18 +479,20 @@ def notebook(assignment):
     return nbformat.writes(nb) + "\n"
 
 
+# ------------------------------------------------------------- the helper modules
+
 def shared_block():
-    text = (SOURCE / "activations" / "activations_tests.py").read_text()
+    text = TEMPLATE.read_text()
     return text[text.index(SHARED_BEGIN):text.index(SHARED_END) + len(SHARED_END)]
 
 
-# Non-graded helpers the shipped modules hold as exact copies of the solution package's.
+# Non-graded helpers the shipped modules hold as exact copies of the trusted code.
 REFERENCE_COPIES = (solutions.gradcheck.numerical_gradient, solutions.gradcheck.relative_error,
-                    solutions.shapes.output_size)
+                    solutions.shapes.output_size, citations.format_citation)
 
 
 def with_reference_copies(text):
-    """Replace every module-level def of a REFERENCE_COPIES name in `text` by the package's source."""
+    """Replace every module-level def of a REFERENCE_COPIES name in `text` by the trusted source."""
     sources = {f.__name__: inspect.getsource(f) for f in REFERENCE_COPIES}
     lines = text.splitlines(keepends=True)
     nodes = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name in sources]
@@ -401,19 +501,42 @@ def with_reference_copies(text):
     return "".join(lines)
 
 
+def equations_block(labels):
+    """The table of the equations a helper module cites: label -> (chapter, number shown, address)."""
+    entries = citations.entries(labels)
+    rows = "".join(f"    {label!r}: {entries[label]!r},\n" for label in labels)
+    return (f"{EQUATIONS_BEGIN} (generated from the book's chapters by tools/make_notebooks.py) ----\n"
+            f"# label: (chapter, the number the book shows, the equation's address in the book)\n"
+            f"EQUATIONS = {{\n{rows}}}\n{EQUATIONS_END}")
+
+
 def helper_module(assignment):
-    """The assignment's helper module with the shared block and the reference copies put in."""
+    """The assignment's helper module: its docstring, the shared block, its equations, its checks."""
     text = (SOURCE / assignment / f"{assignment}_tests.py").read_text()
-    begin, end = text.index(SHARED_BEGIN), text.index(SHARED_END) + len(SHARED_END)
-    return with_reference_copies(text[:begin] + shared_block() + text[end:])
+    head = text[:text.index(SHARED_BEGIN)]
+    tail_from = text.index(EQUATIONS_END) + len(EQUATIONS_END) if EQUATIONS_END in text \
+        else text.index(SHARED_END) + len(SHARED_END)
+    tail = text[tail_from:]
+    labels = list(dict.fromkeys(re.findall(r"""["'](eq-[a-z0-9-]+)["']""", tail)))
+    return with_reference_copies(head + shared_block() + "\n" + equations_block(labels) + tail)
+
+
+def load_helper(assignment, text=None):
+    """The helper module as the notebook imports it (from its generated text)."""
+    path = SOURCE / assignment / f"{assignment}_tests.py"
+    module = types.ModuleType(f"{assignment}_tests")
+    module.__file__ = str(path)
+    exec(compile(text or helper_module(assignment), str(path), "exec"), module.__dict__)
+    return module
 
 
 def expected_files():
     """{path: text} of every generated file."""
-    files = {}
+    citations.use(citations.snapshot())  # cite what the chapters number now
+    files = {citations.SAVED: citations.snapshot()}
     for assignment in BUILDERS:
-        files[SOURCE / assignment / f"{assignment}.ipynb"] = notebook(assignment)
         files[SOURCE / assignment / f"{assignment}_tests.py"] = helper_module(assignment)
+        files[SOURCE / assignment / f"{assignment}.ipynb"] = notebook(assignment)
     return files
 
 

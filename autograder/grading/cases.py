@@ -17,6 +17,8 @@ import numpy as np
 
 import solutions
 
+from . import citations
+
 # Relative tolerance by result dtype; the absolute floor is 0.1 * rtol * max(1, max|reference|).
 RTOL = {np.dtype(np.float64): 1e-7, np.dtype(np.float32): 1e-4}
 
@@ -37,7 +39,7 @@ class Case:
     about: str               # what the case exercises, in words
     points: int = 2
     seed: int = 0
-    equations: dict = field(default_factory=dict)  # output name -> "chapter N, eq. (label)"
+    equations: dict = field(default_factory=dict)  # output name (or "*") -> equation labels to cite
 
     @property
     def function(self):
@@ -201,7 +203,9 @@ def describe_inputs(case):
 
 
 def citation(case, what):
-    return case.equations.get(what) or case.equations.get("*", "")
+    """What to re-read when output `what` is wrong: "chapter 4, eq. (4.3): <link to it in the book>"."""
+    labels = case.equations.get(what) or case.equations.get("*")
+    return citations.cite(labels) if labels else ""
 
 
 # ---------------------------------------------------------------- input builders
@@ -279,10 +283,10 @@ def _negative_window(shape):
 
 def _cases():
     ch2 = {
-        "sigmoid": "chapter 2, eq. (eq-sigmoid-grad)",
-        "relu": "chapter 2, eq. (eq-relu-grad)",
-        "tanh": "chapter 2, eq. (eq-tanh-grad)",
-        "softmax": "chapter 2, eq. (eq-softmax-jacobian) and eq. (eq-softmax-backward)",
+        "sigmoid": ("eq-sigmoid-grad",),
+        "relu": ("eq-relu-grad",),
+        "tanh": ("eq-tanh-grad",),
+        "softmax": ("eq-softmax-jacobian", "eq-softmax-backward"),
     }
     out = []
     for name in ["sigmoid", "relu", "tanh"]:
@@ -300,7 +304,7 @@ def _cases():
              "an NHWC batch, softmax over the channels", 2, 23, eq),
     ]
 
-    eq_pad = {"*": "chapter 3, eq. (eq-zero-pad)"}
+    eq_pad = {"*": ("eq-zero-pad",)}
     out += [
         Case("zero_pad__pad2", "convolution", lambda r: ((r.standard_normal((2, 3, 4, 2)), 2), {}),
              "pad = 2", 1, 31, eq_pad),
@@ -309,7 +313,7 @@ def _cases():
         Case("zero_pad__nonsquare_m1", "convolution", lambda r: ((r.standard_normal((1, 2, 5, 1)), 1), {}),
              "a non-square single image with one channel", 1, 33, eq_pad),
     ]
-    eq_step = {"*": "chapter 3, eq. (eq-conv-forward)"}
+    eq_step = {"*": ("eq-conv-forward",)}
 
     def step(n_C_prev, f, bias):
         return lambda r: ((r.standard_normal((f, f, n_C_prev)), r.standard_normal((f, f, n_C_prev)),
@@ -320,10 +324,10 @@ def _cases():
         Case("conv_single_step__single_channel", "convolution", step(1, 2, 1.5), "a 2x2x1 window", 1, 42, eq_step),
         Case("conv_single_step__negative_bias", "convolution", step(4, 4, -2.25), "a 4x4x4 window, b < 0", 1, 43, eq_step),
     ]
-    # (suffix, shape, f, n_C, stride, pad, key order, about)
+    # (suffix, shape, f, n_C, stride, pad, key order, about); "(the slice p:-p ...)" is said of the backward only
     layers = [
         ("stride1_pad1", (2, 5, 5, 3), 3, 4, 1, 1, ("stride", "pad"), "stride 1, pad 1 ('same' size)"),
-        ("pad0", (2, 5, 6, 2), 3, 3, 1, 0, ("stride", "pad"), "pad 0 (the slice p:-p is empty there)"),
+        ("pad0", (2, 5, 6, 2), 3, 3, 1, 0, ("stride", "pad"), "pad 0"),
         ("stride2_overlap", (2, 7, 7, 3), 3, 2, 2, 1, ("stride", "pad"), "stride 2 < f = 3: windows overlap"),
         ("stride3_gaps", (2, 8, 8, 2), 2, 3, 3, 1, ("stride", "pad"), "stride 3 > f = 2: gaps between windows"),
         ("nonsquare_m1", (1, 4, 7, 2), 3, 2, 1, 2, ("stride", "pad"), "one non-square image, pad 2"),
@@ -331,17 +335,16 @@ def _cases():
         ("hparams_pad_first", (2, 6, 5, 2), 3, 2, 2, 1, ("pad", "stride"),
          "hparameters given as {'pad': .., 'stride': ..}: read them by key"),
     ]
-    eq_fwd = {"Z": "chapter 3, eq. (eq-conv-forward); its shape: eq. (eq-output-size)",
-              "*": "chapter 3, eq. (eq-conv-forward)"}
+    eq_fwd = {"Z": ("eq-conv-forward", "eq-output-size"), "*": ("eq-conv-forward",)}
     for k, (suffix, shape, f, n_C, s, p, order, about) in enumerate(layers):
         out.append(Case(f"conv_forward__{suffix}", "convolution", _conv_forward(shape, f, n_C, s, p, order),
                         about, 2, 50 + k, eq_fwd))
     for k, (suffix, shape, f, n_C, s, p, order, about) in enumerate(layers):
-        dx = "chapter 4, eq. (eq-conv-dx) and eq. (eq-conv-dx-full)"
-        if s > 1:
-            dx += ", with eq. (eq-conv-dilate) for the stride"
-        eq_bwd = {"db": "chapter 4, eq. (eq-conv-db)", "dW": "chapter 4, eq. (eq-conv-dw)", "dA_prev": dx,
-                  "*": "chapter 4, eq. (eq-conv-db), (eq-conv-dw) and (eq-conv-dx)"}
+        dx = ("eq-conv-dx", "eq-conv-dx-full") + (("eq-conv-dilate",) if s > 1 else ())
+        eq_bwd = {"db": ("eq-conv-db",), "dW": ("eq-conv-dw",), "dA_prev": dx,
+                  "*": ("eq-conv-db", "eq-conv-dw", "eq-conv-dx")}
+        if p == 0:
+            about += " (a crop written p:-p is empty there)"
         out.append(Case(f"conv_backward__{suffix}", "convolution", _conv_backward(shape, f, n_C, s, p, order),
                         about + "; dZ random", 2, 60 + k, eq_bwd))
 
@@ -356,26 +359,26 @@ def _cases():
          "hparameters given as {'stride': .., 'f': ..}: read them by key"),
     ]
     for k, (suffix, shape, f, s, mode, order, about) in enumerate(pools):
-        eq = {"*": f"chapter 5, eq. (eq-{'maxpool' if mode == 'max' else 'avgpool'})",
-              "A": f"chapter 5, eq. (eq-{'maxpool' if mode == 'max' else 'avgpool'}); its shape: chapter 3, eq. (eq-output-size)"}
+        pool = "eq-maxpool" if mode == "max" else "eq-avgpool"
+        eq = {"*": (pool,), "A": (pool, "eq-output-size")}
         out.append(Case(f"pool_forward__{suffix}", "pooling", _pool_forward(shape, f, s, mode, order), about, 2, 70 + k, eq))
     out.append(Case("pool_forward__default_mode", "pooling", _pool_forward((1, 4, 4, 2), 2, 2, None),
-                    "mode not given: the default is 'max'", 1, 77, {"*": "chapter 5, eq. (eq-maxpool)"}))
-    eq_mask = {"*": "chapter 5, eq. (eq-maxpool-backward)"}
+                    "mode not given: the default is 'max'", 1, 77, {"*": ("eq-maxpool",)}))
+    eq_mask = {"*": ("eq-maxpool-backward",)}
     out += [
         Case("create_mask_from_window__2x2", "pooling", _window((2, 2)), "a 2x2 window", 1, 81, eq_mask),
         Case("create_mask_from_window__3x3_negative", "pooling", _negative_window((3, 3)),
              "a 3x3 window of negative values", 1, 82, eq_mask),
         Case("create_mask_from_window__4x4", "pooling", _window((4, 4)), "a 4x4 window", 1, 83, eq_mask),
     ]
-    eq_dist = {"*": "chapter 5, eq. (eq-avgpool-backward)"}
+    eq_dist = {"*": ("eq-avgpool-backward",)}
     out += [
         Case("distribute_value__2x2", "pooling", lambda r: ((1.6, (2, 2)), {}), "dz = 1.6 over 2x2", 1, 91, eq_dist),
         Case("distribute_value__3x3_negative", "pooling", lambda r: ((-2.7, (3, 3)), {}), "dz = -2.7 over 3x3", 1, 92, eq_dist),
         Case("distribute_value__nonsquare", "pooling", lambda r: ((3.0, (2, 3)), {}), "dz = 3 over 2x3", 1, 93, eq_dist),
     ]
     for k, (suffix, shape, f, s, mode, order, about) in enumerate(pools):
-        eq = {"*": f"chapter 5, eq. (eq-{'maxpool' if mode == 'max' else 'avgpool'}-backward)"}
+        eq = {"*": (f"eq-{'maxpool' if mode == 'max' else 'avgpool'}-backward",)}
         out.append(Case(f"pool_backward__{suffix}", "pooling", _pool_backward(shape, f, s, mode, order),
                         about + "; dA random", 2, 100 + k, eq))
     return out

@@ -1,13 +1,15 @@
 """Checks for the activations notebook (shipped to students; holds no solutions).
 
-The visible checks below run in your notebook and raise AssertionError with
-a message that says which case failed, the largest error, and which equation
-to re-read. `grader_record` is used by the instructor's grader only: outside
-grading it does nothing.
+The visible checks below run in your notebook. When one fails it raises
+CheckFailed with a message that says what is wrong, which case, the largest
+error, and which equation of the book to re-read (with its address). Grading
+runs hidden cases of the same kind. `grader_record` is used by the
+instructor's grader only: outside grading it does nothing.
 """
-# ---- BEGIN SHARED (identical in every <assignment>_tests.py; tools/make_notebooks.py keeps it so) ----
+# ---- BEGIN SHARED (from tools/helpers_template.py; tools/make_notebooks.py copies it) ----
 import json
 import os
+import textwrap
 import traceback
 import warnings
 from pathlib import Path
@@ -86,14 +88,76 @@ def _read_inputs(folder, grade_id):
     return args, kwargs
 
 
-def visible(check):
-    """Mark a visible check: it runs for you, and is skipped while the grader records (it decides nothing)."""
-    def run(*args, **kwargs):
-        if os.environ.get(_EXCHANGE_VAR):
-            return None
-        return check(*args, **kwargs)
-    run.__name__, run.__doc__ = check.__name__, check.__doc__
-    return run
+# ------------------------------------------------------------------ visible checks
+
+WIDTH = 86  # `nbgrader validate` cuts longer lines
+
+
+class CheckFailed(AssertionError):
+    """A visible check failed. Shown without the helper's own frames: the first line says what
+    is wrong, the next ones the case, the details and the equation to re-read."""
+
+    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+        lines = str(self).splitlines()
+        out = [f"CheckFailed: {lines[0]}"]
+        for line in lines[1:]:
+            indent = " " * (len(line) - len(line.lstrip()))
+            out += textwrap.wrap(line, WIDTH, subsequent_indent=indent + "  ", break_long_words=False,
+                                 break_on_hyphens=False) or [""]
+        return out
+
+
+def _cite(labels):
+    """'chapter 4, eq. (4.4) and (4.5)' and the address of the first, from EQUATIONS below."""
+    return format_citation(labels, EQUATIONS, ""), EQUATIONS[labels[0]][2]
+
+
+def _fail(problem, case, equation, details=()):
+    words, url = _cite(equation)
+    lines = [problem, f"  case: {case}", *[f"  {d}" for d in details], f"  re-read {words} in the book:",
+             f"  {url}"]
+    raise CheckFailed("\n".join(lines))
+
+
+def _student_frames(error, limit=3):
+    """The last frames of `error`'s traceback in the student's code (not this module's, not NumPy's)."""
+    numpy_dir = os.path.dirname(np.__file__)
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename != __file__ and not f.filename.startswith(numpy_dir)]
+    return frames[-limit:]
+
+
+def visible(describe):
+    """Mark a visible check. describe(**params) -> (case in words, equation labels).
+
+    The check runs for you (it is skipped while the grader records: it decides nothing). It is
+    called as check(your functions..., **params) and receives `case` and `equation` too.
+    An exception raised by your code is reported like a failed check: which case, your own
+    last lines, the equation to re-read.
+    """
+    def wrap(check):
+        def run(*functions, **params):
+            if os.environ.get(_EXCHANGE_VAR):
+                return None
+            case, equation = describe(**params)
+            try:
+                return check(*functions, case=case, equation=equation, **params)
+            except CheckFailed:
+                raise
+            except Exception as e:  # raised by the student's code
+                frames = _student_frames(e)
+                where = frames[-1].name if frames else check.__name__
+                message = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                lines = [f"{where} raised {type(e).__name__}" + (f": {message}" if message else "")]
+                lines += [f"  case: {case}", "  your code, last lines:"]
+                for f in frames:
+                    lines += [f"    {f.name}, line {f.lineno}: {(f.line or '').strip()}"]
+                words, url = _cite(equation)
+                lines += [f"  re-read {words} in the book:", f"  {url}"]
+                raise CheckFailed("\n".join(lines)) from None
+        run.__name__, run.__doc__, run.describe = check.__name__, check.__doc__, describe
+        return run
+    return wrap
 
 
 def _call(func, *args, **kwargs):
@@ -106,22 +170,29 @@ def _call(func, *args, **kwargs):
     return result
 
 
-def _fail(problem, case, equation, details=()):
-    lines = [problem, f"  case: {case}", *[f"  {d}" for d in details], f"  re-read {equation}"]
-    raise AssertionError("\n".join(lines))
-
-
 def _tolerance(got):
     """Relative tolerance: float32 results are accepted with float32 precision."""
     return 1e-4 if np.asarray(got).dtype == np.float32 else 1e-7
 
 
-def assert_array(name, got, expected, case, equation):
-    """got must be an array shaped like `expected` (float64) and equal to it within tolerance."""
+def _shape_of(value):
+    return getattr(value, "shape", type(value).__name__)
+
+
+def assert_type_shape_dtype(name, got, shape, case, equation):
+    """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires)."""
     if not isinstance(got, np.ndarray):
-        _fail(f"{name} should be a NumPy array, got {type(got).__name__}", case, equation)
-    if got.shape != expected.shape:
-        _fail(f"{name} has shape {got.shape}, expected {expected.shape}", case, equation)
+        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation)
+    if got.shape != tuple(shape):
+        _fail(f"{name} has shape {got.shape}, expected {tuple(shape)}", case, equation)
+    if got.dtype not in (np.float64, np.float32):
+        _fail(f"{name} has dtype {got.dtype}; expected float64 (or float32)", case, equation,
+              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"])
+
+
+def assert_array(name, got, expected, case, equation):
+    """got must be a float array shaped like `expected` (float64) and equal to it within tolerance."""
+    assert_type_shape_dtype(name, got, expected.shape, case, equation)
     got64 = got.astype(np.float64)
     err = np.abs(got64 - expected)
     rtol = _tolerance(got)
@@ -133,6 +204,58 @@ def assert_array(name, got, expected, case, equation):
             f"largest abs error {float(np.max(err)):.3g} at index {tuple(int(i) for i in where)}: "
             f"got {got64[where]:.6g}, expected {expected[where]:.6g}",
             f"largest rel error {rel:.3g}"])
+
+
+def assert_number(name, got, expected, case, equation):
+    """got must be one number (a Python float, a NumPy scalar or a 0-d array), equal to `expected`."""
+    if isinstance(got, bool) or not (isinstance(got, (int, float, np.generic))
+                                     or (isinstance(got, np.ndarray) and got.ndim == 0)):
+        shape = getattr(got, "shape", None)
+        _fail(f"{name} should be one number, got "
+              + (f"an array of shape {shape}" if shape is not None else type(got).__name__), case, equation,
+              ["b has shape (1, 1, 1): add its one value (b.item()), not the array"] if shape else [])
+    value = np.asarray(got)
+    value = value.astype(np.float64) if value.dtype.kind in "iu" else value
+    assert_array(name, value, np.asarray(expected, dtype=np.float64), case, equation)
+
+
+def assert_tuple(name, got, names, case, equation):
+    """got must be a tuple of len(names) items: the function returns them in this order."""
+    if not isinstance(got, tuple) or len(got) != len(names):
+        what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
+                else type(got).__name__)
+        _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)
+    return got
+
+
+def assert_cache(cache, inputs, names, case, equation):
+    """A forward's cache must be the tuple of its inputs, as given (the backward pass reads it)."""
+    want = f"the tuple ({', '.join(names)}), the inputs as given"
+    if not isinstance(cache, tuple) or len(cache) != len(inputs):
+        _fail(f"cache should be {want}", case, equation,
+              [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")])
+    for n, got, given in zip(names, cache, inputs):
+        if isinstance(given, dict):
+            if not (isinstance(got, dict) and got == given):
+                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation)
+        elif not (isinstance(got, np.ndarray) and got.shape == given.shape and np.array_equal(got, given)):
+            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation)
+
+
+def _hint(analytic, numeric):
+    """A structural hint when a gradient differs from central differences, or None."""
+    bad = np.abs(analytic - numeric) > 1e-5 * (1 + np.abs(numeric))
+    if analytic.ndim == 4 and analytic.shape[1] > 2 and analytic.shape[2] > 2:
+        inner = np.zeros(bad.shape, dtype=bool)
+        inner[:, 1:-1, 1:-1, :] = True
+        if bad.any() and not (bad & inner).any():
+            return "only the border rows/columns are wrong: look at padding and cropping"
+    if np.any(numeric != 0) and np.all(analytic[numeric == 0] == 0):
+        nonzero = np.abs(numeric) > 1e-6
+        ratio = analytic[nonzero] / numeric[nonzero]
+        if ratio.size and np.allclose(ratio, ratio.flat[0], rtol=1e-4) and abs(ratio.flat[0] - 1) > 1e-3:
+            return f"every entry is {ratio.flat[0]:.4g} times the right one: a missing or extra factor"
+    return None
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -178,21 +301,62 @@ def relative_error(a, b):
     return float(np.linalg.norm(a - b) / scale)
 
 
+def format_citation(labels, entries, link="text"):
+    """Cite equations as the book shows them, grouped by chapter, in the order given.
+
+    labels: equation labels, e.g. ("eq-conv-dx", "eq-conv-dx-full");
+    entries: {label: (chapter, number shown, url)};
+    link: "text" adds the address of the first equation (plain-text messages),
+    "markdown" links every number, "" gives the words only.
+    E.g. "chapter 4, eq. (4.4) and (4.5): https://.../04_conv_backward.html#equation-eq-conv-dx".
+    """
+    groups = []  # [(chapter, [label, ...])], chapters in order of first appearance
+    for label in labels:
+        chapter = entries[label][0]
+        for group in groups:
+            if group[0] == chapter:
+                group[1].append(label)
+                break
+        else:
+            groups.append((chapter, [label]))
+    parts = []
+    for chapter, group in groups:
+        numbers = [f"[({entries[label][1]})]({entries[label][2]})" if link == "markdown"
+                   else f"({entries[label][1]})" for label in group]
+        listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
+        parts.append(f"chapter {chapter}, eq. {listed}")
+    text = "; ".join(parts)
+    if link == "text":
+        text += ": " + entries[labels[0]][2]
+    return text
+
+
 def assert_gradient(name, analytic, forward_of, x, case, equation):
     """Compare your backward's `analytic` gradient with central differences of the scalar forward_of(x)."""
-    if not isinstance(analytic, np.ndarray) or analytic.shape != x.shape:
-        _fail(f"{name} should be an array of shape {x.shape}, got {getattr(analytic, 'shape', type(analytic).__name__)}",
-              case, equation)
-    single = np.asarray(analytic).dtype == np.float32
+    assert_type_shape_dtype(name, analytic, x.shape, case, equation)
+    single = analytic.dtype == np.float32
     eps, bound = (1e-3, 1e-3) if single else (1e-6, 1e-6)
     numeric = numerical_gradient(forward_of, x.copy(), eps)
     err = relative_error(analytic, numeric)
     if not err <= bound:
         where = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), x.shape)
-        _fail(f"{name} disagrees with the numerical gradient (relative error {err:.2e} > {bound:.0e})", case, equation, [
+        hint = _hint(analytic.astype(np.float64), numeric)
+        _fail(f"{name} disagrees with central differences (relative error {err:.2e})", case, equation, [
             f"largest difference at index {tuple(int(i) for i in where)}: your backward gives "
-            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}"])
+            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}",
+            f"(central differences of your own forward; tolerance {bound:.0e})"]
+            + ([f"hint: {hint}"] if hint else []))
 # ---- END SHARED ----
+# ---- BEGIN EQUATIONS (generated from the book's chapters by tools/make_notebooks.py) ----
+# label: (chapter, the number the book shows, the equation's address in the book)
+EQUATIONS = {
+    'eq-sigmoid-grad': (2, '2.3', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-sigmoid-grad'),
+    'eq-relu-grad': (2, '2.7', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-relu-grad'),
+    'eq-tanh-grad': (2, '2.5', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-tanh-grad'),
+    'eq-softmax-jacobian': (2, '2.9', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-softmax-jacobian'),
+    'eq-softmax-backward': (2, '2.11', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-softmax-backward'),
+}
+# ---- END EQUATIONS ----
 
 
 def _upstream(rng, shape):
@@ -208,11 +372,11 @@ def _inputs(name, shape, seed):
     return Z, _upstream(rng, shape)
 
 
-EQUATIONS = {
-    "sigmoid": "chapter 2, eq. (eq-sigmoid-grad)",
-    "relu": "chapter 2, eq. (eq-relu-grad)",
-    "tanh": "chapter 2, eq. (eq-tanh-grad)",
-    "softmax": "chapter 2, eq. (eq-softmax-jacobian) and eq. (eq-softmax-backward)",
+EQ = {
+    "sigmoid": ("eq-sigmoid-grad",),
+    "relu": ("eq-relu-grad",),
+    "tanh": ("eq-tanh-grad",),
+    "softmax": ("eq-softmax-jacobian", "eq-softmax-backward"),
 }
 
 # Small cases worked out by hand (chapter 2): (Z, dA, dZ).
@@ -223,29 +387,32 @@ KNOWN = {
     "relu": ([[-1.5, 0.5, 2.0]], [[3.0, -2.0, 0.25]], [[0.0, -2.0, 0.25]]),
     # tanh(0) = 0 so the slope is 1; 1 - tanh(1)^2 = 0.42; 1 - tanh(-2)^2 = 0.0707
     "tanh": ([[0.0, 1.0, -2.0]], [[2.0, -1.0, 0.5]], [[2.0, -0.41997434161402614, 0.035325412426582214]]),
-    # s = (1/6, 2/6, 3/6); with dA = e_1, dZ = s_1 (e_1 - s) = (5/36, -2/36, -3/36)
+    # s = (1/6, 2/6, 3/6); with dA = e_0, dZ = s_0 (e_0 - s) = (5/36, -2/36, -3/36)
     "softmax": ([[0.0, np.log(2.0), np.log(3.0)]], [[1.0, 0.0, 0.0]], [[5 / 36, -2 / 36, -3 / 36]]),
 }
 
 
-@visible
-def check_known_values(name, backward):
+def _known_words(name):
+    Z, dA, _ = KNOWN[name]
+    return f"{name}_backward(dA, cache=Z) with Z = {np.round(Z, 4).tolist()}, dA = {dA} (worked by hand)"
+
+
+@visible(lambda name: (_known_words(name), EQ[name]))
+def check_known_values(backward, *, name, case, equation):
     """`name` is "sigmoid", "relu", "tanh" or "softmax"; backward is your <name>_backward."""
     Z, dA, expected = (np.array(v) for v in KNOWN[name])
-    case = f"{name}_backward(dA, cache=Z) with Z = {Z.tolist()}, dA = {dA.tolist()} (worked by hand)"
     dZ = _call(backward, dA.copy(), Z.copy())
-    assert_array("dZ", dZ, expected, case, EQUATIONS[name])
+    assert_array("dZ", dZ, expected, case, equation)
     print(f"{name}_backward: hand-computed case OK")
 
 
-@visible
-def check_gradient(name, forward, backward, shape, seed=0):
+@visible(lambda name, shape, seed=0: (f"{name}_backward with Z and dA of shape {shape}, dA random", EQ[name]))
+def check_gradient(forward, backward, *, name, shape, seed=0, case, equation):
     """Gradient check of your backward against the forward for inputs of `shape`.
 
     With a fixed upstream gradient dA, L(Z) = sum(forward(Z)[0] * dA) has dL/dZ = backward(dA, Z).
     """
     Z, dA = _inputs(name, shape, seed)
-    case = f"{name}_backward with Z and dA of shape {shape}, dA random (not all ones)"
     dZ = _call(backward, dA.copy(), Z.copy())
-    assert_gradient("dZ", dZ, lambda z: float(np.sum(forward(z)[0] * dA)), Z, case, EQUATIONS[name])
+    assert_gradient("dZ", dZ, lambda z: float(np.sum(forward(z)[0] * dA)), Z, case, equation)
     print(f"{name}_backward: gradient check OK for shape {shape}")

@@ -1,12 +1,16 @@
 """Checks for the convolution notebook (shipped to students; holds no solutions).
 
-Also holds `output_size`, the output-size formula of chapter 3, eq.
-(eq-output-size), which conv_forward uses. `grader_record` is used by the
+The visible checks below run in your notebook. When one fails it raises
+CheckFailed with a message that says what is wrong, which case, the largest
+error, and which equation of the book to re-read (with its address). Grading
+runs hidden cases of the same kind. Also holds `output_size`, the output-size
+formula of chapter 3, which conv_forward uses. `grader_record` is used by the
 instructor's grader only: outside grading it does nothing.
 """
-# ---- BEGIN SHARED (identical in every <assignment>_tests.py; tools/make_notebooks.py keeps it so) ----
+# ---- BEGIN SHARED (from tools/helpers_template.py; tools/make_notebooks.py copies it) ----
 import json
 import os
+import textwrap
 import traceback
 import warnings
 from pathlib import Path
@@ -85,14 +89,76 @@ def _read_inputs(folder, grade_id):
     return args, kwargs
 
 
-def visible(check):
-    """Mark a visible check: it runs for you, and is skipped while the grader records (it decides nothing)."""
-    def run(*args, **kwargs):
-        if os.environ.get(_EXCHANGE_VAR):
-            return None
-        return check(*args, **kwargs)
-    run.__name__, run.__doc__ = check.__name__, check.__doc__
-    return run
+# ------------------------------------------------------------------ visible checks
+
+WIDTH = 86  # `nbgrader validate` cuts longer lines
+
+
+class CheckFailed(AssertionError):
+    """A visible check failed. Shown without the helper's own frames: the first line says what
+    is wrong, the next ones the case, the details and the equation to re-read."""
+
+    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+        lines = str(self).splitlines()
+        out = [f"CheckFailed: {lines[0]}"]
+        for line in lines[1:]:
+            indent = " " * (len(line) - len(line.lstrip()))
+            out += textwrap.wrap(line, WIDTH, subsequent_indent=indent + "  ", break_long_words=False,
+                                 break_on_hyphens=False) or [""]
+        return out
+
+
+def _cite(labels):
+    """'chapter 4, eq. (4.4) and (4.5)' and the address of the first, from EQUATIONS below."""
+    return format_citation(labels, EQUATIONS, ""), EQUATIONS[labels[0]][2]
+
+
+def _fail(problem, case, equation, details=()):
+    words, url = _cite(equation)
+    lines = [problem, f"  case: {case}", *[f"  {d}" for d in details], f"  re-read {words} in the book:",
+             f"  {url}"]
+    raise CheckFailed("\n".join(lines))
+
+
+def _student_frames(error, limit=3):
+    """The last frames of `error`'s traceback in the student's code (not this module's, not NumPy's)."""
+    numpy_dir = os.path.dirname(np.__file__)
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename != __file__ and not f.filename.startswith(numpy_dir)]
+    return frames[-limit:]
+
+
+def visible(describe):
+    """Mark a visible check. describe(**params) -> (case in words, equation labels).
+
+    The check runs for you (it is skipped while the grader records: it decides nothing). It is
+    called as check(your functions..., **params) and receives `case` and `equation` too.
+    An exception raised by your code is reported like a failed check: which case, your own
+    last lines, the equation to re-read.
+    """
+    def wrap(check):
+        def run(*functions, **params):
+            if os.environ.get(_EXCHANGE_VAR):
+                return None
+            case, equation = describe(**params)
+            try:
+                return check(*functions, case=case, equation=equation, **params)
+            except CheckFailed:
+                raise
+            except Exception as e:  # raised by the student's code
+                frames = _student_frames(e)
+                where = frames[-1].name if frames else check.__name__
+                message = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                lines = [f"{where} raised {type(e).__name__}" + (f": {message}" if message else "")]
+                lines += [f"  case: {case}", "  your code, last lines:"]
+                for f in frames:
+                    lines += [f"    {f.name}, line {f.lineno}: {(f.line or '').strip()}"]
+                words, url = _cite(equation)
+                lines += [f"  re-read {words} in the book:", f"  {url}"]
+                raise CheckFailed("\n".join(lines)) from None
+        run.__name__, run.__doc__, run.describe = check.__name__, check.__doc__, describe
+        return run
+    return wrap
 
 
 def _call(func, *args, **kwargs):
@@ -105,22 +171,29 @@ def _call(func, *args, **kwargs):
     return result
 
 
-def _fail(problem, case, equation, details=()):
-    lines = [problem, f"  case: {case}", *[f"  {d}" for d in details], f"  re-read {equation}"]
-    raise AssertionError("\n".join(lines))
-
-
 def _tolerance(got):
     """Relative tolerance: float32 results are accepted with float32 precision."""
     return 1e-4 if np.asarray(got).dtype == np.float32 else 1e-7
 
 
-def assert_array(name, got, expected, case, equation):
-    """got must be an array shaped like `expected` (float64) and equal to it within tolerance."""
+def _shape_of(value):
+    return getattr(value, "shape", type(value).__name__)
+
+
+def assert_type_shape_dtype(name, got, shape, case, equation):
+    """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires)."""
     if not isinstance(got, np.ndarray):
-        _fail(f"{name} should be a NumPy array, got {type(got).__name__}", case, equation)
-    if got.shape != expected.shape:
-        _fail(f"{name} has shape {got.shape}, expected {expected.shape}", case, equation)
+        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation)
+    if got.shape != tuple(shape):
+        _fail(f"{name} has shape {got.shape}, expected {tuple(shape)}", case, equation)
+    if got.dtype not in (np.float64, np.float32):
+        _fail(f"{name} has dtype {got.dtype}; expected float64 (or float32)", case, equation,
+              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"])
+
+
+def assert_array(name, got, expected, case, equation):
+    """got must be a float array shaped like `expected` (float64) and equal to it within tolerance."""
+    assert_type_shape_dtype(name, got, expected.shape, case, equation)
     got64 = got.astype(np.float64)
     err = np.abs(got64 - expected)
     rtol = _tolerance(got)
@@ -132,6 +205,58 @@ def assert_array(name, got, expected, case, equation):
             f"largest abs error {float(np.max(err)):.3g} at index {tuple(int(i) for i in where)}: "
             f"got {got64[where]:.6g}, expected {expected[where]:.6g}",
             f"largest rel error {rel:.3g}"])
+
+
+def assert_number(name, got, expected, case, equation):
+    """got must be one number (a Python float, a NumPy scalar or a 0-d array), equal to `expected`."""
+    if isinstance(got, bool) or not (isinstance(got, (int, float, np.generic))
+                                     or (isinstance(got, np.ndarray) and got.ndim == 0)):
+        shape = getattr(got, "shape", None)
+        _fail(f"{name} should be one number, got "
+              + (f"an array of shape {shape}" if shape is not None else type(got).__name__), case, equation,
+              ["b has shape (1, 1, 1): add its one value (b.item()), not the array"] if shape else [])
+    value = np.asarray(got)
+    value = value.astype(np.float64) if value.dtype.kind in "iu" else value
+    assert_array(name, value, np.asarray(expected, dtype=np.float64), case, equation)
+
+
+def assert_tuple(name, got, names, case, equation):
+    """got must be a tuple of len(names) items: the function returns them in this order."""
+    if not isinstance(got, tuple) or len(got) != len(names):
+        what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
+                else type(got).__name__)
+        _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)
+    return got
+
+
+def assert_cache(cache, inputs, names, case, equation):
+    """A forward's cache must be the tuple of its inputs, as given (the backward pass reads it)."""
+    want = f"the tuple ({', '.join(names)}), the inputs as given"
+    if not isinstance(cache, tuple) or len(cache) != len(inputs):
+        _fail(f"cache should be {want}", case, equation,
+              [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")])
+    for n, got, given in zip(names, cache, inputs):
+        if isinstance(given, dict):
+            if not (isinstance(got, dict) and got == given):
+                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation)
+        elif not (isinstance(got, np.ndarray) and got.shape == given.shape and np.array_equal(got, given)):
+            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation)
+
+
+def _hint(analytic, numeric):
+    """A structural hint when a gradient differs from central differences, or None."""
+    bad = np.abs(analytic - numeric) > 1e-5 * (1 + np.abs(numeric))
+    if analytic.ndim == 4 and analytic.shape[1] > 2 and analytic.shape[2] > 2:
+        inner = np.zeros(bad.shape, dtype=bool)
+        inner[:, 1:-1, 1:-1, :] = True
+        if bad.any() and not (bad & inner).any():
+            return "only the border rows/columns are wrong: look at padding and cropping"
+    if np.any(numeric != 0) and np.all(analytic[numeric == 0] == 0):
+        nonzero = np.abs(numeric) > 1e-6
+        ratio = analytic[nonzero] / numeric[nonzero]
+        if ratio.size and np.allclose(ratio, ratio.flat[0], rtol=1e-4) and abs(ratio.flat[0] - 1) > 1e-3:
+            return f"every entry is {ratio.flat[0]:.4g} times the right one: a missing or extra factor"
+    return None
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -177,21 +302,65 @@ def relative_error(a, b):
     return float(np.linalg.norm(a - b) / scale)
 
 
+def format_citation(labels, entries, link="text"):
+    """Cite equations as the book shows them, grouped by chapter, in the order given.
+
+    labels: equation labels, e.g. ("eq-conv-dx", "eq-conv-dx-full");
+    entries: {label: (chapter, number shown, url)};
+    link: "text" adds the address of the first equation (plain-text messages),
+    "markdown" links every number, "" gives the words only.
+    E.g. "chapter 4, eq. (4.4) and (4.5): https://.../04_conv_backward.html#equation-eq-conv-dx".
+    """
+    groups = []  # [(chapter, [label, ...])], chapters in order of first appearance
+    for label in labels:
+        chapter = entries[label][0]
+        for group in groups:
+            if group[0] == chapter:
+                group[1].append(label)
+                break
+        else:
+            groups.append((chapter, [label]))
+    parts = []
+    for chapter, group in groups:
+        numbers = [f"[({entries[label][1]})]({entries[label][2]})" if link == "markdown"
+                   else f"({entries[label][1]})" for label in group]
+        listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
+        parts.append(f"chapter {chapter}, eq. {listed}")
+    text = "; ".join(parts)
+    if link == "text":
+        text += ": " + entries[labels[0]][2]
+    return text
+
+
 def assert_gradient(name, analytic, forward_of, x, case, equation):
     """Compare your backward's `analytic` gradient with central differences of the scalar forward_of(x)."""
-    if not isinstance(analytic, np.ndarray) or analytic.shape != x.shape:
-        _fail(f"{name} should be an array of shape {x.shape}, got {getattr(analytic, 'shape', type(analytic).__name__)}",
-              case, equation)
-    single = np.asarray(analytic).dtype == np.float32
+    assert_type_shape_dtype(name, analytic, x.shape, case, equation)
+    single = analytic.dtype == np.float32
     eps, bound = (1e-3, 1e-3) if single else (1e-6, 1e-6)
     numeric = numerical_gradient(forward_of, x.copy(), eps)
     err = relative_error(analytic, numeric)
     if not err <= bound:
         where = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), x.shape)
-        _fail(f"{name} disagrees with the numerical gradient (relative error {err:.2e} > {bound:.0e})", case, equation, [
+        hint = _hint(analytic.astype(np.float64), numeric)
+        _fail(f"{name} disagrees with central differences (relative error {err:.2e})", case, equation, [
             f"largest difference at index {tuple(int(i) for i in where)}: your backward gives "
-            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}"])
+            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}",
+            f"(central differences of your own forward; tolerance {bound:.0e})"]
+            + ([f"hint: {hint}"] if hint else []))
 # ---- END SHARED ----
+# ---- BEGIN EQUATIONS (generated from the book's chapters by tools/make_notebooks.py) ----
+# label: (chapter, the number the book shows, the equation's address in the book)
+EQUATIONS = {
+    'eq-zero-pad': (3, '3.5', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/03_conv_forward.html#equation-eq-zero-pad'),
+    'eq-conv-forward': (3, '3.9', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/03_conv_forward.html#equation-eq-conv-forward'),
+    'eq-output-size': (3, '3.8', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/03_conv_forward.html#equation-eq-output-size'),
+    'eq-conv-db': (4, '4.1', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/04_conv_backward.html#equation-eq-conv-db'),
+    'eq-conv-dw': (4, '4.3', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/04_conv_backward.html#equation-eq-conv-dw'),
+    'eq-conv-dx': (4, '4.4', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/04_conv_backward.html#equation-eq-conv-dx'),
+    'eq-conv-dx-full': (4, '4.5', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/04_conv_backward.html#equation-eq-conv-dx-full'),
+    'eq-conv-dilate': (4, '4.2', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/04_conv_backward.html#equation-eq-conv-dilate'),
+}
+# ---- END EQUATIONS ----
 
 
 def output_size(n_prev, f, stride, pad=0):
@@ -205,12 +374,13 @@ def output_size(n_prev, f, stride, pad=0):
     return (n_prev + 2 * pad - f) // stride + 1
 
 
-EQ_PAD = "chapter 3, eq. (eq-zero-pad)"
-EQ_FORWARD = "chapter 3, eq. (eq-conv-forward)"
-EQ_SIZE = "chapter 3, eq. (eq-output-size)"
-EQ_DB = "chapter 4, eq. (eq-conv-db)"
-EQ_DW = "chapter 4, eq. (eq-conv-dw)"
-EQ_DX = "chapter 4, eq. (eq-conv-dx) and eq. (eq-conv-dx-full); with stride > 1 also eq. (eq-conv-dilate)"
+EQ_PAD = ("eq-zero-pad",)
+EQ_FORWARD = ("eq-conv-forward",)
+EQ_SIZE = ("eq-output-size",)
+EQ_DB = ("eq-conv-db",)
+EQ_DW = ("eq-conv-dw",)
+EQ_DX = ("eq-conv-dx", "eq-conv-dx-full")
+EQ_DILATE = ("eq-conv-dilate",)
 
 
 def _layer(shape, f, n_C, seed):
@@ -221,16 +391,20 @@ def _layer(shape, f, n_C, seed):
     return rng, A_prev, W, b
 
 
-@visible
-def check_zero_pad(zero_pad, shape, pad, seed=0):
+def _hparameters(stride, pad, order):
+    values = {"stride": stride, "pad": pad}
+    return {k: values[k] for k in order}
+
+
+@visible(lambda shape, pad, seed=0: (f"zero_pad(X, pad={pad}) with X of shape {shape}", EQ_PAD))
+def check_zero_pad(zero_pad, *, shape, pad, seed=0, case, equation):
     """X of `shape` padded by `pad`: the interior keeps X, the border of width pad is zero."""
     X = np.random.default_rng(seed).standard_normal(shape)
-    case = f"zero_pad(X, pad={pad}) with X of shape {shape}"
     X_pad = _call(zero_pad, X.copy(), pad)
     m, n_H, n_W, n_C = shape
     expected = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))
     expected[:, pad:pad + n_H, pad:pad + n_W, :] = X  # only the two spatial axes grow
-    assert_array("X_pad", X_pad, expected, case, EQ_PAD)
+    assert_array("X_pad", X_pad, expected, case, equation)
     print(f"zero_pad: OK for X of shape {shape}, pad={pad} -> {expected.shape}")
 
 
@@ -244,28 +418,32 @@ KNOWN_STEPS = {
 }
 
 
-@visible
-def check_conv_single_step(conv_single_step, which):
+def _step_words(example):
+    a, W, b, expected = KNOWN_STEPS[example]
+    return (f"conv_single_step on a {'x'.join(map(str, a.shape))} window, b = {b.item()} "
+            f"(worked by hand: Z = {expected})")
+
+
+@visible(lambda example: (_step_words(example), EQ_FORWARD))
+def check_conv_single_step(conv_single_step, *, example, case, equation):
     """One window, one filter: sum(a_slice_prev * W) + b, as one number."""
-    a, W, b, expected = KNOWN_STEPS[which]
-    case = f"conv_single_step on a {a.shape} window (worked by hand: expected {expected})"
+    a, W, b, expected = KNOWN_STEPS[example]
     Z = _call(conv_single_step, a.copy(), W.copy(), b.copy())
-    if np.ndim(Z) != 0:
-        _fail(f"conv_single_step should return one number, got an array of shape {np.shape(Z)} "
-              "(b has shape (1, 1, 1): add its one value, which b.item() gives)", case, EQ_FORWARD)
-    assert_array("Z", np.asarray(Z, dtype=np.float64), np.array(expected), case, EQ_FORWARD)
-    print(f"conv_single_step: OK ({which})")
+    assert_number("Z", Z, expected, case, equation)
+    print(f"conv_single_step: OK ({example})")
 
 
-@visible
-def check_conv_single_step_bias(conv_single_step, seed=0):
-    """Changing b by 1 changes the result by exactly 1: the bias is added once."""
+@visible(lambda shape, biases, seed=0: (
+    f"conv_single_step on a random {'x'.join(map(str, shape))} window with b = {biases[0]} and b = {biases[1]}",
+    EQ_FORWARD))
+def check_conv_single_step_bias(conv_single_step, *, shape, biases, seed=0, case, equation):
+    """Each result is one number, and changing b changes it by exactly as much: b is added once."""
     rng = np.random.default_rng(seed)
-    a, W = rng.standard_normal((3, 3, 2)), rng.standard_normal((3, 3, 2))
-    case = "conv_single_step on a random (3, 3, 2) window with b = -0.7 and with b = 0.3"
-    low = _call(conv_single_step, a, W, np.array([[[-0.7]]]))
-    high = _call(conv_single_step, a, W, np.array([[[0.3]]]))
-    assert_array("the change in Z", np.asarray(high - low, dtype=np.float64).reshape(()), np.array(1.0), case, EQ_FORWARD)
+    a, W = rng.standard_normal(shape), rng.standard_normal(shape)
+    low = _call(conv_single_step, a.copy(), W.copy(), np.full((1, 1, 1), biases[0]))
+    high = _call(conv_single_step, a.copy(), W.copy(), np.full((1, 1, 1), biases[1]))
+    assert_number(f"Z with b = {biases[0]}", low, np.sum(a * W) + biases[0], case, equation)
+    assert_number(f"Z with b = {biases[1]}", high, np.sum(a * W) + biases[1], case, equation)
     print("conv_single_step: bias OK")
 
 
@@ -280,66 +458,88 @@ KNOWN_CONVS = {
 }
 
 
-@visible
-def check_conv_forward_known(conv_forward, which):
+def _conv_words(example):
+    A2, W2, b, stride, pad, _ = KNOWN_CONVS[example]
+    return (f"chapter 3's worked example: {A2.shape[0]}x{A2.shape[1]} input, {W2.shape[0]}x{W2.shape[1]} "
+            f"kernel, stride={stride}, pad={pad}, b={b}")
+
+
+@visible(lambda example: (_conv_words(example), EQ_FORWARD))
+def check_conv_forward_known(conv_forward, *, example, case, equation):
     """A worked example from chapter 3 (one image, one channel, one filter)."""
-    A2, W2, b, stride, pad, Z2 = KNOWN_CONVS[which]
+    A2, W2, b, stride, pad, Z2 = KNOWN_CONVS[example]
     A_prev, W = A2[None, :, :, None], W2[:, :, None, None]
-    hparameters = {"stride": stride, "pad": pad}
-    case = f"worked example: {A2.shape[0]}x{A2.shape[1]} input, {W2.shape[0]}x{W2.shape[1]} kernel, stride={stride}, pad={pad}, b={b}"
-    Z, cache = _call(conv_forward, A_prev, W, np.full((1, 1, 1, 1), b), hparameters)
-    assert_array("Z", Z, Z2[None, :, :, None], case, EQ_FORWARD)
-    print(f"conv_forward: worked example OK ({which})")
+    Z, cache = assert_tuple("conv_forward", _call(conv_forward, A_prev, W, np.full((1, 1, 1, 1), b),
+                                                  {"stride": stride, "pad": pad}), ["Z", "cache"], case, equation)
+    assert_array("Z", Z, Z2[None, :, :, None], case, equation)
+    print(f"conv_forward: worked example OK ({example})")
 
 
-@visible
-def check_conv_forward_case(conv_forward, shape, f, n_C, stride, pad, pad_first=False, seed=0):
-    """Shape of Z, the cache, and the value at the last output position."""
+def _layer_words(shape, f, n_C, stride, pad, order=("stride", "pad"), seed=0):
+    return (f"A_prev {shape}, W {(f, f, shape[3], n_C)}, b {(1, 1, 1, n_C)}, "
+            f"hparameters={_hparameters(stride, pad, order)}")
+
+
+def _spots(n_H, n_W):
+    """Output positions the forward checks: the four corners and the middle."""
+    return sorted({(0, 0), (0, n_W - 1), (n_H - 1, 0), (n_H - 1, n_W - 1), (n_H // 2, n_W // 2)})
+
+
+def _expect_conv_forward(conv_forward, A_prev, W, b, hparameters, case, equation):
+    """Run your conv_forward and check Z's type, shape, dtype, some values and the cache."""
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    m, n_H_prev, n_W_prev, _ = A_prev.shape
+    f, n_C = W.shape[0], W.shape[3]
+    n_H, n_W = output_size(n_H_prev, f, stride, pad), output_size(n_W_prev, f, stride, pad)
+    Z, cache = assert_tuple("conv_forward", _call(conv_forward, A_prev.copy(), W.copy(), b.copy(), dict(hparameters)),
+                            ["Z", "cache"], case, equation)
+    assert_type_shape_dtype("Z", Z, (m, n_H, n_W, n_C), case, EQ_SIZE)
+    assert_cache(cache, (A_prev, W, b, hparameters), ["A_prev", "W", "b", "hparameters"], case, equation)
+    padded = np.zeros((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, A_prev.shape[3]))
+    padded[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :] = A_prev
+    for h, w in _spots(n_H, n_W):  # one window per position, every sample and filter
+        window = padded[:, h * stride:h * stride + f, w * stride:w * stride + f, :]
+        expected = np.tensordot(window, W, axes=3) + b.reshape(n_C)
+        assert_array(f"Z[:, {h}, {w}, :]", Z[:, h, w, :], expected, case, equation)
+
+
+@visible(lambda **p: (_layer_words(**p), EQ_FORWARD))
+def check_conv_forward_case(conv_forward, *, shape, f, n_C, stride, pad, order=("stride", "pad"), seed=0,
+                            case, equation):
+    """Z's type, shape and dtype, its values at the corners and the middle, and the cache."""
     rng, A_prev, W, b = _layer(shape, f, n_C, seed)
-    hparameters = {"pad": pad, "stride": stride} if pad_first else {"stride": stride, "pad": pad}
-    case = f"A_prev {shape}, W {W.shape}, b {b.shape}, hparameters={hparameters}"
-    Z, cache = _call(conv_forward, A_prev.copy(), W.copy(), b.copy(), dict(hparameters))
-    n_H, n_W = output_size(shape[1], f, stride, pad), output_size(shape[2], f, stride, pad)
-    if not isinstance(Z, np.ndarray) or Z.shape != (shape[0], n_H, n_W, n_C):
-        _fail(f"Z should have shape {(shape[0], n_H, n_W, n_C)}, got {getattr(Z, 'shape', type(Z).__name__)}", case, EQ_SIZE)
-    if not (isinstance(cache, tuple) and len(cache) == 4):
-        _fail("cache should be the tuple (A_prev, W, b, hparameters)", case, "the cache contract above conv_forward")
-    # The last window: rows (n_H-1)*stride .. +f of the padded input.
-    padded = np.zeros((shape[0], shape[1] + 2 * pad, shape[2] + 2 * pad, shape[3]))
-    padded[:, pad:pad + shape[1], pad:pad + shape[2], :] = A_prev
-    top, left = (n_H - 1) * stride, (n_W - 1) * stride
-    window = padded[-1, top:top + f, left:left + f, :]
-    expected = np.array([np.sum(window * W[..., c]) + b[0, 0, 0, c] for c in range(n_C)])
-    assert_array(f"Z[{shape[0] - 1}, {n_H - 1}, {n_W - 1}, :] (the last output position)", Z[-1, -1, -1, :],
-                 expected, case, EQ_FORWARD)
+    _expect_conv_forward(conv_forward, A_prev, W, b, _hparameters(stride, pad, order), case, equation)
     print(f"conv_forward: OK for {case}")
 
 
-@visible
-def check_conv_backward_case(conv_forward, conv_backward, shape, f, n_C, stride, pad, pad_first=False, seed=1):
-    """Gradient check of dA_prev, dW and db against your conv_forward.
+@visible(lambda **p: (_layer_words(**p) + ", dZ random",
+                      EQ_DB + EQ_DW + EQ_DX + (EQ_DILATE if p["stride"] > 1 else ())))
+def check_conv_backward_case(conv_forward, conv_backward, *, shape, f, n_C, stride, pad, order=("stride", "pad"),
+                             seed=1, case, equation):
+    """db exactly; dA_prev and dW against central differences of your conv_forward.
 
     With a fixed random dZ, L = sum(conv_forward(A_prev, W, b)[0] * dZ) has gradients
-    (dA_prev, dW, db) = conv_backward(dZ, cache). If your conv_forward is wrong this
-    check fails too (the grader's hidden tests build their own cache).
+    (dA_prev, dW, db) = conv_backward(dZ, cache). Your conv_forward is checked on this case
+    first (the grader's hidden cases build their own cache and do not use it).
     """
     rng, A_prev, W, b = _layer(shape, f, n_C, seed)
-    hparameters = {"pad": pad, "stride": stride} if pad_first else {"stride": stride, "pad": pad}
+    hparameters = _hparameters(stride, pad, order)
     n_H, n_W = output_size(shape[1], f, stride, pad), output_size(shape[2], f, stride, pad)
     dZ = rng.uniform(-2, 2, size=(shape[0], n_H, n_W, n_C))
-    case = f"A_prev {shape}, W {W.shape}, hparameters={hparameters}, dZ {dZ.shape} random (not all ones)"
+    try:
+        _expect_conv_forward(conv_forward, A_prev, W, b, hparameters, case, EQ_FORWARD)
+    except CheckFailed as e:
+        raise CheckFailed("this check uses your conv_forward, which fails on this case: fix it first\n"
+                          + str(e)) from None
     cache = (A_prev.copy(), W.copy(), b.copy(), dict(hparameters))
-    grads = _call(conv_backward, dZ.copy(), cache)
-    if not (isinstance(grads, tuple) and len(grads) == 3):
-        _fail("conv_backward should return the tuple (dA_prev, dW, db)", case, EQ_DX)
-    dA_prev, dW, db = grads
-    if not isinstance(db, np.ndarray) or db.shape != b.shape:
-        _fail(f"db should have shape {b.shape} like b, got {getattr(db, 'shape', type(db).__name__)}", case, EQ_DB)
+    dA_prev, dW, db = assert_tuple("conv_backward", _call(conv_backward, dZ.copy(), cache),
+                                   ["dA_prev", "dW", "db"], case, equation)
     assert_array("db", db, dZ.sum(axis=(0, 1, 2)).reshape(b.shape), case, EQ_DB)
 
-    def loss(A, Wt, bt):
-        return float(np.sum(conv_forward(A, Wt, bt, dict(hparameters))[0] * dZ))
+    def loss(A, Wt):
+        return float(np.sum(conv_forward(A, Wt, b.copy(), dict(hparameters))[0] * dZ))
 
-    assert_gradient("dA_prev", dA_prev, lambda A: loss(A, W, b), A_prev, case, EQ_DX)
-    assert_gradient("dW", dW, lambda Wt: loss(A_prev, Wt, b), W, case, EQ_DW)
+    dx = EQ_DX + (EQ_DILATE if stride > 1 else ())
+    assert_gradient("dW", dW, lambda Wt: loss(A_prev.copy(), Wt), W.copy(), case, EQ_DW)
+    assert_gradient("dA_prev", dA_prev, lambda A: loss(A, W.copy()), A_prev.copy(), case, dx)
     print(f"conv_backward: gradient check OK for {case}")

@@ -1,12 +1,16 @@
 """Checks for the pooling notebook (shipped to students; holds no solutions).
 
-Also holds `output_size`, the output-size formula of chapter 3, eq.
-(eq-output-size), which pool_forward uses. `grader_record` is used by the
+The visible checks below run in your notebook. When one fails it raises
+CheckFailed with a message that says what is wrong, which case, the largest
+error, and which equation of the book to re-read (with its address). Grading
+runs hidden cases of the same kind. Also holds `output_size`, the output-size
+formula of chapter 3, which pool_forward uses. `grader_record` is used by the
 instructor's grader only: outside grading it does nothing.
 """
-# ---- BEGIN SHARED (identical in every <assignment>_tests.py; tools/make_notebooks.py keeps it so) ----
+# ---- BEGIN SHARED (from tools/helpers_template.py; tools/make_notebooks.py copies it) ----
 import json
 import os
+import textwrap
 import traceback
 import warnings
 from pathlib import Path
@@ -85,14 +89,76 @@ def _read_inputs(folder, grade_id):
     return args, kwargs
 
 
-def visible(check):
-    """Mark a visible check: it runs for you, and is skipped while the grader records (it decides nothing)."""
-    def run(*args, **kwargs):
-        if os.environ.get(_EXCHANGE_VAR):
-            return None
-        return check(*args, **kwargs)
-    run.__name__, run.__doc__ = check.__name__, check.__doc__
-    return run
+# ------------------------------------------------------------------ visible checks
+
+WIDTH = 86  # `nbgrader validate` cuts longer lines
+
+
+class CheckFailed(AssertionError):
+    """A visible check failed. Shown without the helper's own frames: the first line says what
+    is wrong, the next ones the case, the details and the equation to re-read."""
+
+    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+        lines = str(self).splitlines()
+        out = [f"CheckFailed: {lines[0]}"]
+        for line in lines[1:]:
+            indent = " " * (len(line) - len(line.lstrip()))
+            out += textwrap.wrap(line, WIDTH, subsequent_indent=indent + "  ", break_long_words=False,
+                                 break_on_hyphens=False) or [""]
+        return out
+
+
+def _cite(labels):
+    """'chapter 4, eq. (4.4) and (4.5)' and the address of the first, from EQUATIONS below."""
+    return format_citation(labels, EQUATIONS, ""), EQUATIONS[labels[0]][2]
+
+
+def _fail(problem, case, equation, details=()):
+    words, url = _cite(equation)
+    lines = [problem, f"  case: {case}", *[f"  {d}" for d in details], f"  re-read {words} in the book:",
+             f"  {url}"]
+    raise CheckFailed("\n".join(lines))
+
+
+def _student_frames(error, limit=3):
+    """The last frames of `error`'s traceback in the student's code (not this module's, not NumPy's)."""
+    numpy_dir = os.path.dirname(np.__file__)
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename != __file__ and not f.filename.startswith(numpy_dir)]
+    return frames[-limit:]
+
+
+def visible(describe):
+    """Mark a visible check. describe(**params) -> (case in words, equation labels).
+
+    The check runs for you (it is skipped while the grader records: it decides nothing). It is
+    called as check(your functions..., **params) and receives `case` and `equation` too.
+    An exception raised by your code is reported like a failed check: which case, your own
+    last lines, the equation to re-read.
+    """
+    def wrap(check):
+        def run(*functions, **params):
+            if os.environ.get(_EXCHANGE_VAR):
+                return None
+            case, equation = describe(**params)
+            try:
+                return check(*functions, case=case, equation=equation, **params)
+            except CheckFailed:
+                raise
+            except Exception as e:  # raised by the student's code
+                frames = _student_frames(e)
+                where = frames[-1].name if frames else check.__name__
+                message = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                lines = [f"{where} raised {type(e).__name__}" + (f": {message}" if message else "")]
+                lines += [f"  case: {case}", "  your code, last lines:"]
+                for f in frames:
+                    lines += [f"    {f.name}, line {f.lineno}: {(f.line or '').strip()}"]
+                words, url = _cite(equation)
+                lines += [f"  re-read {words} in the book:", f"  {url}"]
+                raise CheckFailed("\n".join(lines)) from None
+        run.__name__, run.__doc__, run.describe = check.__name__, check.__doc__, describe
+        return run
+    return wrap
 
 
 def _call(func, *args, **kwargs):
@@ -105,22 +171,29 @@ def _call(func, *args, **kwargs):
     return result
 
 
-def _fail(problem, case, equation, details=()):
-    lines = [problem, f"  case: {case}", *[f"  {d}" for d in details], f"  re-read {equation}"]
-    raise AssertionError("\n".join(lines))
-
-
 def _tolerance(got):
     """Relative tolerance: float32 results are accepted with float32 precision."""
     return 1e-4 if np.asarray(got).dtype == np.float32 else 1e-7
 
 
-def assert_array(name, got, expected, case, equation):
-    """got must be an array shaped like `expected` (float64) and equal to it within tolerance."""
+def _shape_of(value):
+    return getattr(value, "shape", type(value).__name__)
+
+
+def assert_type_shape_dtype(name, got, shape, case, equation):
+    """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires)."""
     if not isinstance(got, np.ndarray):
-        _fail(f"{name} should be a NumPy array, got {type(got).__name__}", case, equation)
-    if got.shape != expected.shape:
-        _fail(f"{name} has shape {got.shape}, expected {expected.shape}", case, equation)
+        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation)
+    if got.shape != tuple(shape):
+        _fail(f"{name} has shape {got.shape}, expected {tuple(shape)}", case, equation)
+    if got.dtype not in (np.float64, np.float32):
+        _fail(f"{name} has dtype {got.dtype}; expected float64 (or float32)", case, equation,
+              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"])
+
+
+def assert_array(name, got, expected, case, equation):
+    """got must be a float array shaped like `expected` (float64) and equal to it within tolerance."""
+    assert_type_shape_dtype(name, got, expected.shape, case, equation)
     got64 = got.astype(np.float64)
     err = np.abs(got64 - expected)
     rtol = _tolerance(got)
@@ -132,6 +205,58 @@ def assert_array(name, got, expected, case, equation):
             f"largest abs error {float(np.max(err)):.3g} at index {tuple(int(i) for i in where)}: "
             f"got {got64[where]:.6g}, expected {expected[where]:.6g}",
             f"largest rel error {rel:.3g}"])
+
+
+def assert_number(name, got, expected, case, equation):
+    """got must be one number (a Python float, a NumPy scalar or a 0-d array), equal to `expected`."""
+    if isinstance(got, bool) or not (isinstance(got, (int, float, np.generic))
+                                     or (isinstance(got, np.ndarray) and got.ndim == 0)):
+        shape = getattr(got, "shape", None)
+        _fail(f"{name} should be one number, got "
+              + (f"an array of shape {shape}" if shape is not None else type(got).__name__), case, equation,
+              ["b has shape (1, 1, 1): add its one value (b.item()), not the array"] if shape else [])
+    value = np.asarray(got)
+    value = value.astype(np.float64) if value.dtype.kind in "iu" else value
+    assert_array(name, value, np.asarray(expected, dtype=np.float64), case, equation)
+
+
+def assert_tuple(name, got, names, case, equation):
+    """got must be a tuple of len(names) items: the function returns them in this order."""
+    if not isinstance(got, tuple) or len(got) != len(names):
+        what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
+                else type(got).__name__)
+        _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)
+    return got
+
+
+def assert_cache(cache, inputs, names, case, equation):
+    """A forward's cache must be the tuple of its inputs, as given (the backward pass reads it)."""
+    want = f"the tuple ({', '.join(names)}), the inputs as given"
+    if not isinstance(cache, tuple) or len(cache) != len(inputs):
+        _fail(f"cache should be {want}", case, equation,
+              [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")])
+    for n, got, given in zip(names, cache, inputs):
+        if isinstance(given, dict):
+            if not (isinstance(got, dict) and got == given):
+                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation)
+        elif not (isinstance(got, np.ndarray) and got.shape == given.shape and np.array_equal(got, given)):
+            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation)
+
+
+def _hint(analytic, numeric):
+    """A structural hint when a gradient differs from central differences, or None."""
+    bad = np.abs(analytic - numeric) > 1e-5 * (1 + np.abs(numeric))
+    if analytic.ndim == 4 and analytic.shape[1] > 2 and analytic.shape[2] > 2:
+        inner = np.zeros(bad.shape, dtype=bool)
+        inner[:, 1:-1, 1:-1, :] = True
+        if bad.any() and not (bad & inner).any():
+            return "only the border rows/columns are wrong: look at padding and cropping"
+    if np.any(numeric != 0) and np.all(analytic[numeric == 0] == 0):
+        nonzero = np.abs(numeric) > 1e-6
+        ratio = analytic[nonzero] / numeric[nonzero]
+        if ratio.size and np.allclose(ratio, ratio.flat[0], rtol=1e-4) and abs(ratio.flat[0] - 1) > 1e-3:
+            return f"every entry is {ratio.flat[0]:.4g} times the right one: a missing or extra factor"
+    return None
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -177,21 +302,62 @@ def relative_error(a, b):
     return float(np.linalg.norm(a - b) / scale)
 
 
+def format_citation(labels, entries, link="text"):
+    """Cite equations as the book shows them, grouped by chapter, in the order given.
+
+    labels: equation labels, e.g. ("eq-conv-dx", "eq-conv-dx-full");
+    entries: {label: (chapter, number shown, url)};
+    link: "text" adds the address of the first equation (plain-text messages),
+    "markdown" links every number, "" gives the words only.
+    E.g. "chapter 4, eq. (4.4) and (4.5): https://.../04_conv_backward.html#equation-eq-conv-dx".
+    """
+    groups = []  # [(chapter, [label, ...])], chapters in order of first appearance
+    for label in labels:
+        chapter = entries[label][0]
+        for group in groups:
+            if group[0] == chapter:
+                group[1].append(label)
+                break
+        else:
+            groups.append((chapter, [label]))
+    parts = []
+    for chapter, group in groups:
+        numbers = [f"[({entries[label][1]})]({entries[label][2]})" if link == "markdown"
+                   else f"({entries[label][1]})" for label in group]
+        listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
+        parts.append(f"chapter {chapter}, eq. {listed}")
+    text = "; ".join(parts)
+    if link == "text":
+        text += ": " + entries[labels[0]][2]
+    return text
+
+
 def assert_gradient(name, analytic, forward_of, x, case, equation):
     """Compare your backward's `analytic` gradient with central differences of the scalar forward_of(x)."""
-    if not isinstance(analytic, np.ndarray) or analytic.shape != x.shape:
-        _fail(f"{name} should be an array of shape {x.shape}, got {getattr(analytic, 'shape', type(analytic).__name__)}",
-              case, equation)
-    single = np.asarray(analytic).dtype == np.float32
+    assert_type_shape_dtype(name, analytic, x.shape, case, equation)
+    single = analytic.dtype == np.float32
     eps, bound = (1e-3, 1e-3) if single else (1e-6, 1e-6)
     numeric = numerical_gradient(forward_of, x.copy(), eps)
     err = relative_error(analytic, numeric)
     if not err <= bound:
         where = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), x.shape)
-        _fail(f"{name} disagrees with the numerical gradient (relative error {err:.2e} > {bound:.0e})", case, equation, [
+        hint = _hint(analytic.astype(np.float64), numeric)
+        _fail(f"{name} disagrees with central differences (relative error {err:.2e})", case, equation, [
             f"largest difference at index {tuple(int(i) for i in where)}: your backward gives "
-            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}"])
+            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}",
+            f"(central differences of your own forward; tolerance {bound:.0e})"]
+            + ([f"hint: {hint}"] if hint else []))
 # ---- END SHARED ----
+# ---- BEGIN EQUATIONS (generated from the book's chapters by tools/make_notebooks.py) ----
+# label: (chapter, the number the book shows, the equation's address in the book)
+EQUATIONS = {
+    'eq-maxpool': (5, '5.2', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/05_pooling.html#equation-eq-maxpool'),
+    'eq-avgpool': (5, '5.3', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/05_pooling.html#equation-eq-avgpool'),
+    'eq-maxpool-backward': (5, '5.4', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/05_pooling.html#equation-eq-maxpool-backward'),
+    'eq-avgpool-backward': (5, '5.5', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/05_pooling.html#equation-eq-avgpool-backward'),
+    'eq-output-size': (3, '3.8', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/03_conv_forward.html#equation-eq-output-size'),
+}
+# ---- END EQUATIONS ----
 
 
 def output_size(n_prev, f, stride, pad=0):
@@ -206,11 +372,11 @@ def output_size(n_prev, f, stride, pad=0):
 
 
 EQ = {
-    "max": "chapter 5, eq. (eq-maxpool)",
-    "average": "chapter 5, eq. (eq-avgpool)",
-    "max_backward": "chapter 5, eq. (eq-maxpool-backward)",
-    "average_backward": "chapter 5, eq. (eq-avgpool-backward)",
-    "size": "chapter 3, eq. (eq-output-size)",
+    "max": ("eq-maxpool",),
+    "average": ("eq-avgpool",),
+    "max_backward": ("eq-maxpool-backward",),
+    "average_backward": ("eq-avgpool-backward",),
+    "size": ("eq-output-size",),
 }
 
 
@@ -220,6 +386,11 @@ def distinct_values(shape, seed):
     return rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0
 
 
+def _hparameters(f, stride, order):
+    values = {"f": f, "stride": stride}
+    return {k: values[k] for k in order}
+
+
 # Worked examples of chapter 5 on the 4x4 input 0..15 with f = 2, stride = 2.
 KNOWN_POOLS = {
     "max": np.array([[5.0, 7.0], [13.0, 15.0]]),
@@ -227,44 +398,61 @@ KNOWN_POOLS = {
 }
 
 
-@visible
-def check_pool_forward_known(pool_forward, mode):
+def _known_words(mode=None):
+    return ("worked example: 4x4 input 0..15, hparameters={'f': 2, 'stride': 2}, "
+            + (f"mode={mode!r}" if mode else "mode not given"))
+
+
+@visible(lambda mode: (_known_words(mode), EQ[mode]))
+def check_pool_forward_known(pool_forward, *, mode, case, equation):
     """The 4x4 input 0..15 pooled with f = 2, stride = 2."""
     A_prev = np.arange(16.0).reshape(1, 4, 4, 1)
-    case = f"worked example: 4x4 input 0..15, f=2, stride=2, mode={mode!r}"
-    A, cache = _call(pool_forward, A_prev, {"f": 2, "stride": 2}, mode=mode)
-    assert_array("A", A, KNOWN_POOLS[mode][None, :, :, None], case, EQ[mode])
+    A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev, {"f": 2, "stride": 2}, mode=mode),
+                            ["A", "cache"], case, equation)
+    assert_array("A", A, KNOWN_POOLS[mode][None, :, :, None], case, equation)
     print(f"pool_forward: worked example OK ({mode})")
 
 
-@visible
-def check_pool_forward_default(pool_forward):
+@visible(lambda: (_known_words(), EQ["max"]))
+def check_pool_forward_default(pool_forward, *, case, equation):
     """Called without `mode`, pool_forward takes the maximum."""
     A_prev = np.arange(16.0).reshape(1, 4, 4, 1)
-    case = "worked example: 4x4 input 0..15, f=2, stride=2, mode not given"
-    A, cache = _call(pool_forward, A_prev, {"f": 2, "stride": 2})
-    assert_array("A", A, KNOWN_POOLS["max"][None, :, :, None], case, EQ["max"])
+    A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev, {"f": 2, "stride": 2}),
+                            ["A", "cache"], case, equation)
+    assert_array("A", A, KNOWN_POOLS["max"][None, :, :, None], case, equation)
     print("pool_forward: default mode OK (max)")
 
 
-@visible
-def check_pool_forward_case(pool_forward, shape, f, stride, mode, stride_first=False, seed=0):
-    """Shape of A, the cache, and the value at the last output position."""
-    A_prev = distinct_values(shape, seed)
-    hparameters = {"stride": stride, "f": f} if stride_first else {"f": f, "stride": stride}
-    case = f"A_prev {shape}, hparameters={hparameters}, mode={mode!r}"
-    A, cache = _call(pool_forward, A_prev.copy(), dict(hparameters), mode=mode)
-    n_H, n_W = output_size(shape[1], f, stride), output_size(shape[2], f, stride)
-    if not isinstance(A, np.ndarray) or A.shape != (shape[0], n_H, n_W, shape[3]):
-        _fail(f"A should have shape {(shape[0], n_H, n_W, shape[3])}, got {getattr(A, 'shape', type(A).__name__)}",
-              case, EQ["size"])
-    if not (isinstance(cache, tuple) and len(cache) == 2):
-        _fail("cache should be the tuple (A_prev, hparameters)", case, "the cache contract above pool_forward")
-    top, left = (n_H - 1) * stride, (n_W - 1) * stride
-    window = A_prev[-1, top:top + f, left:left + f, :]
-    expected = window.max(axis=(0, 1)) if mode == "max" else window.mean(axis=(0, 1))
-    assert_array(f"A[{shape[0] - 1}, {n_H - 1}, {n_W - 1}, :] (the last output position)", A[-1, -1, -1, :],
-                 expected, case, EQ[mode])
+def _pool_words(shape, f, stride, mode, order=("f", "stride"), seed=0):
+    return f"A_prev {shape}, hparameters={_hparameters(f, stride, order)}, mode={mode!r}"
+
+
+def _spots(n_H, n_W):
+    """Output positions the forward checks: the four corners and the middle."""
+    return sorted({(0, 0), (0, n_W - 1), (n_H - 1, 0), (n_H - 1, n_W - 1), (n_H // 2, n_W // 2)})
+
+
+def _expect_pool_forward(pool_forward, A_prev, hparameters, mode, case, equation):
+    """Run your pool_forward and check A's type, shape, dtype, some values and the cache."""
+    f, stride = hparameters["f"], hparameters["stride"]
+    m, n_H_prev, n_W_prev, n_C = A_prev.shape
+    n_H, n_W = output_size(n_H_prev, f, stride), output_size(n_W_prev, f, stride)
+    A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev.copy(), dict(hparameters), mode=mode),
+                            ["A", "cache"], case, equation)
+    assert_type_shape_dtype("A", A, (m, n_H, n_W, n_C), case, EQ["size"])
+    assert_cache(cache, (A_prev, hparameters), ["A_prev", "hparameters"], case, equation)
+    for h, w in _spots(n_H, n_W):
+        window = A_prev[:, h * stride:h * stride + f, w * stride:w * stride + f, :]
+        expected = window.max(axis=(1, 2)) if mode == "max" else window.mean(axis=(1, 2))
+        assert_array(f"A[:, {h}, {w}, :]", A[:, h, w, :], expected, case, equation)
+
+
+@visible(lambda **p: (_pool_words(**p), EQ[p["mode"]]))
+def check_pool_forward_case(pool_forward, *, shape, f, stride, mode, order=("f", "stride"), seed=0,
+                            case, equation):
+    """A's type, shape and dtype, its values at the corners and the middle, and the cache."""
+    _expect_pool_forward(pool_forward, distinct_values(shape, seed), _hparameters(f, stride, order), mode,
+                         case, equation)
     print(f"pool_forward: OK for {case}")
 
 
@@ -275,46 +463,56 @@ KNOWN_MASKS = {
 }
 
 
-@visible
-def check_mask(create_mask_from_window, which):
+def _mask_words(example):
+    x = KNOWN_MASKS[example]
+    return f"a {len(x)}x{len(x[0])} window x = {x}"
+
+
+@visible(lambda example: (_mask_words(example), EQ["max_backward"]))
+def check_mask(create_mask_from_window, *, example, case, equation):
     """The mask is True exactly where the window's (single) maximum sits."""
-    x = np.array(KNOWN_MASKS[which])
+    x = np.array(KNOWN_MASKS[example])
     expected = np.zeros(x.shape, dtype=bool)
     expected[np.unravel_index(int(np.argmax(x)), x.shape)] = True
-    case = f"x = {x.tolist()}"
     mask = _call(create_mask_from_window, x.copy())
     if not isinstance(mask, np.ndarray) or mask.shape != x.shape:
-        _fail(f"mask should be an array of shape {x.shape}, got {getattr(mask, 'shape', type(mask).__name__)}",
-              case, EQ["max_backward"])
-    if not np.array_equal(mask.astype(bool), expected) or not np.all((mask == 0) | (mask == 1)):
-        _fail(f"mask is {mask.tolist()}, expected {expected.tolist()}", case, EQ["max_backward"])
-    print(f"create_mask_from_window: OK ({which})")
+        _fail(f"mask should be a NumPy array of shape {x.shape}, got {_shape_of(mask)}", case, equation)
+    if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
+        _fail(f"mask should hold True/False (or 1/0), got values {np.unique(mask)[:5].tolist()}", case, equation)
+    if not np.array_equal(mask.astype(bool), expected):
+        _fail(f"mask is {mask.astype(int).tolist()}, expected {expected.astype(int).tolist()}", case, equation,
+              ["the mask marks the single maximum of the window it is given"])
+    print(f"create_mask_from_window: OK ({example})")
 
 
-@visible
-def check_distribute_value(distribute_value, dz, shape):
-    """Every entry is dz / (n_H * n_W): average pooling spreads its gradient evenly."""
-    case = f"distribute_value(dz={dz}, shape={shape})"
+@visible(lambda dz, shape: (f"distribute_value(dz={dz}, shape={shape})", EQ["average_backward"]))
+def check_distribute_value(distribute_value, *, dz, shape, case, equation):
+    """Every entry is dz / (f_H * f_W): average pooling spreads its gradient evenly over the window."""
     a = _call(distribute_value, dz, shape)
-    assert_array("a", a, np.full(shape, dz / (shape[0] * shape[1])), case, EQ["average_backward"])
+    assert_array("a", a, np.full(shape, dz / (shape[0] * shape[1])), case, equation)
     print(f"distribute_value: OK for dz={dz}, shape={shape}")
 
 
-@visible
-def check_pool_backward_case(pool_forward, pool_backward, shape, f, stride, mode, stride_first=False, seed=1):
-    """Gradient check of dA_prev against your pool_forward (inputs without ties).
+@visible(lambda **p: (_pool_words(**p) + ", dA random", EQ[p["mode"] + "_backward"]))
+def check_pool_backward_case(pool_forward, pool_backward, *, shape, f, stride, mode, order=("f", "stride"), seed=1,
+                             case, equation):
+    """dA_prev against central differences of your pool_forward (inputs without ties).
 
     With a fixed random dA, L = sum(pool_forward(A_prev)[0] * dA) has gradient
-    pool_backward(dA, cache). If your pool_forward is wrong this check fails too
-    (the grader's hidden tests build their own cache).
+    pool_backward(dA, cache). Your pool_forward is checked on this case first (the
+    grader's hidden cases build their own cache and do not use it).
     """
     A_prev = distinct_values(shape, seed)
-    hparameters = {"stride": stride, "f": f} if stride_first else {"f": f, "stride": stride}
+    hparameters = _hparameters(f, stride, order)
     n_H, n_W = output_size(shape[1], f, stride), output_size(shape[2], f, stride)
     dA = np.random.default_rng(seed).uniform(-2, 2, size=(shape[0], n_H, n_W, shape[3]))
-    case = f"A_prev {shape}, hparameters={hparameters}, mode={mode!r}, dA {dA.shape} random (not all ones)"
+    try:
+        _expect_pool_forward(pool_forward, A_prev, hparameters, mode, case, EQ[mode])
+    except CheckFailed as e:
+        raise CheckFailed("this check uses your pool_forward, which fails on this case: fix it first\n"
+                          + str(e)) from None
     dA_prev = _call(pool_backward, dA.copy(), (A_prev.copy(), dict(hparameters)), mode=mode)
     assert_gradient("dA_prev", dA_prev,
                     lambda A: float(np.sum(pool_forward(A, dict(hparameters), mode=mode)[0] * dA)),
-                    A_prev, case, EQ[mode + "_backward"])
+                    A_prev, case, equation)
     print(f"pool_backward: gradient check OK for {case}")
