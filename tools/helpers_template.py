@@ -99,11 +99,12 @@ class CheckFailed(AssertionError):
 
     def _render_traceback_(self):  # IPython shows these lines instead of a traceback
         lines = str(self).splitlines()
-        out = [f"CheckFailed: {lines[0]}"]
-        for line in lines[1:]:
+        lines[0] = f"{type(self).__name__}: {lines[0]}"
+        out = []
+        for line in lines:
             indent = " " * (len(line) - len(line.lstrip()))
-            out += textwrap.wrap(line, WIDTH, subsequent_indent=indent + "  ", break_long_words=False,
-                                 break_on_hyphens=False) or [""]
+            out += textwrap.wrap(line.lstrip(), WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                                 break_long_words=False, break_on_hyphens=False) or [""]
         return out
 
 
@@ -149,6 +150,8 @@ def visible(describe):
                 where = frames[-1].name if frames else check.__name__
                 message = str(e).strip().splitlines()[0] if str(e).strip() else ""
                 lines = [f"{where} raised {type(e).__name__}" + (f": {message}" if message else "")]
+                if len(lines[0]) > WIDTH - 20:  # keep the first line whole: the message goes below
+                    lines = [f"{where} raised {type(e).__name__}:", f"  {message}"]
                 lines += [f"  case: {case}", "  your code, last lines:"]
                 for f in frames:
                     lines += [f"    {f.name}, line {f.lineno}: {(f.line or '').strip()}"]

@@ -133,7 +133,7 @@ def test_header(case, checks, helper):
             f"Grading runs a hidden case of the same kind: {case.about}.")
 
 
-def intro(assignment, title, builds, chapters):
+def intro(assignment, title, builds, chapters, example):
     links = ", ".join(f"[chapter {n}: {name}]({citations.page_url(page)})" for n, name, page in chapters)
     return markdown(f"""
 # {title}
@@ -141,8 +141,8 @@ def intro(assignment, title, builds, chapters):
 In this notebook you implement {builds}
 
 The maths is derived in the book: {links}. Each task below shows the equations it needs with the
-numbers the book gives them, e.g. "chapter 4, eq. (4.4)"; each cited number links to its equation
-in the online book.
+numbers the book gives them, and cites them as the book does, e.g. [[{example}]]: each cited number
+links to its equation in the online book.
 
 **How to work.** Write your code between `# YOUR CODE HERE` and the end of each answer cell
 (replace `raise NotImplementedError()`). Keep every function's name and signature. After each
@@ -233,7 +233,7 @@ a row of `dA`, $\bar z$ the same row of `dZ`):
     cells = [
         intro(A, "Activations: backward passes", "the backward passes of four activation functions: "
               "`sigmoid_backward`, `relu_backward`, `tanh_backward` and `softmax_backward`. "
-              "The forward passes are given.", [(2, "Activations", "chapters/02_activations")]),
+              "The forward passes are given.", [(2, "Activations", "chapters/02_activations")], "eq-sigmoid-grad"),
         imports_cell(A, imported(visible)),
         markdown("""
 ## Given: the forward passes
@@ -348,7 +348,7 @@ the loop form is the one to code. At the end, crop the padding from $\bar{\tilde
         intro(A, "Convolution: forward and backward", "a convolution layer, forward and backward, with plain "
               "loops: `zero_pad`, `conv_single_step`, `conv_forward` and `conv_backward`.",
               [(3, "Convolution forward", "chapters/03_conv_forward"),
-               (4, "Convolution backward", "chapters/04_conv_backward")]),
+               (4, "Convolution backward", "chapters/04_conv_backward")], "eq-conv-dx"),
         imports_cell(A, imported(visible) + ["output_size"]),
     ]
     return cells + graded_sections(A, tasks, visible)
@@ -442,7 +442,8 @@ smaller than $f$ the windows overlap, and an input collects gradient from every 
     cells = [
         intro(A, "Pooling: forward and backward", "a pooling layer, max and average, forward and backward: "
               "`pool_forward`, `create_mask_from_window`, `distribute_value` and `pool_backward`.",
-              [(5, "Pooling", "chapters/05_pooling"), (3, "Convolution forward", "chapters/03_conv_forward")]),
+              [(5, "Pooling", "chapters/05_pooling"), (3, "Convolution forward", "chapters/03_conv_forward")],
+              "eq-maxpool-backward"),
         imports_cell(A, imported(visible) + ["output_size"]),
     ]
     return cells + graded_sections(A, tasks, visible)

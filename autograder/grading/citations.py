@@ -30,6 +30,7 @@ API (labels are the chapters' `(eq-...)` names):
     format_citation(labels, entries, link)  the formatter itself (shipped copy)
 """
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -59,13 +60,12 @@ def _numbered_pages(root):
     return list(enumerate(pages, start=1))
 
 
-def labels_in_order(text):
-    """The equation labels of one MyST page, in the order the page displays them.
+def _displayed_lines(text):
+    """The stripped lines of a MyST page outside code blocks and code cells.
 
-    Code blocks and code cells are skipped; directives (```{note}, :::{solution}) are read,
-    since the math inside them is displayed and numbered too.
+    Directives (```{note}, :::{solution}) are kept: the math inside them is displayed and numbered too.
     """
-    labels, code, directives = [], None, []
+    code, directives = None, []
     for line in text.splitlines():
         stripped = line.strip()
         fence = _FENCE.match(stripped)
@@ -82,17 +82,18 @@ def labels_in_order(text):
             else:
                 code = mark
             continue
-        match = _LABELLED.search(stripped)
-        if match:
-            labels.append(match.group("label"))
-    return labels
+        yield stripped
+
+
+def labels_in_order(text):
+    """The equation labels of one MyST page, in the order the page displays them."""
+    return [m.group("label") for m in map(_LABELLED.search, _displayed_lines(text)) if m]
 
 
 def displays(text):
     """{label: LaTeX of the display} of one MyST page (between the `$$` and the `$$ (label)`)."""
     out, body = {}, None
-    for line in text.splitlines():
-        stripped = line.strip()
+    for stripped in _displayed_lines(text):
         match = _LABELLED.search(stripped)
         if body is None:
             if not stripped.startswith("$$"):
@@ -251,9 +252,7 @@ def book_markdown(text, page_dir="chapters/exercises"):
         return "{eq}" + f"`{m.group('label')}`"
 
     def page(m):
-        target = Path(m.group("page") + ".md")
-        up = "/".join(".." for _ in Path(page_dir).parts)
-        return f"]({up}/{target.as_posix()})" if up else f"]({target.as_posix()})"
+        return "](" + Path(os.path.relpath(m.group("page") + ".md", page_dir)).as_posix() + ")"
 
     text = re.sub(r"\[\([0-9.]+\)\]\(" + base + r"[^)#\s]+\.html#equation-(?P<label>[^)\s]+)\)", equation, text)
     return re.sub(r"\]\(" + base + r"(?P<page>[^)#\s]+)\.html\)", page, text)
