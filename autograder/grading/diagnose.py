@@ -82,8 +82,9 @@ class Finding:
     lines: list = field(default_factory=list)
     picture: bytes = None
     kind: str = ""      # "mistake", "helper", "signature" or "" (picture only)
-    key: str = ""
-    label: str = ""
+    key: str = ""       # the mistake's registry key, "helper:<name>", or the first signature's name
+    label: str = ""     # a few words for the instructor's class view
+    signatures: tuple = ()  # every signature found (kind "signature")
 
     def metadata(self, function):
         return {"function": function, "kind": self.kind, "key": self.key, "label": self.label}
@@ -281,7 +282,7 @@ def array_signatures(function, case, got, ref, what):
             n_H, n_W = (case.inputs()[0][0].shape[1:3])
             cover = np.outer(_coverage(H, hp["f"], hp["stride"], p, n_H), _coverage(W, hp["f"], hp["stride"], p, n_W))
             wrong = bad.any(axis=(0, 3))
-            if (cover >= 2).any() and (cover == 1).any() and not (wrong & (cover < 2)).any():
+            if (cover >= 2).any() and not (wrong & (cover < 2)).any():
                 out["overlap"] = ("wrong only where windows overlap",
                                   "only the inputs that lie in two or more windows are wrong; the rest is right",
                                   "where windows overlap, the gradients of all of them must add up (+=, not =)")
@@ -323,6 +324,24 @@ def reference(grade_id):
     return registry.CASES[grade_id].reference()
 
 
+def _telling_overlap(j):
+    """Can this cell tell "wrong where windows overlap" from "wrong anywhere"? A failing cell with inputs
+    in a single window, or a passing cell whose windows do not overlap at all."""
+    hp = hyper(j.case) if j.case is not None else {}
+    if "f" not in hp or j.case.function not in ("conv_backward", "pool_backward"):
+        return False
+    if j.passed:
+        return hp["f"] <= hp.get("stride", 1)
+    if j.outcome is None:
+        return False
+    args = j.case.inputs()[0]
+    A_prev, dZ = args[1][0], args[0]
+    p = int(hp.get("pad", 0))
+    rows = _coverage(A_prev.shape[1], hp["f"], hp["stride"], p, dZ.shape[1])
+    cols = _coverage(A_prev.shape[2], hp["f"], hp["stride"], p, dZ.shape[2])
+    return bool((np.outer(rows, cols) == 1).any())
+
+
 def only_where(judged, name, test, usually):
     """A signature across cases: every failing case has `test` true, some passing case has it false."""
     fails = [j for j in judged if not j.passed and j.outcome is not None]
@@ -357,22 +376,24 @@ def picture(got, ref, what):
     where = np.unravel_index(int(np.argmax(err)), ref.shape)
     e2, sub = _panel(ref, what, where)
     g2, _ = _panel(got, what, where)
-    d2 = np.abs(g2 - e2)
     bad = ~_close(g2, e2)
+    g2 = np.nan_to_num(g2, nan=0.0, posinf=0.0, neginf=0.0)  # NaN and inf are drawn as 0, and marked wrong
+    d2 = np.abs(g2 - e2)
+    lim = max(float(np.max(np.abs(e2), initial=0)), float(np.max(np.abs(g2), initial=0)), 1e-12)
     fig = Figure(figsize=(6.4, 2.3), dpi=72)
     axes = fig.subplots(1, 3)
-    lim = max(float(np.nanmax(np.abs(e2), initial=0)), float(np.nanmax(np.abs(np.nan_to_num(g2)), initial=0)), 1e-12)
-    for ax, data, title, cmap, vmin in ((axes[0], e2, "expected", "RdBu_r", -lim), (axes[1], g2, "got", "RdBu_r", -lim),
-                                        (axes[2], d2, "|got - expected|", "Reds", 0)):
-        ax.imshow(np.nan_to_num(data), cmap=cmap, vmin=vmin, vmax=lim if vmin < 0 else max(float(np.nanmax(d2)), 1e-12),
-                  interpolation="nearest")
+    for ax, data, title, cmap, vmin, vmax in ((axes[0], e2, "expected", "RdBu_r", -lim, lim),
+                                              (axes[1], g2, "got", "RdBu_r", -lim, lim),
+                                              (axes[2], d2, "|got - expected|", "Reds", 0, max(float(d2.max()), 1e-12))):
+        ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     ys, xs = np.nonzero(bad)
     axes[2].scatter(xs, ys, marker="x", s=14, c="black", linewidths=0.8)
-    fig.suptitle(f"{what}{' at ' + sub if sub else ''}: rows h down, columns w across; x marks a wrong entry"
-                 if ref.ndim in (2, 4) else f"{what}: x marks a wrong entry", fontsize=8)
+    axes_words = {4: "rows i, columns j" if what == "dW" else "rows h, columns w"}.get(ref.ndim, "")
+    fig.suptitle(", ".join(x for x in (f"{what}{' at ' + sub if sub else ''}", axes_words) if x)
+                 + "; x marks a wrong entry", fontsize=8)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.04, top=0.78, wspace=0.08)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -394,16 +415,18 @@ def _pictured(j):
 # ----------------------------------------------------------------------------- one notebook
 
 def diagnose_function(function, judged, failed_functions, leave_out=()):
-    """(kind, key, label, lines) for a function with failing cells, or None when nothing is recognised."""
+    """(kind, key, label, lines, signatures) for a function with failing cells; None when nothing is recognised.
+
+    leave_out: registry keys to ignore (tests use it to check what an unregistered mistake gets)."""
     for known in mistakes.registry(function, leave_out):
         if explains(known, judged):
             return ("mistake", known.key, known.label,
-                    [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"])
+                    [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"], ())
     helpers = [h for h in mistakes.CALLS.get(function, ()) if h in failed_functions]
     if helpers:
         names = " and ".join(helpers)
         return ("helper", f"helper:{helpers[0]}", f"fails through {names}",
-                [f"{function} calls {names}, which fails its own cases above: fix {names} first."])
+                [f"{function} calls {names}, which fails its own cases above: fix {names} first."], ())
     fails = [j for j in judged if not j.passed and j.outcome is not None]
     common = None
     for j in fails:
@@ -411,6 +434,8 @@ def diagnose_function(function, judged, failed_functions, leave_out=()):
         common = set(sig) if common is None else common & set(sig)
         if not common:
             break
+    if common and "overlap" in common and not any(_telling_overlap(j) for j in judged):
+        common.discard("overlap")  # every input lies in two windows in these cases: "only there" says nothing
     chosen = []
     if common:
         name = next(n for n in SIGNATURE_ORDER if n in common)
@@ -435,7 +460,7 @@ def diagnose_function(function, judged, failed_functions, leave_out=()):
     lines = []
     for _, _, where, usually in chosen:
         lines += [f"where it is wrong: {where}.", f"that usually means: {usually}."]
-    return ("signature", chosen[0][0], chosen[0][1], lines)
+    return ("signature", chosen[0][0], chosen[0][1], lines, tuple(c[0] for c in chosen))
 
 
 def notebook(judged, leave_out=(), pictures=True):
@@ -456,7 +481,8 @@ def notebook(judged, leave_out=(), pictures=True):
                 continue
             finding = Finding()
             if found:
-                finding.kind, finding.key, finding.label, finding.lines = found[0], found[1], found[2], list(found[3])
+                finding.kind, finding.key, finding.label, finding.lines, finding.signatures = (
+                    found[0], found[1], found[2], list(found[3]), found[4])
             if pictures and not drawn:
                 arrays = _pictured(j)
                 if arrays is not None:

@@ -77,8 +77,10 @@ def verdict(grade_id, record_or_error, kernel_outputs=(), extra=(), judged=None)
         judged = diagnose.Judged(grade_id, record)
     m = judged.mismatch
     if m is not None:
+        cited = registry.citation(case, m.what)
+        reread = [] if any(cited in line for line in extra) else [f"  re-read {cited}"]  # cited once is enough
         return False, "\n".join([f"✗ {head}: {m.problem}", inputs, *[f"  {d}" for d in m.details], *extra,
-                                 f"  re-read {registry.citation(case, m.what)}", *warned])
+                                 *reread, *warned])
     return True, f"✓ {head}: correct ({case.points} point{'s' if case.points != 1 else ''})"
 
 

@@ -169,7 +169,8 @@ REGISTRY = [
        "crop with [pad:pad + n_H_prev, pad:pad + n_W_prev]", DX,
        ("conv_backward", "return dA_prev, dW, db", "return dA_prev_pad[:, pad:-pad, pad:-pad, :], dW, db")),
     _k("assign_not_accumulate", "conv_backward", "`=` instead of `+=` where windows overlap",
-       "you assign (=) each window's gradient into da_prev_pad, so where windows overlap only the last one counts",
+       "you assign (=) into da_prev_pad, so each window, and each output channel c, overwrites what the ones "
+       "before it added",
        "accumulate: da_prev_pad[...] += W[:, :, :, c] * dZ[i, h, w, c]", DX,
        ("conv_backward", "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += ",
         "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] = ")),
@@ -236,7 +237,7 @@ REGISTRY = [
        "in distribute_value: average = dz / (n_H * n_W)", AVGBACK, NOT_DIVIDED),
     _k("assign_not_accumulate", "pool_backward", "`=` instead of `+=` where windows overlap",
        "you assign (=) each window's gradient into dA_prev, so where windows overlap only the last one counts",
-       "accumulate: dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += ...",
+       "accumulate with += into dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
        MAXBACK + AVGBACK,
        ("pool_backward", "horiz_start:horiz_end, c] += mask", "horiz_start:horiz_end, c] = mask"),
        ("pool_backward", "horiz_start:horiz_end, c] += distribute_value", "horiz_start:horiz_end, c] = distribute_value")),

@@ -116,7 +116,7 @@ def E(old, new):
 MISTAKES = [
     # ---- activations
     Mistake("sigmoid_derivative_of_A", "activations", "sigmoid_backward",
-            (E("s = 1 / (1 + np.exp(-Z))", "s = Z  # treats the cache as if it held A = sigmoid(Z)"),),
+            (E("s, _ = sigmoid(Z)", "s = Z  # treats the cache as if it held A = sigmoid(Z)"),),
             why="sigmoid derivative applied to A instead of Z"),
     Mistake("sigmoid_forgets_dA", "activations", "sigmoid_backward",
             (E("dZ = dA * s * (1 - s)", "dZ = s * (1 - s)"),), why="local derivative without the upstream gradient"),
@@ -167,7 +167,8 @@ MISTAKES = [
     Mistake("conv_backward_assign_not_accumulate", "convolution", "conv_backward",
             (E("da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += ",
                "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] = "),),
-            why="= instead of += where windows overlap", known="assign_not_accumulate", signature="overlap"),
+            why="= instead of += (inside the loop over c it also overwrites the other output channels' share)",
+            known="assign_not_accumulate"),
     Mistake("conv_backward_stride_ignored", "convolution", "conv_backward",
             (E("vert_start = h * stride", "vert_start = h"), E("horiz_start = w * stride", "horiz_start = w")),
             why="stride ignored in the backward pass", known="stride_ignored", signature="stride > 1"),
@@ -464,18 +465,24 @@ VARIANTS = [
 
 # ---------------------------------------------------------------- in-process grading (no kernel)
 
-def functions(nb):
-    """Run every solution cell of a notebook in one namespace, in-process; returns the namespace.
+def functions(nb, assignment):
+    """Run the notebook's code cells (not its test cells) in one namespace, in-process; returns it.
 
-    The cells see what the notebook's first cell imports from the helper module: np and output_size.
+    The first cell imports the assignment's helper module from the source folder, as in Jupyter.
     """
-    import numpy as np
-    from solutions.shapes import output_size
-    namespace = {"np": np, "output_size": output_size, "__name__": "student"}
-    for cell in nb["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and meta.get("solution"):
-            exec(compile("".join(cell["source"]), f"<{meta.get('grade_id')}>", "exec"), namespace)
+    import sys
+    from .course import ROOT
+    folder = str(ROOT / "autograder" / "source" / assignment)
+    namespace = {"__name__": "student"}
+    sys.path.insert(0, folder)
+    try:
+        for cell in nb["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if cell["cell_type"] != "code" or (meta.get("grade") and not meta.get("solution")):
+                continue
+            exec(compile("".join(cell["source"]), f"<{meta.get('grade_id', 'cell')}>", "exec"), namespace)
+    finally:
+        sys.path.remove(folder)
     return namespace
 
 
@@ -498,14 +505,15 @@ def records(assignment, namespace):
                 out.append((case.grade_id, exchange.Record(raised={"type": type(e).__name__,
                                                                    "message": str(e)[:2000], "traceback": ""})))
                 continue
-        arrays = {}
-        encoded = exchange.encode(result, arrays)
-        decoded = exchange._decode(encoded, {k: np_copy(v) for k, v in arrays.items()})
-        out.append((case.grade_id, exchange.Record(result=decoded,
-                                                   warnings=[f"{w.category.__name__}: {w.message}" for w in caught])))
+        out.append((case.grade_id, exchange_record(result, [f"{w.category.__name__}: {w.message}" for w in caught])))
     return out
 
 
-def np_copy(value):
+def exchange_record(result, warnings=()):
+    """The exchange.Record the judge would read back after a kernel recorded `result`."""
     import numpy as np
-    return np.array(value, copy=True)
+    from autograder.grading import exchange
+    arrays = {}
+    encoded = exchange.encode(result, arrays)
+    decoded = exchange._decode(encoded, {k: np.array(v, copy=True) for k, v in arrays.items()})
+    return exchange.Record(result=decoded, warnings=warnings)

@@ -1,0 +1,292 @@
+"""The judge's diagnosis (autograder/grading/diagnose.py, mistakes.py), measured on the catalogue.
+
+In-process: each catalogue entry's functions are executed here (no kernel), called
+on every graded case's inputs, their results passed through the exchange's
+encoding, and the notebook judged by execute.judge_notebook, as JudgedExecute
+does after a real kernel. One slow test runs real nbgrader.
+
+The three measured properties of issue 12:
+- every catalogue mistake is diagnosed as itself (its registry key) on every
+  function it breaks, and nothing else is named anywhere in its notebook;
+- every correct variant gets full marks and no diagnosis at all;
+- zero wrong diagnoses: with a mistake's own key left out of the registry, no
+  other mistake is ever named; it gets its structural signature (when the
+  catalogue says which) or a helper note or today's message.
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.grading import cases as registry
+from autograder.grading import diagnose, mistakes
+from autograder.grading.execute import DIAGNOSIS_KEY, judge_notebook, verdict_outputs
+
+sys.path.insert(0, str(Path(__file__).parent))
+import submissions as S  # noqa: E402
+from submissions import MISTAKES, VARIANTS  # noqa: E402
+from submissions import course as C  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = "\n".join(page.read_text() for page in (ROOT / "chapters").glob("*.md"))
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def judge(nb, assignment, leave_out=()):
+    """{grade_id: (passed, text, picture, finding)} of a notebook graded in-process."""
+    recs = S.records(assignment, S.functions(nb, assignment))
+    return {gid: v for (gid, _), v in zip(recs, judge_notebook(recs, leave_out=leave_out))}
+
+
+def mistake_notebook(m):
+    return S.with_mistakes(C.source_notebook(m.assignment), [m])
+
+
+def variant_notebook(v):
+    nb = C.source_notebook(v.assignment)
+    for function, body in v.bodies.items():
+        S.replace_body(nb, function, body)
+    return nb
+
+
+def failing(verdicts):
+    """{function: [finding or None, ...]} over the failing cells."""
+    out = {}
+    for gid, (passed, _, _, finding) in verdicts.items():
+        if not passed:
+            out.setdefault(gid.split("__")[0], []).append(finding)
+    return out
+
+
+# ----------------------------------------------------------------------------- the registry itself
+
+@pytest.mark.parametrize("known", mistakes.REGISTRY, ids=lambda k: f"{k.function}-{k.key}")
+def test_every_registered_mistake_builds_and_fails_some_case_of_its_function(known):
+    """A variant that equals the reference everywhere could never be diagnosed (nor be a mistake)."""
+    fails = [c.grade_id for c in registry.CASES.values()
+             if c.function == known.function and diagnose.variant_outcome(known, c.grade_id)[1]]
+    assert fails, f"{known.key} never differs from the reference on {known.function}'s cases"
+
+
+def test_registry_text_is_short_and_cites_real_labels():
+    for k in mistakes.REGISTRY:
+        assert k.label and len(k.label) <= 60, k
+        assert k.what and k.fix and not k.what.endswith(".") and not k.fix.endswith("."), k
+        for label in k.equation:  # a label the book defines: "$$ (eq-...)" closing its equation
+            assert re.search(rf"\$\$ *\({re.escape(label)}\)", BOOK), (k, label)
+
+
+# ----------------------------------------------------------------------------- the three measured properties
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_each_catalogue_mistake_is_diagnosed_as_itself(mistake):
+    verdicts = judge(mistake_notebook(mistake), mistake.assignment)
+    broken = failing(verdicts)
+    assert mistake.function in broken
+    assert set(broken) <= mistake.allowed
+    for fn, findings in broken.items():
+        for finding in findings:
+            if mistake.diagnosis:
+                assert finding is not None and finding.kind == "mistake" and finding.key == mistake.diagnosis, \
+                    (fn, finding)
+            else:  # not in the registry: never a name
+                assert finding is None or finding.kind != "mistake", (fn, finding)
+    if mistake.diagnosis:
+        known = next(k for k in mistakes.registry(mistake.function) if k.key == mistake.diagnosis)
+        text = next(t for gid, (p, t, _, _) in verdicts.items() if not p and gid.startswith(mistake.function + "__"))
+        assert f"likely mistake: {known.what}." in text and f"fix: {known.fix}" in text
+        assert diagnose.cite(known.equation) in text
+    elif mistake.signature:
+        finding = broken[mistake.function][0]
+        assert finding.kind == "signature" and mistake.signature in finding.signatures, finding
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_correct_variants_get_full_marks_and_no_diagnosis(variant):
+    verdicts = judge(variant_notebook(variant), variant.assignment)
+    assert all(passed for passed, _, _, _ in verdicts.values())
+    assert all(finding is None and picture is None for _, _, picture, finding in verdicts.values())
+    assert not any("likely mistake" in text or "where it is wrong" in text for _, text, _, _ in verdicts.values())
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.diagnosis], ids=lambda m: m.name)
+def test_zero_wrong_diagnoses_when_the_registry_lacks_the_mistake(mistake):
+    """Leave the mistake's own key out: no other mistake may be named, on any function it breaks."""
+    verdicts = judge(mistake_notebook(mistake), mistake.assignment, leave_out={mistake.diagnosis})
+    broken = failing(verdicts)
+    for fn, findings in broken.items():
+        for finding in findings:
+            assert finding is None or finding.kind != "mistake", (fn, finding.key)
+    if mistake.signature:
+        finding = broken[mistake.function][0]
+        assert finding is not None and finding.kind == "signature" and mistake.signature in finding.signatures, \
+            finding
+
+
+def test_zero_wrong_diagnoses_with_an_empty_registry():
+    """With no registry at all, the whole catalogue gets signatures, helper notes or today's message."""
+    everything = {k.key for k in mistakes.REGISTRY}
+    seen = {}
+    for m in MISTAKES:
+        for fn, findings in failing(judge(mistake_notebook(m), m.assignment, leave_out=everything)).items():
+            assert all(f is None or f.kind in ("signature", "helper", "") for f in findings), (m.name, fn)
+            seen[m.name, fn] = findings[0].kind if findings[0] else None
+    # those the catalogue gives a signature still get it
+    for m in MISTAKES:
+        if m.signature:
+            assert seen[m.name, m.function] == "signature", m.name
+
+
+def test_nothing_recognised_leaves_todays_message():
+    """A wrong result with no known cause and no signature: the message is exactly today's."""
+    from autograder.grading.execute import verdict
+    case = registry.CASES["conv_backward__stride1_pad1"]
+    dA, dW, db = case.reference()
+    noise = np.random.default_rng(0).standard_normal(dA.shape)
+    rec = S.exchange_record((dA + noise, dW, db))
+    (passed, text, picture, finding), = judge_notebook([(case.grade_id, rec)])
+    assert not passed and text == verdict(case.grade_id, rec)[1]
+    assert "likely mistake" not in text and "where it is wrong" not in text
+    assert picture is not None and finding.kind == ""  # the picture is still drawn
+
+
+def test_diagnosis_runs_only_for_failing_functions(monkeypatch):
+    calls = []
+    real = diagnose.variant_outcome.__wrapped__
+
+    def spy(known, grade_id):
+        calls.append(known.function)
+        return real(known, grade_id)
+
+    monkeypatch.setattr(diagnose, "variant_outcome", spy)
+    verdicts = judge(C.source_notebook("convolution"), "convolution")
+    assert all(p for p, _, _, _ in verdicts.values()) and calls == []
+    m = next(m for m in MISTAKES if m.name == "conv_backward_assign_not_accumulate")
+    judge(mistake_notebook(m), m.assignment)
+    assert calls and set(calls) == {"conv_backward"}
+
+
+# ----------------------------------------------------------------------------- signatures on hand-made errors
+
+@pytest.fixture
+def dA_case():
+    case = registry.CASES["conv_backward__stride2_overlap"]  # f = 3, stride 2, pad 1; dA_prev (2, 7, 7, 3)
+    return case, case.reference()[0]
+
+
+def sigs(case, got, ref):
+    return diagnose.array_signatures(case.function, case, got, ref, "dA_prev")
+
+
+def test_signature_sign_factor_and_zeros(dA_case):
+    case, ref = dA_case
+    assert set(sigs(case, -ref, ref)) == {"sign"}
+    found = sigs(case, 9 * ref, ref)
+    assert set(found) == {"factor"} and "f*f = 9" in found["factor"][1]
+    assert "0.5 times" in sigs(case, 0.5 * ref, ref)["factor"][1]
+    assert "zeros" in sigs(case, np.zeros_like(ref), ref)
+
+
+def test_signature_border_channels_samples_axes(dA_case):
+    case, ref = dA_case
+    got = ref.copy()
+    got[:, 0, :, :] += 1.0
+    got[:, :, -1, :] -= 1.0
+    assert "border" in sigs(case, got, ref)
+    got = ref.copy()
+    got[:, 3, 3, :] += 1.0  # the centre: not the border
+    assert "border" not in sigs(case, got, ref)
+    got = ref.copy()
+    got[..., 1] *= 3
+    found = sigs(case, got, ref)
+    assert "channels" in found and "c = 1 of 3" in found["channels"][1] and "samples" not in found
+    got = ref.copy()
+    got[1] += 0.5
+    assert "samples" in sigs(case, got, ref) and "channels" not in sigs(case, got, ref)
+    found = sigs(case, ref.transpose(0, 2, 1, 3).copy(), ref)
+    assert set(found) == {"axes"} and "rows and columns are swapped" in found["axes"][1]
+
+
+def test_signature_overlap(dA_case):
+    case, ref = dA_case
+    # stride 2, f = 3, pad 1: padded rows 2, 4 (input rows 1, 3, 5) lie in two windows
+    got = ref.copy()
+    got[:, 3, :, :] *= 0.5
+    assert "overlap" in sigs(case, got, ref)
+    got = ref.copy()
+    got[:, 2, 2, :] += 1.0  # input row 2 lies in one window only
+    assert "overlap" not in sigs(case, got, ref)
+
+
+def test_float32_tolerance_is_the_judges():
+    case = registry.CASES["conv_backward__stride2_overlap"]
+    ref = case.reference()[0]
+    assert diagnose.agree(ref.astype(np.float32), ref)
+    assert not diagnose.agree(ref.astype(np.float32) * (1 + 1e-3), ref)
+    assert not diagnose.agree(ref * (1 + 1e-6), ref)  # float64: rtol 1e-7
+    assert diagnose.agree((ref, {"stride": 2}), (ref, {"stride": 2}))
+    assert not diagnose.agree((ref, {"pad": 1, "stride": 2}), (ref, {"stride": 2, "pad": 1}))
+
+
+# ----------------------------------------------------------------------------- the picture
+
+def test_picture_is_a_small_deterministic_png_in_the_failing_cell():
+    from nbformat.v4 import new_code_cell
+    from nbgrader.utils import determine_grade
+    m = next(m for m in MISTAKES if m.name == "conv_backward_assign_not_accumulate")
+    verdicts = judge(mistake_notebook(m), m.assignment)
+    drawn = {gid: pic for gid, (p, _, pic, _) in verdicts.items() if pic}
+    wrong = [gid for gid, (p, _, _, _) in verdicts.items() if not p]
+    assert list(drawn) == wrong[:1] == ["conv_backward__stride1_pad1"]  # one picture per function, first case
+    png = drawn["conv_backward__stride1_pad1"]
+    assert png.startswith(PNG) and len(png) < 40_000
+    again = judge(mistake_notebook(m), m.assignment)["conv_backward__stride1_pad1"][2]
+    assert again == png
+    passed, text = verdicts["conv_backward__stride1_pad1"][:2]
+    cell = new_code_cell("x")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "points": 2, "grade_id": "t__x"}
+    cell.outputs = verdict_outputs(passed, text, png)
+    assert [o.output_type for o in cell.outputs] == ["error", "display_data"]
+    assert cell.outputs[1].data["image/png"].startswith("iVBORw0KGgo")  # base64 of the PNG signature
+    assert determine_grade(cell) == (0, 2)
+    # not drawn for a scalar case, a shape mismatch or an exception
+    m = next(m for m in MISTAKES if m.name == "conv_backward_db_wrong_shape")
+    assert not any(pic for _, _, pic, _ in judge(mistake_notebook(m), m.assignment).values())
+
+
+def test_picture_handles_vectors_masks_and_nan():
+    for got, ref, what in ((np.arange(7.0), np.arange(7.0) + (np.arange(7) == 3), "dZ"),
+                           (np.eye(3, dtype=bool), np.eye(3, dtype=bool)[::-1], "mask"),
+                           (np.full((1, 4, 4, 2), np.nan), np.ones((1, 4, 4, 2)), "A")):
+        png = diagnose.picture(got, ref, what)
+        assert png.startswith(PNG) and len(png) < 40_000
+
+
+# ----------------------------------------------------------------------------- end to end, real nbgrader
+
+@pytest.mark.slow
+def test_real_grading_names_the_mistake_draws_it_and_the_report_groups_students(tmp_path):
+    """One real `make grade` run (serialise it: flock /tmp/grade.lock): two students with `=` for `+=`."""
+    from autograder.grading import report
+    repo = C.copy_course(tmp_path)
+    C.release(repo)
+    m = next(m for m in MISTAKES if m.name == "conv_backward_assign_not_accumulate")
+    for student in ("ann", "bob"):
+        C.submit(repo, student, "convolution", S.with_mistakes(C.source_notebook("convolution"), [m]))
+    C.submit(repo, "cat", "convolution", C.source_notebook("convolution"))
+    C.run(repo, "autograder.grading.grade")
+    assert C.lost(C.grades(repo)[("ann", "convolution")]) == {"conv_backward"}
+    nb = json.loads((repo / "autograder" / "autograded" / "ann" / "convolution" / "convolution.ipynb").read_text())
+    cells = {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
+             if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"].get("solution")}
+    cell = cells["conv_backward__stride2_overlap"]
+    assert cell["metadata"][DIAGNOSIS_KEY]["key"] == "assign_not_accumulate"
+    assert "likely mistake" in C._text(cell["outputs"][0]["evalue"])
+    assert any("image/png" in o.get("data", {}) for o in cell["outputs"])
+    assert all(DIAGNOSIS_KEY not in c["metadata"] for gid, c in cells.items() if not gid.startswith("conv_backward"))
+    page = report.write_report(repo / "autograder").read_text()
+    assert "2 students" in page and "conv_backward" in page and "`=` instead of `+=`" not in page  # escaped
+    assert "=</code> instead of <code>+=" in page or "= instead of += " in page
