@@ -11,6 +11,7 @@ import socket
 import sys
 import time
 import uuid
+from fnmatch import fnmatch
 from pathlib import Path
 
 import nbformat
@@ -20,7 +21,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from conftest import ROOT, require
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hostile.probes import PROBES  # noqa: E402
+from hostile.probes import PROBES, SHADOW, SHADOWED  # noqa: E402
 
 from autograder.grading import precheck, sandbox  # noqa: E402
 
@@ -90,13 +91,21 @@ def probed(tmp_path_factory):
     paths = dict(solutions=str(ROOT / "solutions"), other=str(other),
                  port=listener.getsockname()[1], outside=str(base / "outside.txt"),
                  tmpfile=f"/tmp/probe-{uuid.uuid4().hex}")
+    for name in SHADOWED:  # module names the launcher imports, beside the notebook
+        (folder / f"{name}.py").write_text(SHADOW)
     order = ["uid", "solutions", "import_solutions", "other_student", "net_internet",
              "net_loopback", "write_outside", "write_inside", "write_tmp", "exchange", "env",
-             "root_only_file", "replace_file",
+             "root_only_file", "replace_file", "caps", "mknod", "remount", "shadow",
+             "env_names", "env_values", "var_tmp", "dev_shm",
              "alloc_10gb", "big_file", "infinite_loop", "fork_bomb", "still_alive"]
     nb = _notebook([PROBES[name].format(**paths) for name in order])
     old = dict(os.environ)
     os.environ["PROBE_SECRET_TOKEN"] = "postgresql://grader:hunter2@db/gradebook"
+    # the red team's finding: BTC_* variables reached the kernel, the gradebook password with them
+    os.environ["BTC_GRADEBOOK_URL"] = "postgresql://grader:hunter2@db/gradebook"
+    os.environ["BTC_API_KEY"] = "hunter2"
+    os.environ["NBGRADER_DB_PASSWORD"] = "hunter2"
+    os.environ["PYTHONPATH"] = str(ROOT)
     os.environ["BTC_GRADER_EXCHANGE"] = str(exchange)
     try:
         client, nb = _run(nb, folder, timeout=8)
@@ -104,7 +113,7 @@ def probed(tmp_path_factory):
         os.environ.clear()
         os.environ.update(old)
         listener.close()
-    return _lines(nb), paths, folder, exchange, nb
+    return _lines(nb), paths, folder, exchange, nb, order
 
 
 @pytest.mark.slow
@@ -126,7 +135,7 @@ class TestSandboxProbes:
         assert lines["net_loopback"] == "OSError"
 
     def test_writes_stay_in_the_private_copy(self, probed):
-        lines, paths, folder, exchange, _ = probed
+        lines, paths, folder, exchange = probed[:4]
         assert lines["write_outside"] == "OSError"
         assert not Path(paths["outside"]).exists()
         assert lines["write_inside"] == "mine"          # the folder is writable ...
@@ -136,7 +145,7 @@ class TestSandboxProbes:
         assert not Path(paths["tmpfile"]).exists()         # /tmp is private
 
     def test_files_keep_their_owner_folders_are_the_kernels(self, probed):
-        lines, _, folder, _, _ = probed
+        lines, folder = probed[0], probed[2]
         assert lines["root_only_file"] == "OSError"
         assert lines["replace_file"] == "new"
         assert (folder / "data.txt").read_text() == "original"
@@ -146,15 +155,43 @@ class TestSandboxProbes:
         assert (exchange / "outputs" / "probe.json").read_text() == "{}"
 
     def test_grader_secrets_do_not_reach_the_kernel(self, probed):
-        assert probed[0]["env"] == "absent"
+        lines = probed[0]
+        assert lines["env"] == "absent"
+        assert lines["env_values"] == "clean"
+        names = set(lines["env_names"].split())
+        assert not names & {"BTC_GRADEBOOK_URL", "BTC_API_KEY", "NBGRADER_DB_PASSWORD", "PYTHONPATH"}
+        allowed = set(sandbox.FIXED_ENV) | {"HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "PATH"}
+        allowed |= {"TERM", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "PAGER", "GIT_PAGER",
+                    "PYDEVD_USE_FRAME_EVAL", "PWD"}  # set by ipykernel and the shell themselves
+        assert all(n in allowed or any(fnmatch(n, p) for p in sandbox.DEFAULT_PASS_ENV) for n in names), names
+
+    def test_no_privilege_survives_into_the_sandbox(self, probed):
+        lines = probed[0]
+        assert lines["caps"] == "0 0"          # no effective, no permitted capability
+        assert lines["mknod"] == "OSError"     # no block device for the host disk
+        assert lines["remount"] == "refused"   # the read-only system stays read-only
+
+    def test_student_modules_never_run_in_the_privileged_launcher(self, probed):
+        # json.py, resource.py, signal.py ... beside the notebook: the launcher (which
+        # runs before the uid drop) never imports them; the kernel may, as the student
+        shadow = probed[0]["shadow"]
+        assert shadow.startswith("imported as "), shadow   # the files were importable from the folder ...
+        assert "0" not in shadow.split()[-1].split(","), shadow  # ... and only ever by the unprivileged kernel
+
+    def test_scratch_space_is_bounded(self, probed):
+        lines = probed[0]
+        assert lines["var_tmp"].startswith("stopped at"), lines["var_tmp"]
+        assert int(lines["var_tmp"].split()[-1]) <= sandbox.SandboxKernelManager.tmp_size.default_value // 2**20
+        assert lines["dev_shm"].startswith("stopped at"), lines["dev_shm"]
+        assert int(lines["dev_shm"].split()[-1]) <= sandbox.SandboxKernelManager.shm_size.default_value // 2**20
 
     def test_resources_are_bounded_and_the_kernel_survives(self, probed):
-        lines, _, _, _, nb = probed
+        lines, nb = probed[0], probed[4]
         assert lines["alloc_10gb"] == "MemoryError"
         assert lines["big_file"].startswith("OSError"), lines["big_file"]
         assert lines["fork_bomb"].startswith("stopped after"), lines["fork_bomb"]
         assert int(lines["fork_bomb"].split()[-1]) <= sandbox.SandboxKernelManager.max_processes.default_value
-        loop = nb.cells[15]
+        loop = nb.cells[probed[5].index("infinite_loop")]
         assert any(o.get("ename") == "KeyboardInterrupt" for o in loop.outputs), loop.outputs
         assert lines["still_alive"] == "yes"            # interrupted, not killed
 

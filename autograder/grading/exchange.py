@@ -27,6 +27,7 @@ the two implementations.
 import io
 import json
 import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -86,15 +87,38 @@ def prepare(folder):
 # ---- reading what the kernel wrote (untrusted) ----
 
 def _read_bounded(path, limit):
+    """The bytes of a file the kernel wrote, None if absent. Raises MalformedRecord.
+
+    The folder is the kernel's: neither the folder nor the file may be a link
+    (O_NOFOLLOW on both), the file must be a regular file (a FIFO would block,
+    a device would never end), and no more than `limit` bytes are read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        size = os.lstat(path).st_size
+        dir_fd = os.open(path.parent, flags | getattr(os, "O_DIRECTORY", 0))
     except FileNotFoundError:
         return None
-    if not path.is_file() or path.is_symlink():
-        raise MalformedRecord(f"{path.name} is not a regular file")
-    if size > limit:
-        raise MalformedRecord(f"{path.name} is {size} bytes, more than the limit of {limit}")
-    return path.read_bytes()
+    except OSError:
+        raise MalformedRecord(f"{path.parent.name}/ is not a plain folder") from None
+    try:
+        try:
+            fd = os.open(path.name, flags, dir_fd=dir_fd)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            raise MalformedRecord(f"{path.name} is not a regular file") from None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise MalformedRecord(f"{path.name} is not a regular file")
+            if st.st_size > limit:
+                raise MalformedRecord(f"{path.name} is {st.st_size} bytes, more than the limit of {limit}")
+            data = f.read(limit + 1)
+            if len(data) > limit:
+                raise MalformedRecord(f"{path.name} is more than the limit of {limit} bytes")
+            return data
+    finally:
+        os.close(dir_fd)
 
 
 def _decode(enc, arrays, depth=0):

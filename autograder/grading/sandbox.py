@@ -3,25 +3,35 @@
 `SandboxKernelManager` is a jupyter_client `AsyncKernelManager` whose kernel
 process is wrapped, on Linux with bubblewrap installed, in
 
-    bwrap  <read-only system + Python + venv>  <private /tmp>
+    bwrap  <read-only system + Python + venv>  <private /tmp, /var/tmp, /dev/shm>
            <writable private copy of the notebook's folder>
-           <writable exchange folder(s)>  --unshare-net --unshare-pid ...
-      python -c <limits launcher>  <rlimits, drop to an unprivileged uid>
+           <a fresh IPC folder per start>  <the exchange folder>
+           --unshare-all-but-user  --cap-drop ALL (+ SETUID/SETGID until the drop)
+      python -I -S -c <limits launcher>   (cwd "/": nothing of the student's is importable)
+        <rlimits, drop to an unprivileged uid, no new privileges, chdir>
         python -m ipykernel_launcher -f <connection file>
 
 so the student's code sees nothing of the course (no `solutions/`, no
-`gradebook.db`, no other submission, no source notebooks), cannot reach the
-network (the kernel talks to the grader over IPC sockets in a folder bound
-into the sandbox, since TCP loopback is unreachable across a network
-namespace), and is bounded in CPU time, address space, processes, file size
-and open files. A per-notebook wall clock kills the kernel when the whole
-notebook has run too long (`notebook_time_exceeded` then says so).
+gradebook, no other submission, no source notebooks), cannot reach the
+network, never runs with privileges (the launcher is isolated from the
+student's folder and from PYTHON* variables, and the kernel starts only after
+the uid drop), sees none of the grader's environment except a short
+allow-list (`DEFAULT_PASS_ENV`; a name that looks like a secret never passes),
+and is bounded per process (CPU time, address space, processes, file size,
+open files) and per notebook (a watchdog kills the kernel when all its
+processes together use more than `memory_budget` of RAM, or its writable
+folders more than `disk_budget`; a wall clock ends a notebook that ran too
+long). `budget_exceeded` / `notebook_time_exceeded` say which limit ended it.
 
-Without bubblewrap (macOS, or the package is not installed) the kernel still
-gets the resource limits the platform allows, and one warning says which
-protections are missing. Set `SandboxKernelManager.sandbox = "off"` to turn
-isolation off on purpose (benchmarks), or `"require"` to refuse to grade
-without it.
+The trusted side never follows a link or trusts a path inside a folder the
+kernel can write: every start gets a new IPC folder made by the grader (the
+connection file is written into it before the kernel exists), old IPC folders
+are removed without following links, and folders are handed to the kernel's
+uid with lchown, once, before the kernel first runs.
+
+Without bubblewrap grading is refused (`sandbox = "require"`, the course's
+default) unless the instructor opts out (`sandbox = "off"`, e.g. with
+BTC_ALLOW_UNSANDBOXED=1); `sandbox_status()` says which.
 
 Only the kernel is untrusted: this module runs in the grader's process.
 """
@@ -33,33 +43,34 @@ import logging
 import os
 import shutil
 import signal
-import stat
+import subprocess
 import sys
 import tempfile
 import threading
+import time
 from fnmatch import fnmatch
 from pathlib import Path
 
+from jupyter_client.connect import port_names
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, CaselessStrEnum, Float, Integer, List, Unicode
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
 
-# The launcher runs inside the sandbox, before the kernel: it applies the
-# resource limits, forgets the parent pid (ipykernel would otherwise poll a
-# pid that does not exist in its pid namespace and exit), drops to the
-# unprivileged uid, forbids regaining privileges, then becomes the kernel.
-# argv: [json limits, uid or "", gid or "", forget-parent "1"/"0", kernel argv...]
+# The launcher runs inside the sandbox, before the kernel, under `python -I -S`
+# with "/" as its working folder (so no file of the student's can shadow a
+# module it imports): it applies the resource limits, forgets the parent pid
+# (ipykernel would otherwise poll a pid that does not exist in its pid
+# namespace and exit), drops to the unprivileged uid, forbids regaining
+# privileges, moves into the notebook's folder, then becomes the kernel.
+# argv: [json limits, uid or "", gid or "", forget-parent "1"/"0", workdir, kernel argv...]
 _LAUNCHER = r"""
 import json, os, sys
-limits, uid, gid, forget = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-try:
-    import resource
-except ImportError:
-    resource = None
+limits, uid, gid, forget, workdir = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+import resource
 for name, value in limits.items():
-    lim = getattr(resource, name, None) if resource else None
+    lim = getattr(resource, name, None)
     if lim is None:
         continue
     try:
@@ -79,33 +90,42 @@ if uid:
     os.setgroups([])
     os.setgid(int(gid))
     os.setuid(int(uid))
-    if os.getuid() != int(uid) or os.geteuid() != int(uid):
+    if os.getuid() != int(uid) or os.geteuid() != int(uid) or os.getgid() != int(gid):
         sys.exit("sandbox: could not drop privileges")
-if sys.platform.startswith("linux"):
     try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-    except Exception:
+        os.setuid(0)
+    except OSError:
         pass
-os.execv(sys.argv[5], sys.argv[5:])
+    else:
+        sys.exit("sandbox: privileges could be regained")
+if sys.platform.startswith("linux"):
+    import ctypes
+    if ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        sys.exit("sandbox: could not set no_new_privs")
+os.chdir(workdir)
+os.execv(sys.argv[6], sys.argv[6:])
 """
 
-# Environment variables the kernel may see (fnmatch patterns); everything
-# else of the grader's environment (database URLs, tokens, ...) is dropped.
+# Environment variables the kernel may see (fnmatch patterns); everything else
+# of the grader's environment is dropped. The exchange folder's variable is the
+# only grading variable a kernel needs.
+EXCHANGE_ENV = "BTC_GRADER_EXCHANGE"
 DEFAULT_PASS_ENV = [
-    "PATH", "LANG", "LANGUAGE", "LC_*", "TZ", "TERM",
-    "PYTHONHASHSEED", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-    "JPY_SESSION_NAME", "JPY_PARENT_PID",
-    "BTC_*", "GRADER_*", "AUTOGRADER_*", "NBGRADER_*",
+    "LANG", "LANGUAGE", "LC_*", "TZ", "PYTHONHASHSEED",
+    "JPY_SESSION_NAME", "JPY_PARENT_PID", EXCHANGE_ENV,
 ]
-# Passed variables whose value is a folder the kernel must be able to write
-# (the exchange folder the judge reads the recorded outputs from).
-DEFAULT_WRITABLE_ENV = ["*EXCHANGE*"]
+# Names that never pass, whatever pass_env says (a configuration mistake must
+# not hand a password to a student).
+NEVER_PASS_ENV = ["*URL*", "*PASS*", "*SECRET*", "*TOKEN*", "*KEY*", "*CRED*", "*AUTH*",
+                  "*GRADEBOOK*", "*DB*", "PG*", "AWS_*", "GIT*", "SSH_*", "PYTHONPATH", "PYTHONSTARTUP"]
+# Set for every kernel: one BLAS thread (deterministic sums, few threads against RLIMIT_NPROC).
+FIXED_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+             "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
 
 _warned = set()
 _counter = itertools.count()
 _log = logging.getLogger(__name__)
+_usable = {}
 
 
 def _warn_once(key, message, log=None):
@@ -116,10 +136,38 @@ def _warn_once(key, message, log=None):
 
 
 def bwrap_path():
-    """The bubblewrap executable, or None where it is not installed or cannot run."""
+    """The bubblewrap executable, or None where it is not installed or cannot make a sandbox here."""
     if not sys.platform.startswith("linux"):
         return None
-    return shutil.which("bwrap")
+    found = shutil.which("bwrap", path=os.environ.get("PATH", os.defpath))
+    if found is None:
+        return None
+    if found not in _usable:  # installed is not enough: namespaces may be forbidden (some containers)
+        try:
+            probe = subprocess.run([found, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                                    "--unshare-pid", "--unshare-net", "--", "/bin/true"],
+                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+            _usable[found] = probe.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _usable[found] = False
+    return found if _usable[found] else None
+
+
+def sandbox_status(mode):
+    """(ok, text): whether kernels can be graded under `mode` ("auto"/"require"/"off"), and what to say."""
+    if mode == "off":
+        return True, ("UNSANDBOXED: grading kernels run WITHOUT bubblewrap (opted out): a submission "
+                      "can read solutions/, the gradebook and other submissions, and reach the network")
+    if bwrap_path():
+        return True, "sandboxed (bubblewrap)"
+    why = ("bubblewrap is not installed" if not shutil.which("bwrap")
+           else "bubblewrap is installed but cannot create a sandbox on this machine")
+    if mode == "require":
+        return False, (f"refusing to grade: {why} (Debian package 'bubblewrap': apt-get install bubblewrap). "
+                       "To grade without a sandbox anyway, knowing that every submission can then read "
+                       "solutions/, the gradebook and other submissions, run `make grade ALLOW_UNSANDBOXED=1` "
+                       "(or set BTC_ALLOW_UNSANDBOXED=1).")
+    return True, f"UNSANDBOXED: {why}; grading kernels get resource limits only"
 
 
 def missing_protections(use_bwrap, as_root):
@@ -132,7 +180,7 @@ def missing_protections(use_bwrap, as_root):
             "private /tmp and process namespace",
         ]
     if as_root and not use_bwrap:
-        missing.append("process-count limit (RLIMIT_NPROC does not apply to root)")
+        missing.append("privilege drop (the kernel runs as root)")
     elif not as_root and not os.path.isdir("/proc/self/task"):
         missing.append("process-count limit (cannot count the grader's own processes)")
     if sys.platform == "darwin":
@@ -155,13 +203,63 @@ def _tasks_of_uid(uid):
     return total
 
 
+def tree_bytes(top, max_entries):
+    """(bytes allocated, entries) under top, never following a link; stops counting at max_entries."""
+    total, entries, stack = 0, 0, [top]
+    while stack and entries <= max_entries:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    entries += 1
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += max(st.st_blocks * 512, 0) if hasattr(st, "st_blocks") else st.st_size
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            pass
+    return total, entries
+
+
+def _pss(proc):
+    """Proportional set size of a process (bytes): shared pages split between their sharers,
+    so a fork bomb of copies is not counted as many full copies. RSS where smaps is missing."""
+    try:
+        with open(f"/proc/{proc.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return proc.memory_info().rss
+
+
+def tree_memory(pid):
+    """Memory (bytes, PSS) of process pid and all its descendants."""
+    import psutil
+    try:
+        root = psutil.Process(pid)
+        procs = [root] + root.children(recursive=True)
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += _pss(p)
+        except psutil.Error:
+            pass
+    return total
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """An AsyncKernelManager that starts the kernel sandboxed and resource-limited."""
 
     sandbox = CaselessStrEnum(
-        ["auto", "require", "off"], default_value="auto", config=True,
-        help="auto: bubblewrap where available, else limits only (warned once); "
-             "require: refuse to start a kernel without bubblewrap; off: limits only.",
+        ["auto", "require", "off"], default_value="require", config=True,
+        help="require: refuse to start a kernel without a working bubblewrap; "
+             "off: no sandbox, limits only (an explicit opt-out); auto: bubblewrap where available.",
     )
     cpu_seconds = Integer(300, config=True, help="RLIMIT_CPU of the kernel process (s).")
     address_space = Integer(4 * GiB, config=True, help="RLIMIT_AS of the kernel (bytes).")
@@ -172,7 +270,15 @@ class SandboxKernelManager(AsyncKernelManager):
     )
     file_size = Integer(64 * MiB, config=True, help="RLIMIT_FSIZE: largest file the kernel may write.")
     open_files = Integer(256, config=True, help="RLIMIT_NOFILE.")
-    tmp_size = Integer(256 * MiB, config=True, help="Size of the private /tmp (tmpfs).")
+    tmp_size = Integer(256 * MiB, config=True, help="Size of the private /tmp (tmpfs; /var/tmp is the same).")
+    shm_size = Integer(64 * MiB, config=True, help="Size of the private /dev/shm (tmpfs).")
+    memory_budget = Integer(4 * GiB, config=True,
+                            help="Resident memory of all the kernel's processes together; over it, the kernel is killed.")
+    disk_budget = Integer(256 * MiB, config=True,
+                          help="Bytes in the folders the kernel can write (its copy of the notebook's folder, "
+                               "IPC, exchange); over it, the kernel is killed.")
+    max_files = Integer(5000, config=True, help="Entries in those folders; over it, the kernel is killed.")
+    watch_interval = Float(0.25, config=True, help="Seconds between two looks of the watchdog.")
     notebook_timeout = Float(
         900.0, allow_none=True, config=True,
         help="Wall-clock seconds for a whole notebook (all kernel restarts together); "
@@ -184,22 +290,26 @@ class SandboxKernelManager(AsyncKernelManager):
              "uid_base + k (not in /etc/passwd), so RLIMIT_NPROC bounds it alone.",
     )
     pass_env = List(Unicode(), DEFAULT_PASS_ENV, config=True,
-                    help="fnmatch patterns of environment variables the kernel keeps.")
-    writable_env = List(Unicode(), DEFAULT_WRITABLE_ENV, config=True,
-                        help="Kept variables naming folders the kernel may write.")
+                    help="fnmatch patterns of environment variables the kernel keeps "
+                         "(names matching NEVER_PASS_ENV are dropped regardless).")
     extra_ro_paths = List(Unicode(), [], config=True,
                           help="More host paths to show read-only inside the sandbox.")
     copy_workdir = Bool(True, config=True,
                         help="Run in a private copy of the notebook's folder.")
 
     notebook_time_exceeded = Bool(False)
+    budget_exceeded = Unicode("")  # "" or what the watchdog found over budget
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._rundir = None
+        self._ipc = None
         self._uid = None
         self._timer = None
         self._t0 = None
+        self._watch = None
+        self._writable = []      # host folders the kernel can write (watched for the disk budget)
+        self._handed_over = set()  # folders already given to the kernel's uid
         self.sandboxed = False
 
     # -- launching -------------------------------------------------------------
@@ -208,46 +318,54 @@ class SandboxKernelManager(AsyncKernelManager):
             return False
         found = bwrap_path()
         if found is None and self.sandbox == "require":
-            raise RuntimeError(
-                "SandboxKernelManager.sandbox='require' but bubblewrap is missing "
-                "(Debian package 'bubblewrap': apt-get install bubblewrap)")
+            raise RuntimeError(sandbox_status("require")[1])
         return found is not None
+
+    def _new_ipc_folder(self):
+        """A fresh folder for this start's sockets and connection file, made by the grader.
+
+        The kernel owns the previous one and may have filled it with links: it
+        is removed (shutil.rmtree never follows a link) and never reused.
+        """
+        old = self._ipc
+        self._ipc = tempfile.mkdtemp(prefix="ipc-", dir=self._rundir)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+        self.transport = "ipc"
+        self.cache_ports = False
+        self.ip = os.path.join(self._ipc, "k")
+        self.connection_file = os.path.join(self._ipc, "kernel.json")
+        self._connection_file_written = False
+        for name in port_names:
+            setattr(self, name, 0)
 
     async def _async_pre_start_kernel(self, **kw):
         use_bwrap = self._use_bwrap()
         as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        self.budget_exceeded = ""
         if self._rundir is None:
-            self._rundir = tempfile.mkdtemp(prefix="nbsandbox-")
-            os.chmod(self._rundir, 0o700)
+            self._rundir = tempfile.mkdtemp(prefix="nbsandbox-")  # 0700, the grader's alone
             if as_root and use_bwrap:
                 self._uid = self.uid_base + (os.getpid() % 65536) * 16 + next(_counter) % 16
         if use_bwrap:
-            # IPC sockets in a folder bound into the sandbox: no TCP needed.
-            self.transport = "ipc"
-            self.cache_ports = False
-            self.ip = os.path.join(self._rundir, "ipc", "k")
-            os.makedirs(os.path.dirname(self.ip), exist_ok=True)
-            self.connection_file = os.path.join(self._rundir, "ipc", "kernel.json")
-        if self._uid is not None:
-            os.chown(self._rundir, self._uid, self._uid)
-            os.chown(os.path.join(self._rundir, "ipc"), self._uid, self._uid)
+            self._new_ipc_folder()  # IPC sockets in a folder bound into the sandbox: no TCP needed
         missing = missing_protections(use_bwrap, as_root)
         if missing:
             _warn_once(("missing",) + tuple(missing),
                        "grading kernels run WITHOUT: " + "; ".join(missing), self.log)
 
-        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)  # writes the connection file
 
         env = self._kernel_env(kw.get("env") or os.environ)
         cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
         limits = self._limits(as_root)
         uid = "" if self._uid is None else str(self._uid)
-        launcher = [sys.executable, "-c", _LAUNCHER, json.dumps(limits), uid, uid,
-                    "1" if use_bwrap else "0"]
+        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(limits), uid, uid,
+                    "1" if use_bwrap else "0", cwd]
         kernel_cmd = launcher + [self._resolve_exe(kernel_cmd[0])] + kernel_cmd[1:]
+        self._writable = []
         if use_bwrap:
-            if self._uid is not None:
-                os.chown(self.connection_file, self._uid, self._uid)
+            self._hand_over(self._ipc, self.connection_file)
             # Interrupts are SIGINT to the launched process group: bwrap itself
             # must ignore it (or it dies and takes the kernel with it); the
             # launcher restores the default before the kernel starts.
@@ -255,15 +373,21 @@ class SandboxKernelManager(AsyncKernelManager):
                 + self._bwrap_argv(cwd, env) + kernel_cmd
             self.sandboxed = True
         kw["env"] = env
-        kw["cwd"] = cwd
+        kw["cwd"] = "/"  # the launcher moves into the notebook's folder after the drop
         # The kernel's own stdout/stderr (os.write(1, ...), C-level prints)
         # go to a log file, never to the grader's terminal; RLIMIT_FSIZE bounds it.
-        log_path = os.path.join(self._rundir, "kernel.log")
-        kw["stdin"] = __import__("subprocess").DEVNULL
-        log = open(log_path, "ab")
+        kw["stdin"] = subprocess.DEVNULL
+        log = open(os.path.join(self._rundir, "kernel.log"), "ab")
         kw["stdout"] = log
         kw["stderr"] = log
         return kernel_cmd, kw
+
+    def _hand_over(self, *paths):
+        """Give the kernel's uid paths the grader has just made (never a path the kernel could have touched)."""
+        if self._uid is None:
+            return
+        for path in paths:
+            os.chown(path, self._uid, self._uid, follow_symlinks=False)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         try:
@@ -274,8 +398,9 @@ class SandboxKernelManager(AsyncKernelManager):
                 if hasattr(f, "close"):
                     f.close()
         if self._t0 is None:
-            self._t0 = __import__("time").monotonic()
+            self._t0 = time.monotonic()
         self._arm_timer()
+        self._start_watchdog()
 
     def _limits(self, as_root):
         limits = {
@@ -299,17 +424,18 @@ class SandboxKernelManager(AsyncKernelManager):
         return shutil.which(exe) or exe
 
     def _kernel_env(self, source):
+        """The kernel's environment: the allow-list, minus anything named like a secret, plus fixed values."""
         env = {k: v for k, v in source.items()
-               if any(fnmatch(k, pat) for pat in self.pass_env)}
+               if any(fnmatch(k, pat) for pat in self.pass_env)
+               and not (k != EXCHANGE_ENV and any(fnmatch(k.upper(), pat) for pat in NEVER_PASS_ENV))}
         home = "/tmp" if self._use_bwrap() else os.path.join(self._rundir, "home")
-        os.makedirs(home, exist_ok=True) if home != "/tmp" else None
+        if home != "/tmp":
+            os.makedirs(home, exist_ok=True)
+        env.update(FIXED_ENV)
         env.update(HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"),
                    MPLCONFIGDIR=os.path.join(home, ".matplotlib"),
                    JUPYTER_CONFIG_DIR=os.path.join(home, ".jupyter"),
-                   PYTHONNOUSERSITE="1")
-        env.setdefault("PATH", os.path.dirname(sys.executable) + ":/usr/bin:/bin")
-        if not env["PATH"].startswith(os.path.dirname(sys.executable)):
-            env["PATH"] = os.path.dirname(sys.executable) + ":" + env["PATH"]
+                   PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]))
         return env
 
     def _python_paths(self):
@@ -328,16 +454,22 @@ class SandboxKernelManager(AsyncKernelManager):
                 "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--hostname", "sandbox"]
         if os.geteuid() == 0:
-            argv += ["--cap-drop", "ALL"] if self._uid is None else []
+            # No capability survives into the sandbox but the two the launcher needs
+            # for its uid drop, which clears them (no mount, mknod, chown, ptrace...).
+            argv += ["--cap-drop", "ALL"]
+            if self._uid is not None:
+                argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         # The system, read-only. Merged-/usr links stay links.
         for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"):
             if os.path.islink(top):
                 argv += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 argv += ["--ro-bind", top, top]
+        # Scratch space in RAM, each bounded: /tmp (and /var/tmp, the same), /dev/shm.
         argv += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(self.shm_size), "--tmpfs", "/dev/shm",
                  "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/tmp",
-                 "--perms", "1777", "--dir", "/var/tmp"]
+                 "--dir", "/var", "--symlink", "../tmp", "/var/tmp"]
         # bwrap makes missing parents of a mount point mode 0700 (as root):
         # make them 0755 first so the unprivileged kernel can traverse them.
         made = {"/", "/tmp", "/usr", "/etc", "/opt", "/proc", "/dev", "/var", "/var/tmp"}
@@ -359,41 +491,82 @@ class SandboxKernelManager(AsyncKernelManager):
                 continue
             bound.append(p)
             argv += parents(p) + ["--ro-bind", p, p]
-        # The notebook's folder: a private, writable copy at the same path.
+        # The notebook's folder: a private, writable copy at the same path, made
+        # afresh at every start (the kernel may have left anything in the last one).
         work = cwd
         if self.copy_workdir:
             work = os.path.join(self._rundir, "work")
-            if os.path.exists(work):
-                shutil.rmtree(work)
+            shutil.rmtree(work, ignore_errors=True)
             shutil.copytree(cwd, work, symlinks=True)
-            self._chown_tree(work)
+            self._hand_over(*[os.path.join(root, d) for root, dirs, _ in os.walk(work) for d in dirs], work)
         argv += parents(cwd) + ["--bind", work, cwd]
-        # IPC sockets and connection file.
-        ipc = os.path.join(self._rundir, "ipc")
-        argv += parents(ipc) + ["--bind", ipc, ipc]
-        for key, value in env.items():
-            if any(fnmatch(key, pat) for pat in self.writable_env) and os.path.isabs(value) \
-                    and os.path.isdir(value):
-                self._chown_tree(value)
-                argv += parents(value) + ["--bind", value, value]
-        argv += ["--chdir", cwd, "--"]
+        self._writable = [work, self._ipc]
+        argv += parents(self._ipc) + ["--bind", self._ipc, self._ipc]
+        exchange = env.get(EXCHANGE_ENV)
+        if exchange and os.path.isabs(exchange) and os.path.isdir(exchange) and not os.path.islink(exchange):
+            if exchange not in self._handed_over:  # made by the judge; the kernel has not run yet
+                self._handed_over.add(exchange)
+                self._hand_over(exchange, *[os.path.join(exchange, d) for d in ("inputs", "outputs")
+                                            if os.path.isdir(os.path.join(exchange, d))])
+            self._writable.append(exchange)
+            argv += parents(exchange) + ["--bind", exchange, exchange]
+        argv += ["--chdir", "/", "--"]
         return argv
 
-    def _chown_tree(self, top):
-        """Give the kernel's uid the folders (so it can create and replace files).
-
-        Files keep their owner and mode: a world-readable file stays readable,
-        and a root-only file that reached the folder (say through a symbolic
-        link nbgrader followed while copying) stays unreadable to the kernel.
-        """
-        if self._uid is None:
+    # -- per-notebook budgets: a watchdog thread --------------------------------
+    def _start_watchdog(self):
+        proc = getattr(self.provisioner, "process", None)
+        if proc is None:
             return
-        for root, dirs, files in os.walk(top):
-            for name in [root] + [os.path.join(root, n) for n in dirs]:
-                try:
-                    os.lchown(name, self._uid, self._uid)
-                except OSError:
-                    pass
+        stop = threading.Event()
+        if self._watch is not None:
+            self._watch[1].set()
+        thread = threading.Thread(target=self._watchdog, args=(proc, stop), daemon=True,
+                                  name=f"sandbox-watchdog-{proc.pid}")
+        self._watch = (thread, stop)
+        thread.start()
+
+    def over_budget(self, pid):
+        """What is over the notebook's budget now ("" if nothing): memory of the process tree, disk, files."""
+        rss = tree_memory(pid)
+        if rss > self.memory_budget:
+            return (f"memory: its processes together held {rss / GiB:.1f} GiB, more than the "
+                    f"{self.memory_budget / GiB:.1f} GiB a notebook may use")
+        used = files = 0
+        for top in self._writable:
+            b, n = tree_bytes(top, self.max_files)
+            used, files = used + b, files + n
+        if files > self.max_files:
+            return f"files: it created more than {self.max_files} files"
+        if used > self.disk_budget:
+            return (f"disk: it wrote {used / MiB:.0f} MiB, more than the "
+                    f"{self.disk_budget / MiB:.0f} MiB a notebook may write")
+        return ""
+
+    def _watchdog(self, proc, stop):
+        while not stop.wait(self.watch_interval):
+            if proc.poll() is not None:
+                return
+            try:
+                found = self.over_budget(proc.pid)
+            except Exception as e:  # never let the watchdog die silently
+                found = ""
+                self.log.debug("watchdog: %s", e)
+            if found:
+                self.budget_exceeded = found
+                self.log.warning("notebook over budget (%s): killing its kernel", found)
+                self._kill_group(proc)
+                return
+
+    @staticmethod
+    def _kill_group(proc):
+        try:
+            os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
+        except (OSError, AttributeError):
+            try:
+                proc.kill()
+            except OSError:
+                pass
 
     # -- per-notebook wall clock ----------------------------------------------
     def remaining_seconds(self):
@@ -402,7 +575,7 @@ class SandboxKernelManager(AsyncKernelManager):
             return None
         if self._t0 is None:
             return self.notebook_timeout
-        return self.notebook_timeout - (__import__("time").monotonic() - self._t0)
+        return self.notebook_timeout - (time.monotonic() - self._t0)
 
     def _arm_timer(self):
         self._cancel_timer()
@@ -424,24 +597,20 @@ class SandboxKernelManager(AsyncKernelManager):
                          self.notebook_timeout)
         prov = self.provisioner
         proc = getattr(prov, "process", None) if prov is not None else None
-        if proc is None:
-            return
-        try:
-            os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
-        except (OSError, AttributeError):
-            try:
-                proc.kill()
-            except OSError:
-                pass
+        if proc is not None:
+            self._kill_group(proc)
 
     # -- cleanup ---------------------------------------------------------------
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
+        if self._watch is not None:
+            self._watch[1].set()
         if not restart:
             self._cancel_timer()
             if self._rundir and os.path.isdir(self._rundir):
                 shutil.rmtree(self._rundir, ignore_errors=True)
             self._rundir = None
+            self._ipc = None
 
     def kernel_log_tail(self, nbytes=2000):
         """The end of what the kernel wrote to its own stdout/stderr (for diagnosing a crash)."""
@@ -456,239 +625,9 @@ class SandboxKernelManager(AsyncKernelManager):
             return ""
 
 
-# ---------------------------------------------------------------------------
-# Surviving dead and stuck kernels (mixed into the grading Execute preprocessor)
-# ---------------------------------------------------------------------------
-
-from jupyter_core.utils import ensure_async, run_sync  # noqa: E402
-from nbformat.notebooknode import NotebookNode  # noqa: E402
-from traitlets import HasTraits  # noqa: E402
-
-
-def _error(ename, text):
-    return NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
-
-
-def _is_test_cell(cell):
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
-def _function_of(cell):
-    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-    return grade_id.split("__", 1)[0] if "__" in grade_id else None
-
-
-class RecoveringExecute(HasTraits):
-    """Mix into nbgrader's Execute (before it in the bases) so a notebook survives its kernel.
-
-    - The kernel runs in a `SandboxKernelManager` (unless configured otherwise).
-    - A cell that kills the kernel (os._exit, a segfault, a signal, a resource
-      limit) gets an error output saying so; the kernel is restarted, the code
-      cells that ran before it (minus test cells and cells that timed out) are
-      replayed silently to rebuild the student's definitions, and execution
-      carries on with the next cell. When a graded test cell killed the kernel,
-      the remaining test cells of the same function are not run (they would
-      kill it again); they score 0 with a note.
-    - After a cell times out, the kernel must answer a trivial request within
-      `responsive_timeout` seconds, or it is treated as dead (a loop that
-      ignores the interrupt).
-    - Cells are given at most the notebook's remaining wall-clock budget; once
-      it is used up the remaining cells are not run.
-    - Every cell keeps at most `max_output_chars` of output text; the rest is
-      cut with a note (a kernel printing 100 MB cannot bloat the gradebook,
-      the feedback or the grader's memory downstream).
-    """
-
-    max_restarts = Integer(8, config=True, help="Kernel restarts allowed per notebook.")
-    responsive_timeout = Integer(5, config=True,
-                                 help="Seconds a kernel has to answer after an interrupted cell.")
-    max_output_chars = Integer(20000, config=True, help="Output text kept per cell.")
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
-        super().__init__(*args, **kwargs)
-
-    # -- bookkeeping around nbconvert's per-cell loop --------------------------
-    def preprocess(self, nb, resources=None, km=None):
-        self._sbx_replay = []
-        self._sbx_restarts = 0
-        self._sbx_broken_functions = {}
-        self._sbx_stop = None
-        self.kernel_events = []  # (cell index, what happened), for summaries and tests
-        return super().preprocess(nb, resources, km)
-
-    def _get_timeout(self, cell):
-        timeout = super()._get_timeout(cell)
-        left = getattr(self.km, "remaining_seconds", lambda: None)()
-        if left is not None:
-            left = max(1, int(left))
-            timeout = left if timeout is None else min(timeout, left)
-        return timeout
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or not cell.source.strip():
-            return super().preprocess_cell(cell, resources, index)
-        reason = self._not_run_reason(cell)
-        if reason:
-            cell.outputs = [_error("NotRun", reason)]
-            return cell, resources
-        try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._clip(cell)
-            self._after_death(cell, index)
-            return cell, resources
-        except CellTimeoutError:  # interrupted, but the kernel never finished the cell
-            self._clip(cell)
-            cell.outputs.append(_error("CellTimeoutError", "this cell ran out of time"))
-        self._clip(cell)
-        timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-                        for o in cell.outputs)
-        if timed_out:
-            self.kernel_events.append((index, "timeout"))
-            if not self._responsive():
-                cell.outputs.append(_error(
-                    "KernelUnresponsive",
-                    "the kernel did not stop after this cell timed out; it was restarted"))
-                self._after_death(cell, index, announce=False)
-                return cell, resources
-        elif not _is_test_cell(cell):
-            self._sbx_replay.append(index)
-        return cell, resources
-
-    def _not_run_reason(self, cell):
-        if self._sbx_stop:
-            return self._sbx_stop
-        left = getattr(self.km, "remaining_seconds", lambda: None)()
-        if getattr(self.km, "notebook_time_exceeded", False) or (left is not None and left <= 0):
-            self._sbx_stop = "not run: the notebook used up its time limit"
-            return self._sbx_stop
-        func = _function_of(cell)
-        if _is_test_cell(cell) and func in self._sbx_broken_functions:
-            return (f"not run: an earlier test of {func} killed the kernel "
-                    f"({self._sbx_broken_functions[func]})")
-        return None
-
-    # -- dead kernels ----------------------------------------------------------
-    def _why_dead(self):
-        if getattr(self.km, "notebook_time_exceeded", False):
-            return "the notebook used up its time limit"
-        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
-        code = proc.poll() if proc is not None else None
-        if code is None:
-            return "the kernel stopped responding"
-        signum = -code if code < 0 else (code - 128 if getattr(self.km, "sandboxed", False) and code > 128 else 0)
-        if signum:  # bwrap reports a child killed by signal n as status 128 + n
-            try:
-                return f"the kernel was killed by {signal.Signals(signum).name}"
-            except ValueError:
-                return f"the kernel was killed by signal {signum}"
-        return f"the kernel exited with status {code}"
-
-    def _after_death(self, cell, index, announce=True):
-        why = self._why_dead()
-        self.kernel_events.append((index, why))
-        tail = getattr(self.km, "kernel_log_tail", lambda: "")()
-        self.log.warning("cell %s: %s%s", index, why, f"; the kernel's last words:\n{tail}" if tail.strip() else "")
-        if announce:
-            cell.outputs.append(_error(
-                "KernelDied",
-                f"{why} while running this cell (the code ended or crashed the Python process: "
-                "os._exit, a segfault, a signal or a resource limit). Grading restarted Python, "
-                "re-ran the cells above, and went on with the next cell."))
-        if _is_test_cell(cell) and _function_of(cell):
-            self._sbx_broken_functions.setdefault(_function_of(cell), why)
-        if getattr(self.km, "notebook_time_exceeded", False):
-            self._sbx_stop = "not run: the notebook used up its time limit"
-            return
-        if self._sbx_restarts >= self.max_restarts:
-            self._sbx_stop = f"not run: the kernel died {self._sbx_restarts + 1} times"
-            return
-        self._sbx_restarts += 1
-        try:
-            run_sync(self._async_restart)()
-            ok = run_sync(self._async_replay)()
-        except Exception as e:  # a kernel that cannot even restart ends the notebook, not the run
-            self.log.warning("could not restart the kernel: %s", e)
-            ok = False
-        if not ok:
-            self._sbx_stop = "not run: the kernel could not be restarted with the cells above"
-
-    async def _async_restart(self):
-        if self.kc is not None:
-            await ensure_async(self.kc.stop_channels())
-            self.kc = None
-        await ensure_async(self.km.restart_kernel(now=True))
-        await self.async_start_new_kernel_client()
-
-    async def _async_run_quietly(self, code, timeout):
-        """Run code in the kernel; True when it replied in time (outputs are discarded)."""
-        import asyncio
-        from queue import Empty
-        msg_id = self.kc.execute(code, silent=True, store_history=False, stop_on_error=False)
-        msg_id = await ensure_async(msg_id)
-        loop = asyncio.get_event_loop()
-        deadline = loop.time() + timeout
-        while True:
-            left = deadline - loop.time()
-            if left <= 0:
-                return False
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(left, 1.0)))
-            except Empty:
-                if not await ensure_async(self.km.is_alive()):
-                    return False
-                continue
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return True
-
-    async def _async_replay(self):
-        for i in self._sbx_replay:
-            src = self.nb.cells[i].source
-            if not await self._async_run_quietly(src, self._get_timeout(self.nb.cells[i]) or 60):
-                return False
-        return True
-
-    def _responsive(self):
-        try:
-            return run_sync(self._async_run_quietly)("", self.responsive_timeout)
-        except Exception:
-            return False
-
-    # -- bounded outputs --------------------------------------------------------
-    def _clip(self, cell):
-        budget = self.max_output_chars
-        total = sum(_output_size(o) for o in cell.get("outputs", []))
-        if total <= budget:
-            return
-        kept = []
-        for out in cell.get("outputs", []):
-            size = _output_size(out)
-            if size <= budget:
-                kept.append(out)
-                budget -= size
-                continue
-            if out.get("output_type") == "stream" and budget > 0:
-                out["text"] = out["text"][:budget]
-                kept.append(out)
-            elif out.get("output_type") == "error":  # an error is kept (shortened): it is a verdict
-                out["evalue"] = out.get("evalue", "")[:2000]
-                out["traceback"] = [t[:2000] for t in out.get("traceback", [])[-5:]]
-                kept.append(out)
-            cut = total - sum(_output_size(o) for o in kept)
-            kept.append(NotebookNode(output_type="stream", name="stdout",
-                                     text=f"\n[... output cut: about {cut} more characters not kept ...]\n"))
-            break
-        cell.outputs = kept
-
-
-def _output_size(out):
-    if out.get("output_type") == "stream":
-        return len(out.get("text", ""))
-    if out.get("output_type") == "error":
-        return len(out.get("evalue", "")) + sum(len(t) for t in out.get("traceback", []))
-    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in out.get("data", {}).values())
-
-
-from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
+def __getattr__(name):
+    # RecoveringExecute moved to recovering.py; old imports keep working meanwhile.
+    if name == "RecoveringExecute":
+        from .recovering import RecoveringExecute
+        return RecoveringExecute
+    raise AttributeError(name)

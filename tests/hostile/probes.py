@@ -99,3 +99,78 @@ PROBES["replace_file"] = (
     "import os\n"
     "os.replace('data.txt', 'old.txt'); open('data.txt', 'w').write('new')\n"
     "print('PROBE replace_file:', open('data.txt').read())")
+
+# privileges: no capability survives, so nothing can be mounted or made
+PROBES["caps"] = (
+    "caps = dict(l.split(':\\t') for l in open('/proc/self/status').read().splitlines() if l.startswith('Cap'))\n"
+    "print('PROBE caps:', int(caps['CapEff'], 16), int(caps['CapPrm'], 16))")
+PROBES["mknod"] = (
+    "import os, stat\n"
+    "try:\n"
+    "    os.mknod('/tmp/disk', stat.S_IFBLK | 0o600, os.makedev(8, 0))\n"
+    "    print('PROBE mknod: made')\n"
+    "except OSError as e:\n"
+    "    print('PROBE mknod: OSError')")
+PROBES["remount"] = (
+    "import ctypes, os\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "MS_REMOUNT, MS_BIND = 32, 4096\n"
+    "r = libc.mount(b'none', b'/usr', None, MS_REMOUNT | MS_BIND, None)\n"
+    "print('PROBE remount:', 'mounted' if r == 0 else 'refused')")
+# module names the launcher imports, dropped beside the notebook (see SHADOW below):
+# the kernel may import them (as the student), the privileged launcher never
+PROBES["shadow"] = (
+    "import os, sys\n"
+    "sys.modules.pop('fnmatch', None)\n"
+    "import fnmatch  # from the folder: the kernel runs as the student, so it may\n"
+    "log = open('imported.log').read().split() if os.path.exists('imported.log') else []\n"
+    "uids = sorted(set(log[1::2]))\n"
+    "print('PROBE shadow:', 'root' if '0' in uids else ('imported as ' + ','.join(uids) if uids else 'never'))")
+# every environment variable the kernel sees: the test compares them with the allow-list
+PROBES["env_names"] = "import os; print('PROBE env_names:', ' '.join(sorted(os.environ)))"
+PROBES["env_values"] = (
+    "import os; print('PROBE env_values:', 'hunter2' if any('hunter2' in v for v in os.environ.values()) else 'clean')")
+# scratch space is bounded: /var/tmp is the private /tmp, /dev/shm its own small tmpfs
+PROBES["var_tmp"] = (
+    "import os\n"
+    "n = 0\n"
+    "try:\n"
+    "    for i in range(8):\n"
+    "        with open(f'/var/tmp/fill{{i}}', 'wb') as f:\n"
+    "            for _ in range(60):\n"
+    "                f.write(b'0' * 2**20); n += 1\n"
+    "    print('PROBE var_tmp: wrote', n)\n"
+    "except OSError as e:\n"
+    "    print('PROBE var_tmp: stopped at', n)\n"
+    "for i in range(8):\n"
+    "    try: os.remove(f'/var/tmp/fill{{i}}')\n"
+    "    except OSError: pass")
+PROBES["dev_shm"] = (
+    "n = 0\n"
+    "try:\n"
+    "    with open('/dev/shm/fill', 'wb') as f:\n"
+    "        for _ in range(200):\n"
+    "            f.write(b'0' * 2**20); f.flush(); n += 1\n"
+    "    print('PROBE dev_shm: wrote', n)\n"
+    "except OSError as e:\n"
+    "    print('PROBE dev_shm: stopped at', n)\n"
+    "import os; os.remove('/dev/shm/fill')")
+
+# A module that logs "<name> <uid>" to imported.log beside itself when imported,
+# then hands over to the real module, so the kernel keeps working.
+SHADOW = '''
+import importlib, os, sys
+_here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(_here, "imported.log"), "a") as _f:
+    _f.write(f"{__name__} {os.getuid()}\\n")
+_saved = sys.path[:]
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+del sys.modules[__name__]
+try:
+    _real = importlib.import_module(__name__)
+finally:
+    sys.path[:] = _saved
+sys.modules[__name__] = _real
+globals().update(_real.__dict__)
+'''
+SHADOWED = ("json", "resource", "signal", "ctypes", "fnmatch")
