@@ -214,3 +214,40 @@ def test_grader_record_round_trips_through_the_exchange(assignment, tmp_path, mo
                 assert list(got.items()) == list(want.items())
         record = exchange.read_output(folder, case.grade_id)
         registry.judge(case, record.result)  # the reference, recorded, passes
+
+
+@pytest.mark.slow
+def test_release_keeps_locked_cells_intact(tmp_path):
+    """An untouched released notebook passes nbgrader's OverwriteCells without one warning.
+
+    nbgrader stores each locked cell's checksum before it clears hidden tests; a test cell
+    with a hidden part therefore always differs in the release, and plain `nbgrader autograde`
+    warned "Attribute 'checksum' ... has changed!" for every test cell of every untouched
+    submission (jupyter/nbgrader#1961). Test cells hide nothing, so the release is the source.
+    """
+    import logging
+
+    import nbformat
+    from nbgrader.preprocessors import OverwriteCells
+
+    from submissions import course
+
+    repo = course.copy_course(tmp_path)
+    course.release(repo)
+    db_url = f"sqlite:///{repo / 'autograder' / 'gradebook.db'}"
+    for assignment in ASSIGNMENTS:
+        released = repo / "autograder" / "release" / assignment / f"{assignment}.ipynb"
+        nb = nbformat.read(released, as_version=4)
+        before = [cell.source for cell in nb.cells]
+        overwrite = OverwriteCells()
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        overwrite.log.addHandler(handler)
+        try:
+            overwrite.preprocess(nb, {"nbgrader": {"notebook": assignment, "assignment": assignment,
+                                                   "db_url": db_url}})
+        finally:
+            overwrite.log.removeHandler(handler)
+        assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == [], assignment
+        assert [cell.source for cell in nb.cells] == before
