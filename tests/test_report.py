@@ -16,6 +16,12 @@ Class (scores are what autograding would have stored):
       pass rates: pool_forward__max 1/2, pool_backward__avg 0/2
       functions hardest first: pool_backward (0), pool_forward (1/2)
       mean 1.5
+
+    empty (one grade cell, empty__x 1 pt): nobody submitted -> "no submissions", nothing drawn
+
+Diagnoses the judge left in the autograded notebooks (cell metadata):
+    conv: bob (conv_forward__a) and cat (conv_forward__b): stride_ignored in conv_forward -> 2 students
+    pool: ann (pool_backward__avg): assign_not_accumulate in pool_backward -> 1 student
 """
 import functools
 import http.server
@@ -38,7 +44,28 @@ SCORES = {
              "bob": {"pool_forward__max": None, "pool_backward__avg": None}},
 }
 CELLS = {"conv": {"conv_forward__a": 2, "conv_forward__b": 1, "zero_pad__a": 1},
-         "pool": {"pool_forward__max": 3, "pool_backward__avg": 2}}
+         "pool": {"pool_forward__max": 3, "pool_backward__avg": 2},
+         "empty": {"empty__x": 1}}
+STRIDE = {"function": "conv_forward", "kind": "mistake", "key": "stride_ignored",
+          "label": "stride ignored (windows move by 1)"}
+ASSIGN = {"function": "pool_backward", "kind": "mistake", "key": "assign_not_accumulate",
+          "label": "`=` instead of `+=` where windows overlap"}
+DIAGNOSED = {("bob", "conv"): {"conv_forward__a": STRIDE}, ("cat", "conv"): {"conv_forward__b": STRIDE},
+             ("ann", "pool"): {"pool_backward__avg": ASSIGN}, ("ann", "conv"): {}}
+
+
+def autograded(course, student, assignment, diagnosed):
+    """An autograded notebook whose test cells carry the judge's diagnosis metadata."""
+    from autograder.grading.diagnose import METADATA_KEY
+    cells = []
+    for gid in CELLS[assignment]:
+        meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": gid}}
+        if gid in diagnosed:
+            meta[METADATA_KEY] = diagnosed[gid]
+        cells.append({"cell_type": "code", "metadata": meta, "source": "", "outputs": [], "execution_count": 1})
+    path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
 
 
 def build_class(course):
@@ -70,6 +97,10 @@ def build_class(course):
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{s}</title></head>"
                             f"<body>feedback for {s} on {a}</body></html>")
+    for (s, a), diagnosed in DIAGNOSED.items():
+        autograded(course, s, a, diagnosed)
+    (course / "autograded" / "cat" / "pool").mkdir(parents=True)
+    (course / "autograded" / "cat" / "pool" / "pool.ipynb").write_text("{not json")  # read past, not fatal
     (course / "report").mkdir(exist_ok=True)
     (course / "report" / "run.json").write_text(json.dumps({"results": [
         {"student": "bob", "assignment": "pool", "ok": False, "error": "grading process died (exit code -9)",
@@ -146,7 +177,7 @@ def test_page_numbers_order_problems_and_links(built):
                 for r in parsed.rows if r.get("class") == "problem"}
     assert problems == {("bob", "pool", "error"), ("ann", "pool", "timeout"), ("dan", "conv", "invalid_json")}
     # a link for every feedback page that exists, none for the one that does not
-    targets = {str((page.parent / href).resolve().relative_to(course)) for href in parsed.links}
+    targets = {str((page.parent / href.split("#")[0]).resolve().relative_to(course)) for href in parsed.links}
     expected = {f"feedback/{s}/{a}/{a}.html" for a, ps in SCORES.items() for s in ps} - {"feedback/bob/conv/conv.html"}
     assert targets == expected
     assert set(parsed.imgs) == {"scores_conv.png", "scores_pool.png", "passrate_conv.png", "passrate_pool.png"}
@@ -154,6 +185,41 @@ def test_page_numbers_order_problems_and_links(built):
         assert (page.parent / img).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # offline: nothing is fetched from anywhere else
     assert not re.search(r"""(src|href)=['"]?(https?:)?//""", page.read_text())
+
+
+def test_class_view_groups_students_by_diagnosed_mistake(built):
+    course, page, parsed = built
+    rows = [r for r in parsed.rows if r.get("class") == "mistake"]
+    assert [(r["data-function"], r["data-key"], r["data-count"]) for r in rows] == [
+        ("conv_forward", "stride_ignored", "2"), ("pool_backward", "assign_not_accumulate", "1")]
+    text = page.read_text()
+    assert "2 students" in text and "1 student<" in text
+    assert "<code>=</code> instead of <code>+=</code> where windows overlap" in text
+    # each student links to the failing cell of their feedback (nbgrader's feedback anchors cells by grade_id);
+    # bob has no feedback page for conv: named, not linked
+    assert "../feedback/cat/conv/conv.html#conv_forward__b" in parsed.links
+    assert "../feedback/ann/pool/pool.html#pool_backward__avg" in parsed.links
+    assert not any(h.startswith("../feedback/bob/conv/") for h in parsed.links)
+    assert re.search(r"<a href='[^']*#conv_forward__b'>cat</a>, bob|bob, <a href='[^']*#conv_forward__b'>cat</a>",
+                     text)
+
+
+def test_an_assignment_nobody_submitted_says_so(built):
+    course, page, parsed = built
+    row = next(r for r in parsed.rows if r.get("data-assignment") == "empty")
+    assert row["data-count"] == "0" and "data-mean" not in row
+    text = page.read_text()
+    assert text.count("no submissions") == 3  # the summary, the histogram's place and the pass rates' place
+    assert not any("empty" in img for img in parsed.imgs)
+    assert not (page.parent / "scores_empty.png").exists() and not (page.parent / "passrate_empty.png").exists()
+    assert not any(r.get("data-grade-id") == "empty__x" for r in parsed.rows)  # no 0/0 in red
+    assert "0/0" not in text
+
+
+def test_histogram_counts_whole_students(tmp_path):
+    st = report.AssignmentStats("x", 4, scores={"a": 4, "b": 3, "c": 3})
+    ticks = report.plot_scores(st, tmp_path / "x.png")
+    assert len(ticks) >= 2 and all(t == int(t) for t in ticks), ticks
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

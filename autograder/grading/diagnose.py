@@ -37,6 +37,7 @@ import numpy as np
 from . import cases as registry
 from . import exchange, mistakes
 
+METADATA_KEY = "btc_diagnosis"  # a failing test cell's metadata: its diagnosis, read by the instructor's report
 OUTPUT_NAMES = {  # graded arrays of a result, by the name the judge's Mismatch uses
     "conv_forward": {"Z": 0},
     "conv_backward": {"dA_prev": 0, "dW": 1, "db": 2},

@@ -5,9 +5,14 @@
 writes `autograder/report/index.html` with its PNGs (matplotlib, no CDN, no
 script): the score distribution per assignment; the pass rate of every test
 case (`grade_id`), hardest first, grouped by function (the part of the
-grade_id before `__`); the students whose grading hit an error, a timeout or
-an ungradable file (from the grading run's `report/run.json` and the
+grade_id before `__`); the class view of diagnosed mistakes ("14 students: `=`
+instead of `+=` in conv_backward", each student linked to the failing cell of
+their feedback), read from the diagnosis the judge leaves in the autograded
+notebooks' cell metadata; the students whose grading hit an error, a timeout
+or an ungradable file (from the grading run's `report/run.json` and the
 precheck's `precheck.json`); and a link to every student's feedback page.
+An assignment nobody submitted says "no submissions" (no mean of 0, no empty
+histogram, no 0/0 pass rates).
 
 A case counts as passed when its autograded score equals its maximum; a case
 that was never scored (its notebook could not be graded) counts as failed.
@@ -107,6 +112,30 @@ def problems_from_disk(course):
 # figures
 
 
+def diagnoses_from_disk(course):
+    """{assignment: {(function, kind, key, label): {student: first grade_id}}} from the autograded notebooks.
+
+    The judge (diagnose.py, via JudgedExecute) writes a failing test cell's diagnosis into its metadata.
+    """
+    from .diagnose import METADATA_KEY
+    out = defaultdict(lambda: defaultdict(dict))
+    for path in sorted(Path(course, "autograded").glob("*/*/*.ipynb")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells:
+            meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+            found = meta.get(METADATA_KEY)
+            if not isinstance(found, dict) or not found.get("kind"):
+                continue
+            group = (str(found.get("function", "")), str(found["kind"]), str(found.get("key", "")),
+                     str(found.get("label", "")))
+            out[assignment][group].setdefault(student, meta.get("nbgrader", {}).get("grade_id", ""))
+    return out
+
+
 def _plt():
     import matplotlib
     matplotlib.use("Agg")
@@ -115,7 +144,9 @@ def _plt():
 
 
 def plot_scores(st, path):
+    """The histogram of total scores; returns its y-axis tick values (whole students)."""
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
     scores = list(st.scores.values())
     top = st.max_score or max(scores + [1])
@@ -123,10 +154,13 @@ def plot_scores(st, path):
     ax.hist(scores, bins=bins, range=(0, top), color="#3b6ea5", edgecolor="white")
     ax.set_xlabel(f"score (out of {top:g})")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students
     ax.set_title(f"{st.name}: {len(scores)} submissions, median {statistics.median(scores) if scores else 0:g}")
     fig.tight_layout()
     fig.savefig(path)
+    ticks = [float(t) for t in ax.get_yticks()]
     plt.close(fig)
+    return ticks
 
 
 def plot_pass_rates(st, path):
@@ -158,6 +192,8 @@ th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; }
 td.num { text-align: right; }
 tr.fn th { background: #eef; }
 .low { color: #a00; font-weight: bold; }
+.none { color: #666; font-style: italic; }
+code { background: #f3f3f3; padding: 0 0.2em; }
 img { max-width: 100%; }
 """
 
@@ -166,8 +202,50 @@ def _e(x):
     return html.escape(str(x), quote=True)
 
 
-def render(stats, problems, feedback_links, run_summary=None):
-    """The HTML text. feedback_links: {(student, assignment): relative href}."""
+NO_SUBMISSIONS = "<p class='none no-submissions' data-assignment='{name}'>no submissions</p>"
+
+
+def _label_html(label):
+    """A diagnosis label; `code` spans become <code>."""
+    parts = _e(label).split("`")
+    return "".join(f"<code>{p}</code>" if k % 2 else p for k, p in enumerate(parts))
+
+
+def render_diagnoses(stats, diagnoses, feedback_links):
+    """The class view: per assignment, the students grouped by diagnosed mistake, most students first."""
+    out = ["<h2 id='mistakes'>Diagnosed mistakes (what to re-teach)</h2>",
+           "<p>Students whose failing cases the grader recognised: a known mistake by name, or where the "
+           "result is wrong (a signature). Each name links to the failing cell in the student's feedback.</p>"]
+    any_rows = False
+    for st in stats:
+        groups = diagnoses.get(st.name, {})
+        if not groups:
+            continue
+        any_rows = True
+        out.append(f"<h3>{_e(st.name)}</h3>")
+        out.append(f"<table class='mistakes' data-assignment='{_e(st.name)}'><tr><th>students</th>"
+                   "<th>mistake</th><th>function</th><th>who (feedback)</th></tr>")
+        order = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0][0], kv[0][3]))
+        for (function, kind, key, label), who in order:
+            links = []
+            for student in sorted(who):
+                href = feedback_links.get((student, st.name))
+                links.append(f"<a href='{_e(href)}#{_e(who[student])}'>{_e(student)}</a>" if href else _e(student))
+            n = len(who)
+            kind_note = "" if kind == "mistake" else f" <span class='none'>({_e(kind)})</span>"
+            out.append(f"<tr class='mistake' data-function='{_e(function)}' data-kind='{_e(kind)}' "
+                       f"data-key='{_e(key)}' data-count='{n}'><td class='num'>{n} student{'s' if n != 1 else ''}"
+                       f"</td><td>{_label_html(label)}{kind_note}</td><td><code>{_e(function)}</code></td>"
+                       f"<td>{', '.join(links)}</td></tr>")
+        out.append("</table>")
+    if not any_rows:
+        out.append("<p id='no-mistakes'>None recognised.</p>")
+    return out
+
+
+def render(stats, problems, feedback_links, run_summary=None, diagnoses=None):
+    """The HTML text. feedback_links: {(student, assignment): relative href};
+    diagnoses: as diagnoses_from_disk returns."""
     out = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
            "<title>Grading report</title>", "<link rel='icon' href='data:,'>",
            f"<style>{CSS}</style></head><body>",
@@ -179,18 +257,27 @@ def render(stats, problems, feedback_links, run_summary=None):
                "<th>median</th><th>max possible</th></tr>")
     for st in stats:
         sc = list(st.scores.values())
-        mean = statistics.mean(sc) if sc else 0.0
-        med = statistics.median(sc) if sc else 0.0
+        if not sc:
+            out.append(f"<tr data-assignment='{_e(st.name)}' data-count='0'><td>{_e(st.name)}</td>"
+                       f"<td class='num'>0</td><td colspan='2' class='none'>no submissions</td>"
+                       f"<td class='num'>{st.max_score:g}</td></tr>")
+            continue
+        mean, med = statistics.mean(sc), statistics.median(sc)
         out.append(f"<tr data-assignment='{_e(st.name)}' data-mean='{mean:.4f}' data-count='{len(sc)}'>"
                    f"<td>{_e(st.name)}</td><td class='num'>{len(sc)}</td><td class='num'>{mean:.2f}</td>"
                    f"<td class='num'>{med:g}</td><td class='num'>{st.max_score:g}</td></tr>")
     out.append("</table>")
     for st in stats:
         out.append(f"<h3>{_e(st.name)}</h3>")
-        out.append(f"<img src='scores_{_e(st.name)}.png' alt='score distribution for {_e(st.name)}'>")
+        out.append(f"<img src='scores_{_e(st.name)}.png' alt='score distribution for {_e(st.name)}'>" if st.scores
+                   else NO_SUBMISSIONS.format(name=_e(st.name)))
+    out += render_diagnoses(stats, diagnoses or {}, feedback_links)
     out.append("<h2 id='cases'>Pass rate per test case (hardest first, by function)</h2>")
     for st in stats:
         out.append(f"<h3>{_e(st.name)}</h3>")
+        if not st.scores:
+            out.append(NO_SUBMISSIONS.format(name=_e(st.name)))
+            continue
         out.append(f"<img src='passrate_{_e(st.name)}.png' alt='pass rate per test case for {_e(st.name)}'>")
         out.append(f"<table class='cases' data-assignment='{_e(st.name)}'>"
                    "<tr><th>test case (grade_id)</th><th>points</th><th>passed</th><th>pass rate</th></tr>")
@@ -269,12 +356,15 @@ def write_report(course=COURSE, db_url=None, out_dir=None, problems=None, run_su
     if problems is None:
         problems = problems_from_disk(course)
     for st in stats:
-        plot_scores(st, out_dir / f"scores_{st.name}.png")
-        plot_pass_rates(st, out_dir / f"passrate_{st.name}.png")
+        for stale in (out_dir / f"scores_{st.name}.png", out_dir / f"passrate_{st.name}.png"):
+            stale.unlink(missing_ok=True)
+        if st.scores:  # nobody submitted: the page says so, and draws nothing
+            plot_scores(st, out_dir / f"scores_{st.name}.png")
+            plot_pass_rates(st, out_dir / f"passrate_{st.name}.png")
     pairs = {(s, st.name) for st in stats for s in st.scores} | {(p[0], p[1]) for p in problems}
     links = feedback_links(course, out_dir, pairs)
     page = out_dir / "index.html"
-    page.write_text(render(stats, problems, links, run_summary), encoding="utf-8")
+    page.write_text(render(stats, problems, links, run_summary, diagnoses_from_disk(course)), encoding="utf-8")
     return page
 
 
