@@ -128,6 +128,17 @@ def test_shipped_helper_copies_match_the_solution_package():
         for name in names:
             reference = inspect.getsource(getattr(solutions, name))
             assert inspect.getsource(getattr(helper(assignment), name)) == reference, (assignment, name)
+        # and the citation wording is the judge's
+        assert inspect.getsource(helper(assignment).format_citation) == inspect.getsource(citations.format_citation)
+
+
+def test_the_shared_block_is_the_template():
+    """Every helper module starts with tools/helpers_template.py's block (issue: no hand-kept copies)."""
+    for assignment in ASSIGNMENTS:
+        text = (SOURCE / assignment / f"{assignment}_tests.py").read_text()
+        block = text[text.index(gen.SHARED_BEGIN):text.index(gen.SHARED_END)]
+        assert gen.with_reference_copies(gen.shared_block()).startswith(block[:200])
+        assert block == gen.with_reference_copies(gen.shared_block())[:len(block)]
 
 
 def run_cells(nb, assignment, only=None):

@@ -223,8 +223,8 @@ def assert_number(name, got, expected, case, equation):
 
 
 def assert_tuple(name, got, names, case, equation):
-    """got must be a tuple of len(names) items: the function returns them in this order."""
-    if not isinstance(got, tuple) or len(got) != len(names):
+    """got must be a tuple (or list) of len(names) items: the function returns them in this order."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
         what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
                 else type(got).__name__)
         _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)

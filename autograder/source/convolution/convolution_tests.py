@@ -224,8 +224,8 @@ def assert_number(name, got, expected, case, equation):
 
 
 def assert_tuple(name, got, names, case, equation):
-    """got must be a tuple of len(names) items: the function returns them in this order."""
-    if not isinstance(got, tuple) or len(got) != len(names):
+    """got must be a tuple (or list) of len(names) items: the function returns them in this order."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
         what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
                 else type(got).__name__)
         _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)
@@ -471,10 +471,12 @@ def _conv_words(example):
 def check_conv_forward_known(conv_forward, *, example, case, equation):
     """A worked example from chapter 3 (one image, one channel, one filter)."""
     A2, W2, b, stride, pad, Z2 = KNOWN_CONVS[example]
-    A_prev, W = A2[None, :, :, None], W2[:, :, None, None]
-    Z, cache = assert_tuple("conv_forward", _call(conv_forward, A_prev, W, np.full((1, 1, 1, 1), b),
-                                                  {"stride": stride, "pad": pad}), ["Z", "cache"], case, equation)
+    A_prev, W, b = A2[None, :, :, None], W2[:, :, None, None], np.full((1, 1, 1, 1), b)
+    hparameters = {"stride": stride, "pad": pad}
+    Z, cache = assert_tuple("conv_forward", _call(conv_forward, A_prev.copy(), W.copy(), b.copy(), dict(hparameters)),
+                            ["Z", "cache"], case, equation)
     assert_array("Z", Z, Z2[None, :, :, None], case, equation)
+    assert_cache(cache, (A_prev, W, b, hparameters), ["A_prev", "W", "b", "hparameters"], case, equation)
     print(f"conv_forward: worked example OK ({example})")
 
 

@@ -224,8 +224,8 @@ def assert_number(name, got, expected, case, equation):
 
 
 def assert_tuple(name, got, names, case, equation):
-    """got must be a tuple of len(names) items: the function returns them in this order."""
-    if not isinstance(got, tuple) or len(got) != len(names):
+    """got must be a tuple (or list) of len(names) items: the function returns them in this order."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
         what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
                 else type(got).__name__)
         _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)
@@ -410,9 +410,10 @@ def _known_words(mode=None):
 def check_pool_forward_known(pool_forward, *, mode, case, equation):
     """The 4x4 input 0..15 pooled with f = 2, stride = 2."""
     A_prev = np.arange(16.0).reshape(1, 4, 4, 1)
-    A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev, {"f": 2, "stride": 2}, mode=mode),
+    A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev.copy(), {"f": 2, "stride": 2}, mode=mode),
                             ["A", "cache"], case, equation)
     assert_array("A", A, KNOWN_POOLS[mode][None, :, :, None], case, equation)
+    assert_cache(cache, (A_prev, {"f": 2, "stride": 2}), ["A_prev", "hparameters"], case, equation)
     print(f"pool_forward: worked example OK ({mode})")
 
 
@@ -420,9 +421,10 @@ def check_pool_forward_known(pool_forward, *, mode, case, equation):
 def check_pool_forward_default(pool_forward, *, case, equation):
     """Called without `mode`, pool_forward takes the maximum."""
     A_prev = np.arange(16.0).reshape(1, 4, 4, 1)
-    A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev, {"f": 2, "stride": 2}),
+    A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev.copy(), {"f": 2, "stride": 2}),
                             ["A", "cache"], case, equation)
     assert_array("A", A, KNOWN_POOLS["max"][None, :, :, None], case, equation)
+    assert_cache(cache, (A_prev, {"f": 2, "stride": 2}), ["A_prev", "hparameters"], case, equation)
     print("pool_forward: default mode OK (max)")
 
 

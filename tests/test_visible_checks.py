@@ -1,0 +1,219 @@
+"""The visible checks see what the judge sees, say it readably, and are described truly by their headers.
+
+Runs the shipped helper modules in-process (no kernels, no exchange folder): the checks
+receive the solution package's functions, or wrong versions of them.
+"""
+import contextlib
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import solutions
+from autograder.grading import cases as registry
+from autograder.grading import exchange
+from tools import make_notebooks as gen
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_notebooks import helper, notebook  # noqa: E402
+
+ASSIGNMENTS = list(solutions.GRADED)
+
+
+@pytest.fixture(autouse=True)
+def no_exchange(monkeypatch):
+    monkeypatch.delenv(exchange.ENV_VAR, raising=False)
+
+
+def run_visible(assignment, grade_id, under_test, replacement):
+    """Run the visible checks of `grade_id`, with `replacement` for the function `under_test`
+    and the solution package's functions for the others; returns the CheckFailed or None."""
+    module = helper(assignment)
+    for check, functions, params in gen.VISIBLE[assignment]()[grade_id]:
+        funcs = [replacement if name == under_test else getattr(solutions, name) for name in functions]
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                getattr(module, check)(*funcs, **params)
+        except module.CheckFailed as e:
+            return e
+    return None
+
+
+def judge_rejects(case, func):
+    args, kwargs = case.inputs()
+    try:
+        registry.judge(case, func(*args, **kwargs))
+    except Exception:  # a Mismatch, or the mutated function cannot even run on the case
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- the judge's properties, seen visibly
+
+def _first_array(result, change):
+    """Apply `change` to the result's first array (the result itself, or the first item of a tuple)."""
+    if isinstance(result, tuple):
+        return (change(result[0]),) + result[1:]
+    return change(result)
+
+
+def _by_order(func, names):
+    """The function reading its hyper-parameter dict by position, as if its keys came in `names` order."""
+    def wrong(*args, **kwargs):
+        args = list(args)
+        at = next(k for k, a in enumerate(args) if isinstance(a, dict) or
+                  (isinstance(a, tuple) and a and isinstance(a[-1], dict)))
+        if isinstance(args[at], dict):
+            args[at] = dict(zip(names, args[at].values()))
+        else:
+            args[at] = args[at][:-1] + (dict(zip(names, args[at][-1].values())),)
+        return func(*args, **kwargs)
+    return wrong
+
+
+def mutations(name):
+    """Wrong versions of the reference `name`: {what the judge requires: the function breaking it}."""
+    ref = getattr(solutions, name)
+    out = {} if name == "conv_single_step" else {
+        "a NumPy array, not a list": lambda *a, **k: _first_array(ref(*a, **k), lambda x: np.asarray(x).tolist()),
+    }
+    out |= {
+        "a float dtype": lambda *a, **k: _first_array(ref(*a, **k), lambda x: np.round(np.asarray(x) * 10).astype(int)),
+        "the right shape": lambda *a, **k: _first_array(ref(*a, **k), lambda x: np.asarray(x)[None]),
+    }
+    if name == "conv_single_step":
+        out["one number, not an array"] = lambda a, W, b: np.sum(a * W) + b
+    if name in ("conv_forward", "pool_forward"):
+        out["the cache of the inputs as given"] = lambda *a, **k: (ref(*a, **k)[0], ref(*a, **k)[1][:-1])
+        out["hparameters read by key"] = _by_order(ref, ("stride", "pad") if name == "conv_forward" else ("f", "stride"))
+    if name in ("conv_backward", "pool_backward"):
+        out["hparameters read by key"] = _by_order(ref, ("stride", "pad") if name == "conv_backward" else ("f", "stride"))
+        out["all three gradients" if name == "conv_backward" else "an array"] = \
+            lambda *a, **k: ref(*a, **k)[:2] if name == "conv_backward" else (ref(*a, **k),)
+    if name == "create_mask_from_window":
+        out["the mask of the single maximum"] = lambda x: x == np.min(x)
+    return out
+
+
+PROPERTY_CASES = [(assignment, name, what) for assignment in ASSIGNMENTS for name in solutions.GRADED[assignment]
+                  for what in mutations(name)]
+
+
+@pytest.mark.parametrize("assignment, name, what", PROPERTY_CASES, ids=[f"{n}-{w}" for _, n, w in PROPERTY_CASES])
+def test_visible_checks_require_what_the_judge_requires(assignment, name, what):
+    """Wherever the judge rejects a result for breaking a property, the visible check of that test cell fails too."""
+    wrong = mutations(name)[what]
+    rejected = [case.grade_id for case in registry.for_assignment(assignment)
+                if case.function == name and judge_rejects(case, wrong)]
+    assert rejected, f"the judge accepts {name} without {what}: the mutation proves nothing"
+    passed = [grade_id for grade_id in rejected if run_visible(assignment, grade_id, name, wrong) is None]
+    assert passed == [], f"{name} without {what}: graded 0 in {passed}, yet its visible checks pass"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_visible_checks_pass_on_the_reference(assignment):
+    for grade_id in gen.VISIBLE[assignment]():
+        name = grade_id.split("__")[0]
+        assert run_visible(assignment, grade_id, name, getattr(solutions, name)) is None, grade_id
+
+
+def test_every_kind_of_hidden_case_has_a_visible_twin():
+    """Same hyper-parameters and key order for the layers; pad 0, stride > f, m = 1 and non-square all run visibly."""
+    for assignment, layers, keys in (("convolution", gen.CONV_LAYERS, ("stride", "pad")),
+                                     ("pooling", gen.POOLS, ("f", "stride"))):
+        seen = set()
+        for case in registry.for_assignment(assignment):
+            suffix = case.grade_id.split("__")[1]
+            if case.function not in ("conv_forward", "conv_backward", "pool_forward", "pool_backward") \
+                    or suffix not in layers:
+                continue
+            args, kwargs = case.inputs()
+            hidden = args[-1] if isinstance(args[-1], dict) else args[1][-1]
+            if case.function in ("pool_forward", "conv_forward"):
+                hidden = args[-1] if case.function == "conv_forward" else args[1]
+            visible = dict(layers[suffix])
+            order = visible.pop("order", keys)
+            assert list(hidden) == list(order), case.grade_id
+            assert all(hidden[k] == visible[k] for k in keys), case.grade_id
+            if "mode" in visible:
+                assert kwargs.get("mode", "max") == visible["mode"], case.grade_id
+            m, n_H, n_W, _ = visible["shape"]
+            f = visible["f"]
+            seen |= {"m = 1"} if m == 1 else set()
+            seen |= {"non-square"} if n_H != n_W else set()
+            seen |= {"stride > f"} if visible["stride"] > f else set()
+            seen |= {"pad = 0"} if visible.get("pad") == 0 else set()
+            seen |= {"key order"} if order != keys else set()
+        assert seen >= {"m = 1", "non-square", "stride > f", "key order"}, (assignment, seen)
+        assert assignment == "pooling" or "pad = 0" in seen
+
+
+# ---------------------------------------------------------------- readable failures
+
+def _raises_inside(*args, **kwargs):
+    window = np.zeros((2, 2))
+    return window[5, 5]  # IndexError in the student's own line
+
+
+def test_an_exception_in_student_code_is_reported_like_the_judge_does():
+    failure = run_visible("convolution", "conv_backward__stride2_overlap", "conv_backward", _raises_inside)
+    assert failure is not None
+    lines = failure._render_traceback_()
+    text = "\n".join(lines)
+    assert lines[0] == "CheckFailed: _raises_inside raised IndexError:" or \
+        lines[0].startswith("CheckFailed: _raises_inside raised IndexError: index 5")
+    assert "(1, 5, 5, 2)" in text and "'stride': 2" in text  # the case: shapes, hyper-parameters
+    assert "window[5, 5]" in text  # the student's own line
+    assert "chapter 4, eq." in text and "#equation-eq-conv-db" in text
+    for helper_frame in ("visible.<locals>.run", "_call", "_fail", "check_conv_backward_case", "_tests.py"):
+        assert helper_frame not in text
+    assert all(len(line) <= 90 for line in lines if "https://" not in line)
+
+
+def test_a_wrong_value_says_what_first_then_the_case_then_the_equation():
+    wrong = lambda dA, cache: solutions.relu_backward(dA, cache) * 2  # noqa: E731
+    failure = run_visible("activations", "relu_backward__matrix", "relu_backward", wrong)
+    lines = failure._render_traceback_()
+    assert lines[0].startswith("CheckFailed: dZ disagrees with central differences")
+    assert len(lines[0]) <= 90
+    assert any(line.strip().startswith("case: relu_backward with Z and dA of shape (4, 5)") for line in lines)
+    assert "hint: every entry is 2 times the right one" in "\n".join(lines)
+    assert lines[-2].strip().startswith("re-read chapter 2, eq. (")
+
+
+# ---------------------------------------------------------------- headers tell the truth
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_header_describes_the_checks_below_it(assignment):
+    module = helper(assignment)
+    cells = notebook(assignment)["cells"]
+    for above, cell in zip(cells, cells[1:]):
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+        if "__" not in grade_id:
+            continue
+        header = "".join(above["source"])
+        case = registry.CASES[grade_id]
+        assert header.startswith(f"**Test `{grade_id}`** ({case.points} point")
+        calls = "".join(cell["source"]).splitlines()[1:]
+        assert len(calls) == len(gen.VISIBLE[assignment]()[grade_id])
+        for call, (check, functions, params) in zip(calls, gen.VISIBLE[assignment]()[grade_id]):
+            assert call == gen.call_source(check, functions, params)
+            assert getattr(module, check).describe(**params)[0] in header, (grade_id, check)
+        assert f"Grading runs a hidden case of the same kind: {case.about}." in header
+
+
+def test_headers_quote_the_values_the_checks_use():
+    """The examples of issue 11: a distribute_value header names its own dz; a window its own size."""
+    cells = notebook("pooling")["cells"]
+    header = next("".join(c["source"]) for c in cells if "**Test `distribute_value__2x2`**" in "".join(c["source"]))
+    params = gen.VISIBLE["pooling"]()["distribute_value__2x2"][0][2]
+    assert f"dz={params['dz']}, shape={params['shape']}" in header.split("Grading runs")[0]
+    cells = notebook("convolution")["cells"]
+    header = next("".join(c["source"]) for c in cells
+                  if "**Test `conv_single_step__random`**" in "".join(c["source"]))
+    a = helper("convolution").KNOWN_STEPS["two_channels"][0]
+    assert f"a {'x'.join(map(str, a.shape))} window" in header.split("Grading runs")[0]
