@@ -217,3 +217,23 @@ def test_headers_quote_the_values_the_checks_use():
                   if "**Test `conv_single_step__random`**" in "".join(c["source"]))
     a = helper("convolution").KNOWN_STEPS["two_channels"][0]
     assert f"a {'x'.join(map(str, a.shape))} window" in header.split("Grading runs")[0]
+
+
+def test_structural_hints_name_the_pattern_of_the_error():
+    """From central differences of the student's own forward: = instead of += shows only where windows overlap."""
+    def assign_not_accumulate(dA, cache, mode="max"):
+        A_prev, hparameters = cache
+        f, stride = hparameters["f"], hparameters["stride"]
+        dA_prev = np.zeros(A_prev.shape)
+        for n, h, w, c in np.ndindex(*dA.shape):
+            window = A_prev[n, h * stride:h * stride + f, w * stride:w * stride + f, c]
+            share = (window == window.max()) * dA[n, h, w, c] if mode == "max" else np.full(window.shape, dA[n, h, w, c] / f**2)
+            dA_prev[n, h * stride:h * stride + f, w * stride:w * stride + f, c] = share  # should be +=
+        return dA_prev
+
+    overlap = run_visible("pooling", "pool_backward__average_f3_s1_overlap", "pool_backward", assign_not_accumulate)
+    assert "hint: only inputs that several windows share are wrong" in str(overlap)
+    assert run_visible("pooling", "pool_backward__max_f2_s2", "pool_backward", assign_not_accumulate) is None
+    halved = run_visible("pooling", "pool_backward__average_f2_s2", "pool_backward",
+                         lambda dA, cache, mode="max": solutions.pool_backward(dA, cache, mode) / 2)
+    assert "hint: every entry is 0.5 times the right one" in str(halved)

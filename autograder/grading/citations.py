@@ -27,6 +27,7 @@ API (labels are the chapters' `(eq-...)` names):
     url(label) / page_url(page) the published addresses
     book_markdown(text)         markdown with published links turned into links
                                 inside the built book ({eq} roles, relative pages)
+    book_notebook(nb)           the same for every markdown cell of a released notebook
     format_citation(labels, entries, link)  the formatter itself (shipped copy)
 """
 import json
@@ -256,3 +257,13 @@ def book_markdown(text, page_dir="chapters/exercises"):
 
     text = re.sub(r"\[\([0-9.]+\)\]\(" + base + r"[^)#\s]+\.html#equation-(?P<label>[^)\s]+)\)", equation, text)
     return re.sub(r"\]\(" + base + r"(?P<page>[^)#\s]+)\.html\)", page, text)
+
+
+def book_notebook(nb, page_dir="chapters/exercises"):
+    """A released notebook (nbformat dict) made into a page of the built book under `page_dir`:
+    book_markdown() applied to every markdown cell. tools/build_book.py's exercise pages need it."""
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = book_markdown(source, page_dir)
+    return nb

@@ -246,9 +246,30 @@ def assert_cache(cache, inputs, names, case, equation):
             _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation)
 
 
-def _hint(analytic, numeric):
-    """A structural hint when a gradient differs from central differences, or None."""
+def window_counts(n_prev, f, stride, pad=0):
+    """How many windows cover each input position along one axis (a window covers rows s*h-p .. s*h-p+f-1)."""
+    n = (n_prev + 2 * pad - f) // stride + 1
+    return np.array([sum(0 <= u + pad - stride * h < f for h in range(n)) for u in range(n_prev)])
+
+
+def coverage(shape, f, stride, pad=0):
+    """Windows covering each entry of an input of `shape` (m, n_H, n_W, n_C)."""
+    rows, cols = window_counts(shape[1], f, stride, pad), window_counts(shape[2], f, stride, pad)
+    return np.broadcast_to((rows[:, None] * cols[None, :])[None, :, :, None], shape)
+
+
+def _hint(analytic, numeric, covered=None):
+    """A structural hint when a gradient differs from central differences, or None.
+
+    covered: for an input gradient, how many windows cover each entry (see coverage()).
+    """
     bad = np.abs(analytic - numeric) > 1e-5 * (1 + np.abs(numeric))
+    if covered is not None and bad.any():
+        if not (bad & (covered <= 1)).any() and (covered > 1).any():
+            return ("only inputs that several windows share are wrong: each window's share must be "
+                    "added (+=), not assigned")
+        if not (bad & (covered > 0)).any():
+            return "only inputs no window reads are wrong: their gradient is 0"
     if analytic.ndim == 4 and analytic.shape[1] > 2 and analytic.shape[2] > 2:
         inner = np.zeros(bad.shape, dtype=bool)
         inner[:, 1:-1, 1:-1, :] = True
@@ -335,8 +356,11 @@ def format_citation(labels, entries, link="text"):
     return text
 
 
-def assert_gradient(name, analytic, forward_of, x, case, equation):
-    """Compare your backward's `analytic` gradient with central differences of the scalar forward_of(x)."""
+def assert_gradient(name, analytic, forward_of, x, case, equation, covered=None):
+    """Compare your backward's `analytic` gradient with central differences of the scalar forward_of(x).
+
+    covered: for an input gradient, the windows covering each entry (for a hint when it fails).
+    """
     assert_type_shape_dtype(name, analytic, x.shape, case, equation)
     single = analytic.dtype == np.float32
     eps, bound = (1e-3, 1e-3) if single else (1e-6, 1e-6)
@@ -344,7 +368,7 @@ def assert_gradient(name, analytic, forward_of, x, case, equation):
     err = relative_error(analytic, numeric)
     if not err <= bound:
         where = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), x.shape)
-        hint = _hint(analytic.astype(np.float64), numeric)
+        hint = _hint(analytic.astype(np.float64), numeric, covered)
         _fail(f"{name} disagrees with central differences (relative error {err:.2e})", case, equation, [
             f"largest difference at index {tuple(int(i) for i in where)}: your backward gives "
             f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}",
@@ -519,5 +543,5 @@ def check_pool_backward_case(pool_forward, pool_backward, *, shape, f, stride, m
     dA_prev = _call(pool_backward, dA.copy(), (A_prev.copy(), dict(hparameters)), mode=mode)
     assert_gradient("dA_prev", dA_prev,
                     lambda A: float(np.sum(pool_forward(A, dict(hparameters), mode=mode)[0] * dA)),
-                    A_prev, case, equation)
+                    A_prev, case, equation, covered=coverage(shape, f, stride))
     print(f"pool_backward: gradient check OK for {case}")
