@@ -237,3 +237,21 @@ def test_structural_hints_name_the_pattern_of_the_error():
     halved = run_visible("pooling", "pool_backward__average_f2_s2", "pool_backward",
                          lambda dA, cache, mode="max": solutions.pool_backward(dA, cache, mode) / 2)
     assert "hint: every entry is 0.5 times the right one" in str(halved)
+
+
+def test_catalogued_mistakes_fail_with_a_short_first_line_and_no_helper_frames():
+    """`nbgrader validate` cuts lines at 90 characters: the key sentence comes first and fits."""
+    from submissions import MISTAKES, apply_edits
+    from test_notebooks import run_cells
+
+    for mistake in MISTAKES:
+        nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = run_cells(nb, mistake.assignment, only=mistake.function)
+        for grade_id, error in results.items():
+            if error is None:
+                continue
+            lines = error._render_traceback_()
+            assert len(lines[0]) <= 90, (mistake.name, grade_id, lines[0])
+            assert "re-read chapter" in "\n".join(lines), (mistake.name, grade_id)
+            assert not re.search(r"visible\.<locals>|_call|_fail|_tests\.py", "\n".join(lines)), (mistake.name, grade_id)

@@ -509,8 +509,9 @@ def check_mask(create_mask_from_window, *, example, case, equation):
     if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
         _fail(f"mask should hold True/False (or 1/0), got values {np.unique(mask)[:5].tolist()}", case, equation)
     if not np.array_equal(mask.astype(bool), expected):
-        _fail(f"mask is {mask.astype(int).tolist()}, expected {expected.astype(int).tolist()}", case, equation,
-              ["the mask marks the single maximum of the window it is given"])
+        _fail("mask marks the wrong entries", case, equation,
+              [f"got {mask.astype(int).tolist()}", f"expected {expected.astype(int).tolist()}",
+               "the mask marks the single maximum of the window it is given"])
     print(f"create_mask_from_window: OK ({example})")
 
 
