@@ -4,6 +4,7 @@ Plain `nbgrader ...` commands run from autograder/ read this file, so they
 grade exactly as `make grade` does: nbgrader's Execute is replaced by
 JudgedExecute, which decides every test cell's verdict outside the kernel.
 """
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,10 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 c.Autograde.create_student = True
+# nbgrader's exchange (release_assignment / fetch / submit / collect) lives in the
+# course by default, so `nbgrader list` and `collect` work without root; a
+# JupyterHub course sets a shared folder instead, e.g. /srv/nbgrader/exchange.
+c.Exchange.root = os.environ.get("BTC_EXCHANGE_ROOT", str(COURSE / "exchange"))
 
 # The kernel every notebook names; jupyter_client runs it with this Python.
 c.Execute.kernel_name = "python3"
@@ -58,25 +63,40 @@ from autograder.grading.precheck import SafeDeduplicateIds  # noqa: E402
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, SafeDeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True
-# Every kernel runs sandboxed (bubblewrap where installed; "require" refuses to
-# grade without it) with these limits; a dead kernel is restarted and grading
-# carries on (JudgedExecute.max_restarts per notebook).
+# Every kernel runs sandboxed in bubblewrap with these limits, and grading
+# refuses to start without a working bubblewrap, unless the instructor opts out
+# explicitly with BTC_ALLOW_UNSANDBOXED=1 (`make grade ALLOW_UNSANDBOXED=1`),
+# which every summary and report then announces. A dead kernel is restarted
+# and grading carries on (JudgedExecute.max_restarts per notebook).
 c.JudgedExecute.kernel_manager_class = "autograder.grading.sandbox.SandboxKernelManager"
-c.SandboxKernelManager.sandbox = "auto"
+c.SandboxKernelManager.sandbox = "off" if os.environ.get("BTC_ALLOW_UNSANDBOXED") == "1" else "require"
 c.SandboxKernelManager.cpu_seconds = 300
 c.SandboxKernelManager.address_space = 4 * 2**30
 c.SandboxKernelManager.max_processes = 128
 c.SandboxKernelManager.file_size = 64 * 2**20
 c.SandboxKernelManager.notebook_timeout = 900
+# Per notebook, whatever it does: 4 GiB of RAM for all its processes together,
+# 256 MiB written to disk, 5,000 files (a watchdog kills the kernel over them).
+c.SandboxKernelManager.memory_budget = 4 * 2**30
+c.SandboxKernelManager.disk_budget = 256 * 2**20
+c.SandboxKernelManager.max_files = 5000
 c.JudgedExecute.max_restarts = 8
 c.JudgedExecute.max_output_chars = 20000
+# Time budgets follow the work: a test cell gets max(8 s, 200 x the reference's
+# time on its case), never more than the timeout above; a solution cell 15 s.
+c.JudgedExecute.case_floor = 8.0
+c.JudgedExecute.case_factor = 200.0
+c.JudgedExecute.solution_timeout = 15.0
+# Plain `nbgrader autograde` prechecks each submitted folder before copying it,
+# as `make grade` does (grading/patches.py).
+from autograder.grading import patches  # noqa: E402
+
+patches.install_precheck()
 
 # Where grades go: SQLite gradebook.db by default; several grading machines
 # share one PostgreSQL gradebook by exporting e.g.
 #   BTC_GRADEBOOK_URL=postgresql+psycopg2://grader:secret@db.example.org/gradebook
 # (read here so plain `nbgrader` commands use it too; `make grade` reads it as well).
-import os  # noqa: E402
-
 if os.environ.get("BTC_GRADEBOOK_URL"):
     c.CourseDirectory.db_url = os.environ["BTC_GRADEBOOK_URL"]
 

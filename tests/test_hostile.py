@@ -318,17 +318,36 @@ def _make_course(where, cases):
     return course
 
 
+def _walk_files(top):
+    """Every file under top, iteratively (a corpus case nests 1,100 folders), never following links."""
+    stack = [Path(top)]
+    while stack:
+        for entry in os.scandir(stack.pop()):
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            else:
+                yield Path(entry.path)
+
+
 def _tree_hashes(*tops):
+    """{path: (content hash, owner, mode)} of every file under tops (big files: size instead of content)."""
     import hashlib
     out = {}
     for top in tops:
         top = Path(top)
-        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
-        for p in files:
+        for p in ([top] if top.is_file() else _walk_files(top)):
             if "__pycache__" in p.parts:
                 continue
-            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+            st = os.lstat(p)
+            if st.st_size > 2**24 or not p.is_file() or p.is_symlink():
+                digest = f"size {st.st_size}"
+            else:
+                digest = hashlib.sha256(p.read_bytes()).hexdigest()
+            out[str(p)] = (digest, st.st_uid, st.st_mode)
     return out
+
+
+SECRET = f"hunter2-{uuid.uuid4().hex}"
 
 
 def _grades(course, students):
@@ -377,8 +396,16 @@ def corpus_run(tmp_path_factory):
     watched = [hostile / "source", hostile / "nbgrader_config.py", hostile / "submitted"]
     before = _tree_hashes(*watched)
     cmd = [sys.executable, "-m", "autograder.grading.grade", "--jobs", "2", "--course"]
+    # Secrets in the grader's environment (none may reach a kernel), and a private
+    # temporary folder per run (everything a run makes there must be gone after it).
+    tmp = {name: base / f"tmp-{name}" for name in ("hostile", "clean")}
+    for t in tmp.values():
+        t.mkdir()
+    secrets = {"BTC_SECRET_TOKEN": SECRET, "GRADER_PASSWORD": SECRET, "NBGRADER_DB_URL": f"postgresql://g:{SECRET}@db/x",
+               "PYTHONPATH": str(ROOT)}
     procs = {name: subprocess.Popen(cmd + [str(course)], cwd=ROOT, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True)
+                                    stderr=subprocess.STDOUT, text=True,
+                                    env=dict(os.environ, TMPDIR=str(tmp[name]), **secrets))
              for name, course in (("hostile", hostile), ("clean", clean))}
     logs = {}
     for name, proc in procs.items():
@@ -386,7 +413,9 @@ def corpus_run(tmp_path_factory):
     (base / "hostile.log").write_text(logs["hostile"])
     after = _tree_hashes(*watched)
     every = [(c.student, c.assignment) for c in corpus.CASES + corpus.HONEST]
-    return dict(hostile=hostile, clean=clean, logs=logs, before=before, after=after,
+    run_log = json.loads((hostile / "report" / "run.json").read_text())
+    return dict(hostile=hostile, clean=clean, logs=logs, before=before, after=after, tmp=tmp,
+                run_log=run_log, exit=procs["hostile"].returncode,
                 grades=_grades(hostile, every),
                 clean_grades=_grades(clean, [(c.student, c.assignment) for c in corpus.HONEST]))
 
@@ -395,10 +424,16 @@ def _outcome(case, run):
     """A list of what went wrong for this case (empty: it survived as expected)."""
     wrong = []
     grades = run["grades"].get(case.student)
+    if case.precheck == "bad_id":  # never graded, never in the gradebook, named in the summary
+        if grades is not None:
+            wrong.append("a folder that is not a student id reached the gradebook")
+        if f"not graded (bad_id)" not in run["logs"]["hostile"] or repr(case.student) not in run["logs"]["hostile"]:
+            wrong.append("the summary does not name the bad id")
+        return wrong
     if grades is None:
         return [f"{case.student}: no submission in the gradebook"]
     if case.precheck:
-        if any(score for score, _ in grades.values()):
+        if any(score for score, _ in (grades or {}).values()):
             wrong.append("scored above 0")
         page = run["hostile"] / "feedback" / case.student / case.assignment / f"{case.assignment}.html"
         if not page.exists() or case.precheck not in page.read_text():
@@ -454,6 +489,8 @@ def test_gradebook_integrity(corpus_run):
     course = corpus_run["hostile"]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for case in corpus.CASES + corpus.HONEST:
+            if case.precheck == "bad_id":
+                continue
             sub = gb.find_submission(case.assignment, case.student)
             assert 0 <= sub.score <= sub.max_score, case.student
             source = gb.find_notebook(case.assignment, case.assignment)
@@ -462,8 +499,9 @@ def test_gradebook_integrity(corpus_run):
             for g in nb.grades:
                 assert g.score is not None and 0 <= g.score <= g.max_score, (case.student, g.name)
     rows = (course / "grades.csv").read_text().splitlines()
-    students = {c.student for c in corpus.CASES + corpus.HONEST}
+    students = {c.student for c in corpus.CASES + corpus.HONEST if c.precheck != "bad_id"}
     assert {r.split(",")[3] for r in rows[1:]} >= students
+    assert not {r.split(",")[3] for r in rows[1:]} & {c.student for c in corpus.CASES if c.precheck == "bad_id"}
 
 
 @pytest.mark.slow
@@ -484,10 +522,51 @@ def test_nothing_outside_the_sandbox_changed(corpus_run):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("hostile_corpus")
+def test_the_host_is_as_it_was(corpus_run):
+    """After the corpus: the run succeeded, left nothing behind, leaked nothing, stayed within budget."""
+    run = corpus_run
+    assert run["exit"] == 0, run["logs"]["hostile"][-3000:]
+    # nothing left in the run's temporary folder (sandbox copies, IPC folders, exchanges)
+    for name, tmp in run["tmp"].items():
+        assert list(tmp.iterdir()) == [], (name, list(tmp.iterdir())[:5])
+    # no process of any kernel outlives the run (each worker's kernels have uids derived from its pid)
+    from autograder.grading.sandbox import SandboxKernelManager
+    base = SandboxKernelManager.uid_base.default_value
+    workers = {r["worker"] for r in run["run_log"]["results"] if r.get("worker")}
+    uids = {base + (pid % 65536) * 16 + k for pid in workers for k in range(16)}
+    for _ in range(50):
+        alive = [u for u in uids if _uid_processes(u)]
+        if not alive:
+            break
+        time.sleep(0.2)
+    assert alive == []
+    # no secret of the grader's environment in anything a student or the instructor reads
+    for top in ("autograded", "feedback", "report"):
+        for p in _walk_files(run["hostile"] / top):
+            if p.suffix in (".ipynb", ".html", ".json", ".log", ".csv"):
+                assert SECRET not in p.read_text(errors="replace"), p
+    # the worker that grades is bounded whatever a notebook prints or allocates
+    peaks = [r["peak_rss_mb"] for r in run["run_log"]["results"] if "peak_rss_mb" in r]
+    print(f"\npeak worker memory: {max(peaks):.0f} MiB over {len(peaks)} notebooks")
+    assert peaks and max(peaks) < 1500
+    # disk: what grading kept of each student is small, hostile or not
+    for case in corpus.CASES + corpus.HONEST:
+        for top in ("autograded", "feedback"):
+            folder = run["hostile"] / top / case.student
+            if folder.is_dir():
+                size = sum(p.stat().st_size for p in _walk_files(folder))
+                assert size < 5 * 2**20, (case.student, top, size)
+    # terminal escapes a student chose never reach the instructor's terminal
+    assert "\x1b]0;pwned" not in run["logs"]["hostile"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
 def test_flooded_output_is_cut_not_kept(corpus_run):
-    path = corpus_run["hostile"] / "autograded" / "h_print_100mb" / "activations" / "activations.ipynb"
-    assert path.stat().st_size < 2_000_000
-    assert "output cut" in path.read_text()
+    for student in ("h_print_100mb", "h_print_chunks"):
+        path = corpus_run["hostile"] / "autograded" / student / "activations" / "activations.ipynb"
+        assert path.stat().st_size < 2_000_000
+        assert "output cut" in path.read_text()
 
 
 @pytest.mark.slow

@@ -37,20 +37,23 @@ class Graded:
 
 
 def parse_shard(text):
-    """'k/n' -> (k, n) with 1 <= k <= n."""
-    k, n = (int(x) for x in text.split("/"))
-    if not 1 <= k <= n:
-        raise argparse.ArgumentTypeError(f"shard {text!r}: need 1 <= k <= n")
-    return k, n
+    """'k/n' -> (k, n) with 1 <= k <= n (parallel.parse_shard, as an argparse type)."""
+    try:
+        return parallel.parse_shard(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def submissions(course, shard=(1, 1)):
-    """[(student, assignment)] found under submitted/, this shard's students only."""
-    root = Path(course) / "submitted"
-    students = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    k, n = shard
-    mine = students[k - 1::n]
-    return [(s, a) for s in mine for a in ASSIGNMENTS if (root / s / a).is_dir()]
+    """([(student, assignment)] to grade, [Problem] for folders whose student id is not a plain name).
+
+    One rule for the whole run (parallel.discover): this shard's students,
+    dot-folders skipped, known assignments only.
+    """
+    pairs = parallel.discover(course, assignments=ASSIGNMENTS, shard=shard)
+    bad = [precheck.check_submission(Path(course) / "submitted" / s / a, s, a)[0]
+           for s, a in pairs if not precheck.valid_id(s)]
+    return [(s, a) for s, a in pairs if precheck.valid_id(s)], bad
 
 
 def gradebook_url(course, config=None):
@@ -88,28 +91,47 @@ def scores(course, results):
 
 
 def summary(results, wall):
+    shown = precheck.shown
     lines = [f"{'student':<24} {'assignment':<12} {'score':>11} {'seconds':>8}"]
     for r in results:
         score = f"{r.score:g}/{r.max_score:g}" if not r.error else "ERROR"
-        lines.append(f"{r.student:<24} {r.assignment:<12} {score:>11} {r.seconds:8.1f}" + (f"  {r.error}" if r.error else ""))
+        lines.append(f"{shown(r.student):<24} {r.assignment:<12} {score:>11} {r.seconds:8.1f}"
+                     + (f"  {shown(r.error)}" if r.error else ""))
     failed = sum(bool(r.error) for r in results)
     per = sum(r.seconds for r in results) / max(len(results), 1)
-    lines.append(f"graded {len(results) - failed} of {len(results)} notebooks ({failed} failed) "
+    lines.append(f"graded {len(results) - failed} of {len(results)} notebooks ({failed} with grading errors) "
                  f"in {wall:.1f} s, {per:.1f} s per notebook")
     return "\n".join(lines)
+
+
+def sandbox_check(config):
+    """(ok, text) for the sandbox this run's kernels get (grading/sandbox.py)."""
+    from .sandbox import sandbox_status
+    mode = config.SandboxKernelManager.sandbox if "sandbox" in config.SandboxKernelManager else "require"
+    return sandbox_status(mode)
 
 
 def grade(course=COURSE, shard=(1, 1), jobs=1):
     course = Path(course).resolve()
     config = load_config(course)
-    todo = submissions(course, shard)
+    ok, sandbox_text = sandbox_check(config)
+    if not ok:
+        raise SystemExit(f"make grade: {sandbox_text}")
+    unsandboxed = sandbox_text.startswith("UNSANDBOXED")
+    if unsandboxed:
+        print(f"WARNING: {sandbox_text}", file=sys.stderr)
+    todo, bad_ids = submissions(course, shard)
     ensure_released(config, course, sorted({a for _, a in todo}))
     start = time.perf_counter()
     results = []
-    # Notebooks nbgrader cannot read score 0, with feedback saying why.
-    problems = [p for p in precheck.check_course(course) if (p.student, p.assignment) in set(todo)]
-    broken = {(p.student, p.assignment): p for p in problems}
+    # Notebooks nbgrader cannot read score 0, with feedback saying why; folders
+    # whose name is not a student id are reported and never reach nbgrader.
+    problems = bad_ids + [p for s, a in todo
+                          for p in precheck.check_submission(course / "submitted" / s / a, s, a)]
+    broken = {(p.student, p.assignment): p for p in problems if p.kind != "bad_id"}
     precheck.write_report(course, problems)
+    for p in bad_ids:
+        results.append(Graded(p.student, p.assignment, 0.0, error=f"not graded ({p.kind}): {p.message}"))
     for student, assignment in todo:
         if (student, assignment) in broken:
             p = broken[(student, assignment)]
@@ -123,14 +145,19 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
     for r in run.results:
         error = r["error"] or ("; ".join(r["trouble"]) if r["trouble"] else "")
         results.append(Graded(r["student"], r["assignment"], r["seconds"], error=error if not r["ok"] else ""))
-    scores(course, results)
+    scores(course, [r for r in results if precheck.valid_id(r.student)])
     path = export(config, course)
     print(summary(results, time.perf_counter() - start))
     # The summary table (failures with reasons, time per notebook) and the instructor report.
     run.wall = time.perf_counter() - start
     print(progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]]))
-    page = report.write_report(course, gradebook_url(course, config), run_summary=progress.summary_table(run).splitlines()[0])
-    print(f"wrote {path}, feedback in {course / 'feedback'} and the report {page}")
+    headline = progress.summary_table(run).splitlines()[0]
+    if unsandboxed:
+        headline = f"{sandbox_text}. {headline}"
+        print(f"WARNING: {sandbox_text}")
+    page = report.write_report(course, gradebook_url(course, config), run_summary=headline)
+    print(f"wrote {path}, feedback in {course / 'feedback'} and the report {page}"
+          + (" (graded UNSANDBOXED, as asked)" if unsandboxed else ""))
     return results
 
 

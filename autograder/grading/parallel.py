@@ -383,6 +383,8 @@ class Worker:
         self._feedback = None
         ensure_alembic_on_path()
         self.config = load_config(self.course)
+        from . import patches
+        patches.skip_precheck_in_this_process()  # the parent prechecked every folder it hands out
         self.course_id = course_id(self.config)
         if fast:
             self.config.Execute.shutdown_kernel = "immediate"
@@ -484,12 +486,20 @@ class Worker:
         for lg in loggers:
             lg.removeHandler(capture)
         res["seconds"] = time.perf_counter() - start
+        res["peak_rss_mb"] = _peak_rss_mb()
         ph = dict(self.timer.t)
         ph["feedback"] = done - graded
         accounted = ph["kernel_start"] + ph["cells"] + ph["kernel_stop"] + ph["database"]
         ph["judge_and_rest"] = max(0.0, (graded - start) - accounted)
         res["phases"] = ph
         return res
+
+
+def _peak_rss_mb():
+    """This process's peak resident memory so far (MiB; Linux reports KiB, macOS bytes)."""
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def _worker_main(index, course, seed_path, scratch_dir, options, tasks, results, log_path=None):

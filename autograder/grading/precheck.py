@@ -22,6 +22,16 @@ Kinds, in the order they are tested:
     invalid_json   not parseable as JSON
     not_notebook   JSON, but not an nbformat-4 notebook (or fails its schema)
     unsafe_file    the folder holds a symbolic link or a special file (checked first)
+    too_big_folder the folder holds more files, deeper folders or more bytes than
+                   any honest submission (FOLDER_LIMITS; checked first, without recursion)
+    too_many_cells more cells than any honest notebook (MAX_CELLS)
+    bad_id         the student id is not a plain name (ID_PATTERN): never graded,
+                   never put in the gradebook, reported to the instructor
+
+Everything a student chose (ids, file names, messages that quote them) is
+shown through `shown()`, which escapes control characters and undecodable
+bytes, so no summary line can drive the instructor's terminal and no page
+write can fail on a file name.
 
 Problems nbgrader itself repairs (deleted, duplicated, reordered or retyped
 cells, edited or deleted test cells, another kernel name) are not errors here:
@@ -32,10 +42,18 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 MAX_BYTES = 50 * 1024 * 1024
+MAX_CELLS = 2000
+# A submitted folder: at most this many entries, this deep, this many bytes in all
+# (apparent size: a sparse file is as big as it claims, since copies make it real).
+FOLDER_LIMITS = {"entries": 200, "depth": 8, "bytes": 64 * 1024 * 1024}
+# Student ids nbgrader can use safely: no glob characters, separators, spaces or control characters.
+ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}")
 
 FIX = {
     "missing": "Submit your notebook, named exactly as released, in the assignment folder.",
@@ -49,7 +67,24 @@ FIX = {
                     "again and copy your code into it.",
     "unsafe_file": "Submit plain files only: remove symbolic links and special files from the "
                    "assignment folder and submit again.",
+    "too_big_folder": "Submit only the notebook and the files released with it, and submit again.",
+    "too_many_cells": "Submit the released notebook with your answers, without thousands of extra cells.",
+    "bad_id": "Your instructor must rename the submission folder to a plain student id "
+              "(letters, digits, _ . @ + -).",
 }
+
+
+def shown(text, limit=300):
+    """Text a student chose, safe to print or write: control characters and undecodable bytes escaped."""
+    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    text = "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def valid_id(student):
+    """True for a student id that is a plain name (see ID_PATTERN)."""
+    return bool(ID_PATTERN.fullmatch(student))
 
 
 @dataclass
@@ -94,7 +129,10 @@ def check_file(path, max_bytes=MAX_BYTES):
         return "invalid_json", f"{path.name} is not valid JSON: {e}"
     problem = _notebook_problem(data)
     if problem:
-        return "not_notebook", f"{path.name} is not an nbformat-4 notebook: {problem}"
+        return "not_notebook", f"{shown(path.name)} is not an nbformat-4 notebook: {problem}"
+    if len(data["cells"]) > MAX_CELLS:
+        return "too_many_cells", (f"{shown(path.name)} has {len(data['cells'])} cells, more than the "
+                                  f"{MAX_CELLS} a notebook may have; it was not run")
     return None
 
 
@@ -104,6 +142,8 @@ def _notebook_problem(data):
     if data.get("nbformat") != 4:
         return f"nbformat is {data.get('nbformat')!r}, not 4"
     cells = data.get("cells")
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        return None  # counted by check_file; the schema check would take minutes
     if not isinstance(cells, list):
         return "it has no list of cells"
     if not isinstance(data.get("metadata", {}), dict):
@@ -140,52 +180,75 @@ def check_submission(folder, student, assignment, notebooks=None, max_bytes=MAX_
     """
     folder = Path(folder)
     expected = list(notebooks or [f"{assignment}.ipynb"])
-    problems = []
+    if not valid_id(student):
+        return [Problem(shown(student), assignment, expected[0], "bad_id",
+                        f"the student id {shown(student)!r} is not a plain name: nbgrader would read it "
+                        "as a pattern and grade other students' notebooks under it")]
+    if folder.is_symlink() or folder.parent.is_symlink():
+        return [Problem(student, assignment, expected[0], "unsafe_file",
+                        "the student's or the assignment's folder is a symbolic link")]
     # nbgrader copies a submission's files as root, following symbolic links:
     # a link to solutions/ or the gradebook would land inside the sandbox, and
-    # a FIFO would hang the copy. Such a folder is not graded.
-    odd = _unsafe_entries(folder)
+    # a FIFO would hang the copy. Such a folder is not graded; nor is one too
+    # big to copy (a sparse file becomes real bytes in every copy).
+    odd, too_big = _unsafe_entries(folder)
     if odd:
         return [Problem(student, assignment, expected[0], "unsafe_file",
                         f"the folder holds {', '.join(odd[:5])}" + (" ..." if len(odd) > 5 else ""))]
+    if too_big:
+        return [Problem(student, assignment, expected[0], "too_big_folder", too_big)]
     present = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
     for name in expected:
         path = folder / name
         if not path.exists() and not path.is_symlink():
             others = [p for p in present if p not in expected]
             if others:
-                problems.append(Problem(student, assignment, name, "misnamed",
-                                        f"expected {name}, found {', '.join(others)} instead"))
+                problems = Problem(student, assignment, name, "misnamed",
+                                   f"expected {name}, found {', '.join(shown(o) for o in others[:5])} instead")
             else:
-                problems.append(Problem(student, assignment, name, "missing",
-                                        f"no {name} in the submission"))
-            continue
-        if path.is_symlink():
-            problems.append(Problem(student, assignment, name, "not_notebook",
-                                    f"{name} is a symbolic link, not a file"))
-            continue
+                problems = Problem(student, assignment, name, "missing", f"no {name} in the submission")
+            return [problems]
         found = check_file(path, max_bytes)
         if found:
-            problems.append(Problem(student, assignment, name, *found))
-    return problems
+            return [Problem(student, assignment, name, *found)]
+    return []
 
 
 def _unsafe_entries(folder):
-    """Symbolic links and special files (FIFOs, sockets, devices) under folder, described."""
-    import stat
+    """(links and special files under folder, described; why the folder is too big or "").
+
+    Iterative (no recursion limit), never follows a link, and stops looking as
+    soon as the folder is over FOLDER_LIMITS.
+    """
     found = []
     if not folder.is_dir():
-        return found
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        for name in dirs + files:
-            path = Path(root) / name
-            mode = os.lstat(path).st_mode
-            rel = path.relative_to(folder)
+        return found, ""
+    entries, total, stack = 0, 0, [(folder, 0)]
+    while stack:
+        top, depth = stack.pop()
+        if depth > FOLDER_LIMITS["depth"]:
+            return found, f"its folders are nested more than {FOLDER_LIMITS['depth']} deep"
+        try:
+            listing = sorted(os.scandir(top), key=lambda e: e.name)
+        except OSError as e:
+            return found, f"a folder could not be read ({e.strerror})"
+        for entry in listing:
+            entries += 1
+            if entries > FOLDER_LIMITS["entries"]:
+                return found, f"it holds more than {FOLDER_LIMITS['entries']} files and folders"
+            mode = entry.stat(follow_symlinks=False).st_mode
+            rel = shown(os.path.relpath(entry.path, folder))
             if stat.S_ISLNK(mode):
                 found.append(f"a symbolic link {rel}")
-            elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            elif stat.S_ISDIR(mode):
+                stack.append((entry.path, depth + 1))
+            elif stat.S_ISREG(mode):
+                total += entry.stat(follow_symlinks=False).st_size
+                if total > FOLDER_LIMITS["bytes"]:
+                    return found, f"its files add up to more than {FOLDER_LIMITS['bytes'] // 2**20} MB"
+            else:
                 found.append(f"a special file {rel}")
-    return sorted(found)
+    return sorted(found), ""
 
 
 def check_course(course, assignments=None, max_bytes=MAX_BYTES):
@@ -195,7 +258,7 @@ def check_course(course, assignments=None, max_bytes=MAX_BYTES):
     root = course / "submitted"
     if not root.is_dir():
         return problems
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         for assign_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
             if assignments is not None and assign_dir.name not in assignments:
                 continue
@@ -227,10 +290,12 @@ def feedback_html(problem):
 
 def write_feedback(course, problem):
     """Write the student's feedback page for a notebook that could not be graded."""
+    if problem.kind == "bad_id":  # no folder is made from a name that is not an id
+        return None
     out = Path(course) / "feedback" / problem.student / problem.assignment
     out.mkdir(parents=True, exist_ok=True)
     path = out / (Path(problem.notebook).stem + ".html")
-    path.write_text(feedback_html(problem), encoding="utf-8")
+    path.write_text(feedback_html(problem), encoding="utf-8", errors="backslashreplace")
     return path
 
 
@@ -254,7 +319,7 @@ def summary_lines(problems):
         return []
     lines = [f"{len(problems)} notebook(s) could not be graded (score 0, feedback explains why):"]
     for p in problems:
-        lines.append(f"  {p.student}/{p.assignment}/{p.notebook}: {p.kind}: {p.message}")
+        lines.append(f"  {shown(p.student)}/{shown(p.assignment)}/{shown(p.notebook)}: {p.kind}: {shown(p.message)}")
     return lines
 
 

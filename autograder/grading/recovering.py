@@ -119,6 +119,8 @@ class RecoveringExecute(HasTraits):
 
     def _cell_budget(self, cell):
         """Seconds this cell may take by what it is (None: the configured timeout)."""
+        if cell is None:  # a request that is not a cell (kernel_info)
+            return None
         if _is_test_cell(cell):
             ref = reference_seconds(_meta(cell).get("grade_id", ""))
             return None if ref is None else max(self.case_floor, self.case_factor * ref)

@@ -13,6 +13,7 @@ Every function not in lose or may_lose must keep full marks: a hostile
 submission can lower only its own score, and only where it broke something.
 """
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -350,6 +351,143 @@ CASES = [
          lose={"create_mask_from_window"}, may_lose={"pool_backward"},
          about="os._exit inside a helper another graded function calls"),
 ]
+
+# ---- the red team's attacks (issue 9): each a case, so none can come back ----
+
+from .probes import SHADOW, SHADOWED  # noqa: E402
+
+SHADOW_PROBE = """
+import os, sys
+sys.modules.pop("fnmatch", None)
+import fnmatch
+_log = open("imported.log").read().split() if os.path.exists("imported.log") else []
+print("PROBE shadow_seen:", bool(_log))
+print("PROBE shadow_root:", "0" in _log[1::2])
+"""
+
+# Every value of the kernel's environment, printed into the student's own feedback.
+PRINT_ENV = """
+import os
+print("\\n".join(f"{k}={v}" for k, v in sorted(os.environ.items())))
+print("PROBE env_secret:", "leaked" if any("hunter2" in v for v in os.environ.values()) else "clean")
+"""
+
+# Replace the connection file (and the next start's socket names) by links to a
+# root-owned host file, then die: the grader restarts the kernel.
+IPC_LINKS = """
+import os, sys
+_cf = [a for a in sys.argv if a.endswith(".json")][-1]
+_target = os.path.abspath("../../../nbgrader_config.py")
+os.unlink(_cf)
+os.symlink(_target, _cf)
+for _n in range(1024, 65536, 97):
+    try:
+        os.symlink(_target, os.path.join(os.path.dirname(_cf), f"k-{_n}"))
+    except OSError:
+        pass
+os._exit(3)
+"""
+
+PRINT_CHUNKS = """
+for _ in range(400):
+    print("y" * 2**20)
+"""
+
+FILL_EXCHANGE = """
+import os
+_ex = os.path.join(os.environ["BTC_GRADER_EXCHANGE"], "outputs")
+for _i in range(8):
+    with open(os.path.join(_ex, f"fill{_i}.bin"), "wb") as _f:
+        for _ in range(60):
+            _f.write(b"0" * 2**20)
+"""
+
+FORK_MEMORY = """
+import os, time, numpy
+_kids = []
+for _ in range(6):
+    _pid = os.fork()
+    if _pid == 0:
+        _a = numpy.ones(2**30 // 8)   # 1 GiB each, touched
+        time.sleep(30)
+        os._exit(0)
+    _kids.append(_pid)
+time.sleep(30)
+"""
+
+
+def _with_files(files, *edits):
+    """A builder: the notebook with edits, plus extra files {name (str or bytes): text} beside it."""
+    def build(folder, nb, assignment):
+        notebook_builder(*edits)(folder, nb, assignment)
+        for name, text in files.items():
+            path = os.path.join(bytes(folder), name) if isinstance(name, bytes) else folder / name
+            with open(path, "w") as f:
+                f.write(text)
+    return build
+
+
+def _nested(depth):
+    def build(folder, nb, assignment):
+        nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
+        os.makedirs(folder / "/".join(["d"] * depth))
+    return build
+
+
+def _sparse(size):
+    def build(folder, nb, assignment):
+        nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
+        with open(folder / "data.bin", "wb") as f:
+            f.truncate(size)
+    return build
+
+
+def _named(raw_name):
+    """The notebook saved under a name the student chose (bytes: not UTF-8, or with escapes)."""
+    def build(folder, nb, assignment):
+        with open(os.path.join(bytes(folder), raw_name), "w") as f:
+            f.write(nbformat.writes(nb))
+    return build
+
+
+def _many_cells(n):
+    def edit(nb):
+        nb.cells += [nbformat.v4.new_markdown_cell(f"note {i}") for i in range(n)]
+    return edit
+
+
+RED_TEAM = [
+    Case("h_shadow_modules", ACT, _with_files({f"{m}.py": SHADOW for m in SHADOWED},
+                                              A("relu_backward", SHADOW_PROBE, after)),
+         probes={"shadow_seen": "True", "shadow_root": "False"},
+         about="json.py, resource.py, signal.py ... beside the notebook (imported as root by the old launcher)"),
+    Case("h_print_env", ACT, notebook_builder(A("sigmoid_backward", PRINT_ENV, after)),
+         probes={"env_secret": "clean"}, about="prints the kernel's whole environment into its feedback"),
+    Case("h_ipc_links", ACT, notebook_builder(A("relu_backward", IPC_LINKS, after)),
+         lose={"relu_backward"},
+         about="replaces its connection file and socket names by links to a host file, then dies"),
+    Case("h_print_chunks", ACT, notebook_builder(A("sigmoid_backward", PRINT_CHUNKS, after)),
+         about="prints 400 MB in 1 MB chunks (grew the worker to 2.9 GB)"),
+    Case("h_fill_exchange", ACT, notebook_builder(A("tanh_backward", FILL_EXCHANGE, after)),
+         lose={"tanh_backward"}, about="writes 480 MB into the host's exchange folder"),
+    Case("h_fork_memory", ACT, notebook_builder(A("softmax_backward", FORK_MEMORY, after)),
+         lose={"softmax_backward"}, about="six forked children of 1 GiB each (each under its own 4 GiB limit)"),
+    Case("h_nested", POOL, _nested(1100), precheck="too_big_folder",
+         about="1,100 nested folders (a RecursionError stopped the whole run)"),
+    Case("h_sparse", POOL, _sparse(3 * 2**30), precheck="too_big_folder",
+         about="a 3 GiB sparse file (36 KB on disk, 6 GB once copied)"),
+    Case("h_many_cells", POOL, notebook_builder(_many_cells(60_000)), precheck="too_many_cells",
+         about="60,000 markdown cells (149 s of grader time)"),
+    Case("h_latin1_name", POOL, _named(b"caf\xe9.ipynb"), precheck="misnamed",
+         about="a notebook whose name is not UTF-8 (stopped the whole run)"),
+    Case("h_escape_name", POOL, _named(b"\x1b]0;pwned\x07\x1b[2J.ipynb"), precheck="misnamed",
+         about="terminal escapes in the notebook's name"),
+    Case("honest*", POOL, notebook_builder(), precheck="bad_id",
+         about="a glob in the student id (graded honest_full's notebook under its name)"),
+    Case("honest_[f]ull", POOL, notebook_builder(), precheck="bad_id",
+         about="a glob class in the student id"),
+]
+CASES += RED_TEAM
 
 HONEST = [
     Case("honest_full", POOL, notebook_builder(), about="the reference, as a student would submit it"),
