@@ -282,11 +282,16 @@ def test_real_grading_names_the_mistake_draws_it_and_the_report_groups_students(
     nb = json.loads((repo / "autograder" / "autograded" / "ann" / "convolution" / "convolution.ipynb").read_text())
     cells = {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
              if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"].get("solution")}
-    cell = cells["conv_backward__stride2_overlap"]
-    assert cell["metadata"][DIAGNOSIS_KEY]["key"] == "assign_not_accumulate"
-    assert "likely mistake" in C._text(cell["outputs"][0]["evalue"])
-    assert any("image/png" in o.get("data", {}) for o in cell["outputs"])
+    wrong = [gid for gid in cells if gid.startswith("conv_backward__")]
+    for gid in wrong:  # every conv_backward case fails (= also overwrites across output channels)
+        assert cells[gid]["metadata"][DIAGNOSIS_KEY]["key"] == "assign_not_accumulate"
+        assert "likely mistake" in C._text(cells[gid]["outputs"][0]["evalue"])
+    pictured = [gid for gid in wrong if any("image/png" in o.get("data", {}) for o in cells[gid]["outputs"])]
+    assert pictured == wrong[:1]
+    feedback = (repo / "autograder" / "feedback" / "ann" / "convolution" / "convolution.html").read_text()
+    assert feedback.count("data:image/png;base64,") == 1 and "likely mistake" in feedback
     assert all(DIAGNOSIS_KEY not in c["metadata"] for gid, c in cells.items() if not gid.startswith("conv_backward"))
     page = report.write_report(repo / "autograder").read_text()
-    assert "2 students" in page and "conv_backward" in page and "`=` instead of `+=`" not in page  # escaped
-    assert "=</code> instead of <code>+=" in page or "= instead of += " in page
+    assert re.search(r"data-function='conv_backward' data-kind='mistake' data-key='assign_not_accumulate' "
+                     r"data-count='2'>", page)
+    assert "2 students</td><td><code>=</code> instead of <code>+=</code>" in page
