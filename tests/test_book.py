@@ -507,3 +507,75 @@ def test_rebuild_with_nothing_changed_executes_nothing(book, html):
     assert "0 added, 0 changed, 0 removed" in log, log[-3000:]
     assert "releasing the student notebooks" not in proc.stdout
     assert "chapters in parallel" not in proc.stdout, "pre-execution ran although cached"
+
+
+# ---------------------------------------------------------------------------
+# Exercise pages: the download that works
+
+
+def _download_menu(page_text):
+    menu = re.search(r'<div class="dropdown dropdown-download-buttons">.*?</ul>', page_text, re.S)
+    assert menu, "no download menu in the page header"
+    return menu.group(0)
+
+
+def test_exercise_download_menu_offers_only_the_zip(html):
+    """The header's download menu of an exercise page: the zip, no .ipynb (it would lack
+    its helper module and start with the book's note cell), no page source."""
+    import solutions
+
+    for assignment in solutions.GRADED:
+        menu = _download_menu((html / "chapters" / "exercises" / f"{assignment}.html").read_text())
+        hrefs = re.findall(r'href="([^"]+)"', menu)
+        assert len(hrefs) == 1 and re.search(rf"_downloads/[0-9a-f]+/{assignment}\.zip$", hrefs[0]), hrefs
+        assert ".ipynb" not in menu and "_sources" not in menu and "window.print" not in menu, menu
+    # The chapters keep the theme's menu.
+    assert "_sources/chapters/04_conv_backward" in _download_menu(
+        (html / "chapters" / "04_conv_backward.html").read_text())
+
+
+def test_exercise_download_button_gives_a_notebook_that_runs(html, server, tmp_path):
+    """In the browser: the header's download button gives the zip; unzipped, the notebook
+    starts with its own title (no {note} cell) and its import cell runs beside its helper."""
+    import solutions
+
+    require(CHROMIUM, "chromium")
+    from playwright.sync_api import sync_playwright
+
+    outside = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(accept_downloads=True)
+
+        def gate(route):
+            if route.request.url.startswith((server, "data:")):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", gate)
+        for assignment in solutions.GRADED:
+            page = context.new_page()
+            page.goto(f"{server}chapters/exercises/{assignment}.html", wait_until="load")
+            page.click(".dropdown-download-buttons > button")
+            with page.expect_download() as info:
+                page.click(".dropdown-download-buttons .btn-download-zip-button")
+            download = info.value
+            assert download.suggested_filename == f"{assignment}.zip"
+            target = tmp_path / f"{assignment}.zip"
+            download.save_as(target)
+            page.close()
+            with zipfile.ZipFile(target) as zf:
+                zf.extractall(tmp_path / "unzipped")
+            folder = tmp_path / "unzipped" / assignment
+            nb = json.loads((folder / f"{assignment}.ipynb").read_text())
+            first = "".join(nb["cells"][0]["source"])
+            assert nb["cells"][0]["cell_type"] == "markdown" and ":::" not in first, first[:200]
+            imports = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+            assert f"{assignment}_tests" in imports, imports
+            proc = subprocess.run([sys.executable, "-c", imports], cwd=folder, capture_output=True, text=True,
+                                  env=dict(os.environ, PYTHONPATH=""), timeout=120)
+            assert proc.returncode == 0, f"{assignment}: the notebook's import cell fails:\n{proc.stderr[-2000:]}"
+        browser.close()
+    assert not outside, outside

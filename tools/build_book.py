@@ -10,7 +10,10 @@ with nothing changed takes seconds:
 2. The exercise pages: the student versions of the graded notebooks (the
    nbgrader release of autograder/source/<a>/<a>.ipynb), copied to
    chapters/exercises/<a>.ipynb (generated, git-ignored) with a zip to download
-   (notebook plus its visible-test helpers). They are not executed.
+   (notebook plus its visible-test helpers). They are not executed. After the
+   build, the page header's download menu of an exercise page offers that zip
+   and nothing else (`offer_zip_downloads`): the page's own .ipynb starts with
+   the book's note cell and would not find its helper module.
 3. `jupyter-book build . -W -n --keep-going`, with PYTHONPATH set to the repo
    root so chapters can `import solutions`; execution is cached in
    _build/.jupyter_cache. Any warning fails the build (exit status 1); the
@@ -194,8 +197,10 @@ def _download_cell(assignment):
             ":::{note}\n",
             "This is the student version of the graded notebook, shown unexecuted. "
             f"Download {{download}}`{assignment}.zip <{assignment}.zip>` "
-            "(the notebook and its visible-test helpers), fill in the functions, "
-            "and run the tests in Jupyter.\n",
+            "(also the download button at the top of this page): it holds "
+            f"`{assignment}/{assignment}.ipynb` and `{assignment}/{assignment}_tests.py`, "
+            "the visible tests the notebook imports. Unzip it, open the notebook in "
+            "Jupyter from that folder, fill in the functions and run the tests.\n",
             ":::\n",
         ],
     }
@@ -263,6 +268,44 @@ def prepare_exercises(root):
     stamp.write_text(digest)
     log(f"exercise pages written to {EXERCISES}/")
     return True
+
+
+_DOWNLOAD_MENU = re.compile(
+    r'(<div class="dropdown dropdown-download-buttons">\s*<button[^>]*?aria-label=")[^"]*("[^>]*>.*?'
+    r'<ul class="dropdown-menu">)(.*?)(</ul>)', re.S)
+
+
+def _zip_item(href, assignment):
+    return (f'\n      <li><a href="{href}" download="{assignment}.zip"\n'
+            '   class="btn btn-sm btn-download-zip-button dropdown-item"\n'
+            '   title="Download the exercise: the notebook and the test helpers it imports"\n'
+            '   data-bs-placement="left" data-bs-toggle="tooltip"\n>\n'
+            '<span class="btn__icon-container">\n  <i class="fas fa-file-archive"></i>\n  </span>\n'
+            '<span class="btn__text-container">.zip</span>\n</a>\n</li>\n  ')
+
+
+def offer_zip_downloads(root):
+    """On each built exercise page, the header's download menu offers the zip only.
+
+    sphinx-book-theme offers the page's source (.ipynb: the book's copy, whose
+    first cell is the {note} above and which imports a helper module it does
+    not contain) and a print-to-PDF. Both are replaced by the zip the page's
+    note links to (notebook plus helpers). Idempotent: run after every build.
+    """
+    html = root / "_build" / "html"
+    for assignment in ASSIGNMENTS:
+        page = html / EXERCISES / f"{assignment}.html"
+        if not page.is_file():
+            continue
+        text = page.read_text(encoding="utf-8")
+        found = re.search(rf'href="((?:\.\./)*_downloads/[0-9a-f]+/{assignment}\.zip)"', text)
+        if not found:
+            log(f"NOTE: {page.relative_to(root)} links to no {assignment}.zip; download menu left as is")
+            continue
+        new = _DOWNLOAD_MENU.sub(lambda m: m.group(1) + "Download this exercise (.zip)" + m.group(2)
+                                 + _zip_item(found.group(1), assignment) + m.group(4), text, count=1)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
 
 
 def toc_without_exercises(root):
@@ -387,6 +430,8 @@ def main(argv=None):
     except Exception as exc:  # noqa: BLE001 -- an optimisation only; myst-nb executes anyway
         log(f"parallel pre-execution skipped ({exc.__class__.__name__}: {exc})")
     status, _ = build_html(root, toc)
+    if toc is None:
+        offer_zip_downloads(root)
     elapsed = time.monotonic() - start
     if status == 0:
         log(f"book built in {elapsed:.1f} s: {root / '_build' / 'html' / 'index.html'}")
