@@ -134,6 +134,14 @@ def test_citations_followed_by_an_address_become_links():
     assert '<a href="https://b.example/a?x=1&amp;y=2" rel="noopener noreferrer">' in out
     assert feedback.link_text("javascript:alert(1) and chapter 4, eq. (4.4)") == \
         "javascript:alert(1) and chapter 4, eq. (4.4)"
+    # as citations.py writes them: the address is the first equation's
+    two = feedback.link_text("re-read chapter 3, eq. (3.1); chapter 5, eq. (5.2) and (5.3): https://b.example/3#e1")
+    assert two.startswith('re-read <a class="citation" href="https://b.example/3#e1" rel="noopener noreferrer">'
+                          "chapter 3, eq. (3.1)</a>; chapter 5, eq. (5.2) and (5.3): <a "), two
+    # an address in escaped angle brackets stops before them; a citation far from it is not linked
+    far = feedback.link_text("chapter 2, eq. (2.1) is nice. See &lt;https://b.example/x&gt;")
+    assert far == 'chapter 2, eq. (2.1) is nice. See &lt;<a href="https://b.example/x" ' \
+                  'rel="noopener noreferrer">https://b.example/x</a>&gt;', far
 
 
 def test_mathjax_pin_is_the_books():

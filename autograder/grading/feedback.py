@@ -191,7 +191,8 @@ def clean_html(text):
                         protocols=("http", "https", "mailto", "data"), strip_comments=True)
 
 
-_URL = re.compile(r"https?://[^\s<>\"'`]+")
+# In HTML-escaped text: an address ends at a space, a quote or an escaped < or >.
+_URL = re.compile(r"https?://(?:(?!&(?:lt|gt|quot|#x27|#39);)[^\s<>\"'`])+")
 # "chapter 4, eq. (4.4)" and the like, as citations.py writes them for students.
 _CITATION = re.compile(r"(chapters?\s+\d+(?:,\s*|\s+)(?:eqs?\.|equations?)\s*\([^()\n]{1,40}\)"
                        r"(?:(?:,\s*|\s+and\s+)(?:eq\.\s*)?\([^()\n]{1,40}\))*)")
@@ -204,6 +205,22 @@ def _trim_url(url):
             break
         url = url[:-1]
     return url
+
+
+def _first_of_chain(text):
+    """The citation an address at the end of `text` belongs to, or None.
+
+    citations.py writes "chapter 3, eq. (3.1); chapter 5, eq. (5.2): <address
+    of the first>": of the citations that run up to the address (separated by
+    nothing but ";", "," and spaces, then ":"), the first.
+    """
+    cites = list(_CITATION.finditer(text))
+    if not cites or not re.fullmatch(r"[\s:]*", text[cites[-1].end():]):
+        return None
+    k = len(cites) - 1
+    while k > 0 and re.fullmatch(r"[\s;,]*", text[cites[k - 1].end():cites[k].start()]):
+        k -= 1
+    return cites[k]
 
 
 def link_text(escaped):
@@ -220,9 +237,8 @@ def link_text(escaped):
             start, end = m.start(), m.start() + len(url)
             href = html.escape(html.unescape(url), quote=True)
             before = line[last:start]
-            cites = list(_CITATION.finditer(before))
-            if cites:
-                c = cites[-1]
+            c = _first_of_chain(before)
+            if c is not None:
                 before = (before[:c.start()] + f'<a class="citation" href="{href}" rel="noopener noreferrer">'
                           + c.group(0) + "</a>" + before[c.end():])
             pieces.append(before)
