@@ -169,6 +169,40 @@ def test_diagnosis_runs_only_for_failing_functions(monkeypatch):
     assert calls and set(calls) == {"conv_backward"}
 
 
+def test_odd_results_never_break_the_judge(caplog):
+    """Whatever a kernel recorded, the notebook is judged and diagnosed without raising (nor logging an error:
+    the diagnosis's own safety net is not what catches them)."""
+    from autograder.grading import exchange
+    odd = [None, "text", 3, 2.5, True, [], (), {"a": 1}, [1, 2, 3], (np.zeros(3),), np.array(["x"]),
+           np.full((2, 2), np.nan), np.zeros((0, 3)), np.zeros((2, 3, 4, 5), dtype=np.int64),
+           exchange.Unencodable("object", "<object>"), ((np.ones((1, 1, 1, 1)),) * 3, {"stride": 1}),
+           np.inf * np.ones((2, 5, 5, 3))]
+    for gid, case in registry.CASES.items():
+        ref = case.reference()
+        zeroed = tuple(x * 0 if isinstance(x, np.ndarray) else x for x in ref) if isinstance(ref, tuple) else ref * 0
+        pairs = [(gid, S.exchange_record(v)) for v in odd + [ref, zeroed]]
+        pairs.append((gid, exchange.Record(raised={"type": "ValueError", "message": "x" * 5000, "traceback": ""})))
+        for passed, text, picture, finding in judge_notebook(pairs):
+            assert isinstance(text, str) and (picture is None or picture.startswith(PNG))
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_nothing_of_the_diagnosis_is_shipped():
+    """The registry's sentences and the diagnosis modules appear nowhere in what students get: the helper
+    modules, and the notebooks without their solution regions and hidden tests (what the release keeps)."""
+    shipped = [p.read_text() for p in (ROOT / "autograder" / "source").glob("*/*_tests.py")]
+    for nb_path in (ROOT / "autograder" / "source").glob("*/*.ipynb"):
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            text = "".join(cell["source"])
+            text = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", text, flags=re.S)
+            shipped.append(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", text, flags=re.S))
+    text = "\n".join(shipped)
+    assert len(shipped) > 20 and "def grader_record" in text
+    assert "grading.diagnose" not in text and "grading.mistakes" not in text and "btc_diagnosis" not in text
+    for k in mistakes.REGISTRY:
+        assert k.what not in text and k.fix not in text, k.key
+
+
 # ----------------------------------------------------------------------------- signatures on hand-made errors
 
 @pytest.fixture
