@@ -105,6 +105,9 @@ def test_hidden_test_regions_are_stripped_and_the_visible_part_kept():
               "### END HIDDEN TESTS\ncheck_conv_forward_case(conv_forward, shape=(1, 5, 5, 2))\n")
     assert feedback.strip_hidden_tests(source) == "check_conv_forward_case(conv_forward, shape=(1, 5, 5, 2))\n"
     assert feedback.strip_hidden_tests("a = 1\n### BEGIN HIDDEN TESTS\nsecret()\n") == "a = 1\n"
+    visible_record = ('grader_record("zero_pad__pad2", zero_pad)  # for grading only: does nothing here\n'
+                      "check_zero_pad(zero_pad, shape=(2, 3, 4, 2), pad=2)\n")
+    assert feedback.strip_hidden_tests(visible_record) == "check_zero_pad(zero_pad, shape=(2, 3, 4, 2), pad=2)\n"
 
 
 def test_clean_html_removes_every_active_part():
@@ -335,6 +338,11 @@ def browsed(graded):
                 csp: (document.querySelector('meta[http-equiv="Content-Security-Policy"]') || {}).content || null,
                 links: Array.from(document.querySelectorAll('.output_area a[href]'))
                     .map(a => [a.textContent, a.getAttribute('href')]),
+                citations: document.querySelectorAll('.output_area a.citation[href*="#equation-"]').length,
+                unlinked: Array.from(document.querySelectorAll('.output_area pre'))
+                    .filter(e => (e.innerText.match(/https?:\\/\\//g) || []).length
+                                 > e.querySelectorAll('a[href^="http"]:not(.citation)').length)
+                    .map(e => e.innerText.slice(0, 200)),
             })"""))
             results[label] = record
             context.close()
@@ -396,6 +404,10 @@ def test_citations_and_book_addresses_are_links(browsed):
         href = "https://book.example.org/chapters/04_conv_backward.html#equation-eq-conv-dx"
         assert ["chapter 4, eq. (4.4)", href] in r["links"] and [href, href] in r["links"], (label, r["links"])
         assert not any(h.startswith("javascript") for _, h in r["links"])
-    for label, r in _ours(browsed).items():  # every address in a verdict is a link, whatever citations.py writes
+    for label, r in _ours(browsed).items():  # the judge's verdicts on a blank notebook cite the book
+        if label.endswith("blank"):
+            assert r["citations"] >= 10, (label, r["citations"])
+    for label, r in _ours(browsed).items():  # every address in an output is a link, the judge's verdicts included
+        assert not r["unlinked"], (label, r["unlinked"][:3])
         for text, href in r["links"]:
             assert href.startswith("https://") or href.startswith("http://"), (label, text, href)

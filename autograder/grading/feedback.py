@@ -7,8 +7,8 @@ feedback/<student>/<assignment>/<assignment>.html. The course config
 provides, so both ways give the same page:
 
 - `FeedbackPreprocessor` (after nbgrader's GetGrades): removes the hidden-test
-  lines (`### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`, i.e. the
-  `grader_record(...)` calls) from the test cells, keeps the visible checks;
+  regions (`### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`) and the
+  `grader_record(...)` calls from the test cells, keeps the visible checks;
   drops outputs that would run code in a browser (JavaScript, widgets) and
   anything but inert metadata; and puts the book's MathJax 3 next to the
   pages once (feedback/_static/, see `ensure_static`).
@@ -66,6 +66,8 @@ STATIC = "_static"  # feedback/_static/, shared by every page: ../../_static fro
 
 HIDDEN_BEGIN = re.compile(r"^\s*#+\s*BEGIN HIDDEN TESTS\b")
 HIDDEN_END = re.compile(r"^\s*#+\s*END HIDDEN TESTS\b")
+# The grading hook of a test cell (visible or hidden): one call per line.
+RECORD_LINE = re.compile(r"^\s*grader_record\(.*\)\s*(#.*)?$")
 
 # Output types a feedback page shows; anything else (application/javascript,
 # widget views and states, PDFs, ...) is replaced by a one-line note.
@@ -79,10 +81,12 @@ SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def strip_hidden_tests(source):
-    """`source` without its hidden-test regions (marker lines included).
+    """A test cell's `source` as its feedback shows it: the visible checks only.
 
-    An unterminated region runs to the end of the cell, as nbgrader's own
-    ClearHiddenTests treats it.
+    Removed: hidden-test regions (marker lines included; an unterminated
+    region runs to the end of the cell, as nbgrader's own ClearHiddenTests
+    treats it) and the `grader_record(...)` lines, grading's plumbing, not a
+    check a student reads.
     """
     out, hidden = [], False
     for line in source.splitlines(keepends=True):
@@ -90,7 +94,7 @@ def strip_hidden_tests(source):
             hidden = True
         elif HIDDEN_END.match(line) and hidden:
             hidden = False
-        elif not hidden:
+        elif not hidden and not RECORD_LINE.match(line):
             out.append(line)
     return "".join(out)
 
