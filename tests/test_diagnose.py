@@ -140,6 +140,17 @@ def test_zero_wrong_diagnoses_with_an_empty_registry():
             assert seen[m.name, m.function] == "signature", m.name
 
 
+@pytest.mark.parametrize("pair", [("conv_backward_crop_p_minus_p", "conv_backward_dW_unpadded"),
+                                  ("conv_backward_db_wrong_shape", "conv_backward_stride_ignored"),
+                                  ("pool_backward_assign_not_accumulate", "pool_backward_average_by_stride")])
+def test_two_mistakes_in_one_function_name_neither(pair):
+    """Each known mistake explains only some failing cases: the verdict names none (it would mislead)."""
+    ms = [next(m for m in MISTAKES if m.name == name) for name in pair]
+    verdicts = judge(S.with_mistakes(C.source_notebook(ms[0].assignment), ms), ms[0].assignment)
+    findings = failing(verdicts)[ms[0].function]
+    assert all(f is None or f.kind != "mistake" for f in findings), [f.key for f in findings if f]
+
+
 def test_nothing_recognised_leaves_todays_message():
     """A wrong result with no known cause and no signature: the message is exactly today's."""
     from autograder.grading.execute import verdict
@@ -236,7 +247,7 @@ def test_signature_border_channels_samples_axes(dA_case):
     got = ref.copy()
     got[..., 1] *= 3
     found = sigs(case, got, ref)
-    assert "channels" in found and "c = 1 of 3" in found["channels"][1] and "samples" not in found
+    assert "channels" in found and "c = 1 (of c = 0..2)" in found["channels"][1] and "samples" not in found
     got = ref.copy()
     got[1] += 0.5
     assert "samples" in sigs(case, got, ref) and "channels" not in sigs(case, got, ref)

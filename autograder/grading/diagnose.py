@@ -187,7 +187,7 @@ def hyper(case):
     if fn == "pool_backward":
         return dict(args[1][1])
     if fn == "distribute_value":
-        return {"f": args[1][0]}
+        return {"size": args[1][0] * args[1][1]}
     return {}
 
 
@@ -221,16 +221,17 @@ def _coverage(n_in, f, stride, pad, n_out):
 
 
 def _factor_words(c, hp):
-    f = hp.get("f")
+    """(signature name, where, usually) for a result that is c times the expected one."""
     if abs(c + 1) < 1e-9:
         return "sign", "every entry has the wrong sign (your result is -1 times the expected one)", \
             "look for a minus sign, or a subtraction written the wrong way round"
     text = f"every entry is {c:.4g} times the expected value"
-    if f and abs(c - f * f) < 1e-6 * f * f:
-        return "factor", text + f" (f*f = {f * f}, the window's size)", \
-            f"a sum over the f*f = {f * f} window entries that should be an average (divide by f*f)"
-    if f and abs(c * f * f - 1) < 1e-6:
-        return "factor", text + f" (1/(f*f) = 1/{f * f})", "a division by the window's size f*f too many"
+    size, name = (hp["size"], "n_H*n_W") if "size" in hp else ((hp["f"] ** 2, "f*f") if "f" in hp else (None, ""))
+    if size and abs(c - size) < 1e-6 * size:
+        return "factor", text + f" ({name} = {size}, the window's size)", \
+            f"a sum over the {size} entries of a window that should be an average (divide by {name})"
+    if size and abs(c * size - 1) < 1e-6:
+        return "factor", text + f" (1/({name}) = 1/{size})", f"a division by the window's size {name} too many"
     if abs(c - round(c)) < 1e-9:
         return "factor", text, f"a contribution counted {int(round(c))} times (a loop or a sum too many)"
     return "factor", text, "a missing or extra multiplication by a constant"
@@ -293,16 +294,18 @@ def array_signatures(function, case, got, ref, what):
             samples = np.flatnonzero(bad.any(axis=(1, 2, 3)))
             if len(samples) < ref.shape[0]:
                 out["samples"] = ("wrong only in some samples",
-                                  f"only sample(s) n = {', '.join(map(str, samples))} of {ref.shape[0]} are wrong",
-                                  "a line inside or outside the loop over samples (its indentation), "
-                                  "or an index i that is not the loop's")
+                                  f"only sample(s) n = {', '.join(map(str, samples))} (of n = 0..{ref.shape[0] - 1}) "
+                                  "are wrong",
+                                  "an index that is not the loop's own where the sample i belongs (a fixed 0, or "
+                                  "another loop's variable), or a line inside or outside the loop over samples")
     if ref.ndim >= 3 and ref.shape[-1] > 1:
         channels = np.flatnonzero(bad.any(axis=tuple(range(ref.ndim - 1))))
         if len(channels) < ref.shape[-1]:
             out["channels"] = ("wrong only in some channels",
-                               f"only channel(s) c = {', '.join(map(str, channels))} of {ref.shape[-1]} are wrong",
-                               "the channel index: c for output channels, k for input channels, "
-                               "and which of them each loop writes to")
+                               f"only channel(s) c = {', '.join(map(str, channels))} (of c = 0..{ref.shape[-1] - 1}) "
+                               "are wrong",
+                               "an index that is not the loop's own where the channel belongs (a fixed 0, or "
+                               "another loop's variable; c for output channels, k for input channels)")
     return out
 
 
@@ -440,19 +443,19 @@ def _pictured(j):
 # ----------------------------------------------------------------------------- one notebook
 
 def diagnose_function(function, judged, failed_functions, leave_out=()):
-    """(kind, key, label, lines, signatures) for a function with failing cells; None when nothing is recognised.
+    """(kind, key, label, {grade_id: lines}, signatures) for a function with failing cells, or None.
 
     leave_out: registry keys to ignore (tests use it to check what an unregistered mistake gets)."""
+    fails = [j for j in judged if not j.passed and j.outcome is not None]
     for known in mistakes.registry(function, leave_out):
         if explains(known, judged):
-            return ("mistake", known.key, known.label,
-                    [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"], ())
+            lines = [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"]
+            return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
     helpers = [h for h in mistakes.CALLS.get(function, ()) if h in failed_functions]
     if helpers:
         names = " and ".join(helpers)
-        return ("helper", f"helper:{helpers[0]}", f"fails through {names}",
-                [f"{function} calls {names}, which fails its own cases above: fix {names} first."], ())
-    fails = [j for j in judged if not j.passed and j.outcome is not None]
+        lines = [f"{function} calls {names}, which fails its own cases above: fix {names} first."]
+        return ("helper", f"helper:{helpers[0]}", f"fails through {names}", {j.grade_id: lines for j in fails}, ())
     common = None
     for j in fails:
         sig = case_signatures(j)
@@ -461,31 +464,31 @@ def diagnose_function(function, judged, failed_functions, leave_out=()):
             break
     if common and "overlap" in common and not any(_telling_overlap(j) for j in judged):
         common.discard("overlap")  # every input lies in two windows in these cases: "only there" says nothing
-    chosen = []
+    lines = {j.grade_id: [] for j in fails}
+    chosen = []  # (name, label)
     if common:
         name = next(n for n in SIGNATURE_ORDER if n in common)
-        per_case = [case_signatures(j)[name] for j in fails]
-        label, where, usually = per_case[0]
-        if len({w for _, w, _ in per_case}) > 1 and name in ("factor", "channels", "samples"):
-            where = "; ".join(f"{j.grade_id.split('__')[1]}: {w}" for j, (_, w, _) in zip(fails, per_case))
-        chosen.append((name, label, where, usually))
+        again = " (the same pattern in every failing case of this function)" if len(fails) > 1 else ""
+        for j in fails:
+            label, where, usually = case_signatures(j)[name]
+            lines[j.grade_id] += [f"where it is wrong: {where}{again}.", f"that usually means: {usually}."]
+        chosen.append((name, label))
     for test_name, test, usually in (
             ("stride > 1", lambda hp: hp.get("stride", 1) > 1,
              "where the stride enters: windows start at h * stride, w * stride (and in a backward pass "
              "the gradient is spread with the same stride: the dilation of the upstream gradient)"),
             ("pad = 0", lambda hp: "pad" in hp and hp["pad"] == 0,
              "an expression that breaks when pad = 0, such as the slice [pad:-pad], which is then empty")):
-        if judged and "stride" not in hyper(judged[0].case) and test_name == "stride > 1":
+        if test_name == "stride > 1" and judged and "stride" not in hyper(judged[0].case):
             continue
         found = only_where(judged, test_name, test, usually)
         if found:
-            chosen.append((found[0], f"wrong only for {test_name}", found[1], found[2]))
+            for gid in lines:
+                lines[gid] += [f"where it is wrong: {found[1]}.", f"that usually means: {found[2]}."]
+            chosen.append((found[0], f"wrong only for {test_name}"))
     if not chosen:
         return None
-    lines = []
-    for _, _, where, usually in chosen:
-        lines += [f"where it is wrong: {where}.", f"that usually means: {usually}."]
-    return ("signature", chosen[0][0], chosen[0][1], lines, tuple(c[0] for c in chosen))
+    return ("signature", chosen[0][0], chosen[0][1], lines, tuple(name for name, _ in chosen))
 
 
 def notebook(judged, leave_out=(), pictures=True):
@@ -510,8 +513,8 @@ def notebook(judged, leave_out=(), pictures=True):
                 continue
             finding = Finding()
             if found:
-                finding.kind, finding.key, finding.label, finding.lines, finding.signatures = (
-                    found[0], found[1], found[2], list(found[3]), found[4])
+                finding.kind, finding.key, finding.label, finding.signatures = found[0], found[1], found[2], found[4]
+                finding.lines = list(found[3].get(j.grade_id, []))
             if pictures and not drawn:
                 try:
                     arrays = _pictured(j)
