@@ -22,6 +22,8 @@ Class (scores are what autograding would have stored):
 Diagnoses the judge left in the autograded notebooks (cell metadata):
     conv: bob (conv_forward__a) and cat (conv_forward__b): stride_ignored in conv_forward -> 2 students
     pool: ann (pool_backward__avg): assign_not_accumulate in pool_backward -> 1 student
+    pool: bob's notebook fails both cases with no diagnosis (as an older judge wrote it; scores None) ->
+          1 student "not recognised" in pool_backward, 1 in pool_forward, listed after the recognised
 """
 import functools
 import http.server
@@ -51,7 +53,7 @@ STRIDE = {"function": "conv_forward", "kind": "mistake", "key": "stride_ignored"
 ASSIGN = {"function": "pool_backward", "kind": "mistake", "key": "assign_not_accumulate",
           "label": "`=` instead of `+=` where windows overlap"}
 DIAGNOSED = {("bob", "conv"): {"conv_forward__a": STRIDE}, ("cat", "conv"): {"conv_forward__b": STRIDE},
-             ("ann", "pool"): {"pool_backward__avg": ASSIGN}, ("ann", "conv"): {}}
+             ("ann", "pool"): {"pool_backward__avg": ASSIGN}, ("ann", "conv"): {}, ("bob", "pool"): {}}
 
 
 def autograded(course, student, assignment, diagnosed):
@@ -60,9 +62,13 @@ def autograded(course, student, assignment, diagnosed):
     cells = []
     for gid in CELLS[assignment]:
         meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": gid}}
+        outputs = [{"output_type": "stream", "name": "stdout", "text": "✓"}]
+        if gid in diagnosed or SCORES.get(assignment, {}).get(student, {}).get(gid) != CELLS[assignment][gid]:
+            outputs = [{"output_type": "error", "ename": "GradingFailure", "evalue": "✗", "traceback": []}]
         if gid in diagnosed:
             meta[METADATA_KEY] = diagnosed[gid]
-        cells.append({"cell_type": "code", "metadata": meta, "source": "", "outputs": [], "execution_count": 1})
+        cells.append({"cell_type": "code", "metadata": meta, "source": "", "outputs": outputs,
+                      "execution_count": 1})
     path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
@@ -190,8 +196,9 @@ def test_page_numbers_order_problems_and_links(built):
 def test_class_view_groups_students_by_diagnosed_mistake(built):
     course, page, parsed = built
     rows = [r for r in parsed.rows if r.get("class") == "mistake"]
-    assert [(r["data-function"], r["data-key"], r["data-count"]) for r in rows] == [
-        ("conv_forward", "stride_ignored", "2"), ("pool_backward", "assign_not_accumulate", "1")]
+    assert [(r["data-function"], r["data-kind"], r["data-key"], r["data-count"]) for r in rows] == [
+        ("conv_forward", "mistake", "stride_ignored", "2"), ("pool_backward", "mistake", "assign_not_accumulate", "1"),
+        ("pool_backward", "none", "", "1"), ("pool_forward", "none", "", "1")]
     text = page.read_text()
     assert "2 students" in text and "1 student<" in text
     assert "<code>=</code> instead of <code>+=</code> where windows overlap" in text
@@ -199,6 +206,8 @@ def test_class_view_groups_students_by_diagnosed_mistake(built):
     # bob has no feedback page for conv: named, not linked
     assert "../feedback/cat/conv/conv.html#conv_forward__b" in parsed.links
     assert "../feedback/ann/pool/pool.html#pool_backward__avg" in parsed.links
+    assert "../feedback/bob/pool/pool.html#pool_forward__max" in parsed.links
+    assert text.count("failing, not recognised (read their feedback)") == 2
     assert not any(h.startswith("../feedback/bob/conv/") for h in parsed.links)
     assert re.search(r"<a href='[^']*#conv_forward__b'>cat</a>, bob|bob, <a href='[^']*#conv_forward__b'>cat</a>",
                      text)

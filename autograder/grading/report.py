@@ -112,10 +112,15 @@ def problems_from_disk(course):
 # figures
 
 
+UNRECOGNISED = ("none", "", "failing, not recognised (read their feedback)")
+
+
 def diagnoses_from_disk(course):
     """{assignment: {(function, kind, key, label): {student: first grade_id}}} from the autograded notebooks.
 
     The judge (diagnose.py, via JudgedExecute) writes a failing test cell's diagnosis into its metadata.
+    A function with failing cells but no diagnosis is grouped as UNRECOGNISED (kind "none"), so the
+    instructor sees how many failures the grader could not explain.
     """
     from .diagnose import METADATA_KEY
     out = defaultdict(lambda: defaultdict(dict))
@@ -125,14 +130,26 @@ def diagnoses_from_disk(course):
             cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
         except (OSError, ValueError, AttributeError):
             continue
+        diagnosed, failing = {}, {}  # function -> (group, grade_id) / first failing grade_id
         for cell in cells:
             meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
-            found = meta.get(METADATA_KEY)
-            if not isinstance(found, dict) or not found.get("kind"):
+            nbg = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+            if not (isinstance(nbg, dict) and nbg.get("grade") and not nbg.get("solution")):
                 continue
-            group = (str(found.get("function", "")), str(found["kind"]), str(found.get("key", "")),
-                     str(found.get("label", "")))
-            out[assignment][group].setdefault(student, meta.get("nbgrader", {}).get("grade_id", ""))
+            gid = str(nbg.get("grade_id", ""))
+            function = gid.split("__", 1)[0]
+            found = meta.get(METADATA_KEY)
+            if isinstance(found, dict) and found.get("kind"):
+                group = (str(found.get("function", function)), str(found["kind"]), str(found.get("key", "")),
+                         str(found.get("label", "")))
+                diagnosed.setdefault(group[0], (group, gid))
+            elif any(isinstance(o, dict) and o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                failing.setdefault(function, gid)
+        for group, gid in diagnosed.values():
+            out[assignment][group].setdefault(student, gid)
+        for function, gid in failing.items():
+            if function not in diagnosed:
+                out[assignment][(function,) + UNRECOGNISED].setdefault(student, gid)
     return out
 
 
@@ -214,8 +231,9 @@ def _label_html(label):
 def render_diagnoses(stats, diagnoses, feedback_links):
     """The class view: per assignment, the students grouped by diagnosed mistake, most students first."""
     out = ["<h2 id='mistakes'>Diagnosed mistakes (what to re-teach)</h2>",
-           "<p>Students whose failing cases the grader recognised: a known mistake by name, or where the "
-           "result is wrong (a signature). Each name links to the failing cell in the student's feedback.</p>"]
+           "<p>Per function, the students whose failing cases the grader recognised: a known mistake by name, "
+           "where the result is wrong (a signature), or a helper function failing first; then those it could "
+           "not explain. Each name links to the failing cell in the student's feedback.</p>"]
     any_rows = False
     for st in stats:
         groups = diagnoses.get(st.name, {})
@@ -225,14 +243,14 @@ def render_diagnoses(stats, diagnoses, feedback_links):
         out.append(f"<h3>{_e(st.name)}</h3>")
         out.append(f"<table class='mistakes' data-assignment='{_e(st.name)}'><tr><th>students</th>"
                    "<th>mistake</th><th>function</th><th>who (feedback)</th></tr>")
-        order = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0][0], kv[0][3]))
+        order = sorted(groups.items(), key=lambda kv: (kv[0][1] == "none", -len(kv[1]), kv[0][0], kv[0][3]))
         for (function, kind, key, label), who in order:
             links = []
             for student in sorted(who):
                 href = feedback_links.get((student, st.name))
                 links.append(f"<a href='{_e(href)}#{_e(who[student])}'>{_e(student)}</a>" if href else _e(student))
             n = len(who)
-            kind_note = "" if kind == "mistake" else f" <span class='none'>({_e(kind)})</span>"
+            kind_note = "" if kind in ("mistake", "none") else f" <span class='none'>({_e(kind)})</span>"
             out.append(f"<tr class='mistake' data-function='{_e(function)}' data-kind='{_e(kind)}' "
                        f"data-key='{_e(key)}' data-count='{n}'><td class='num'>{n} student{'s' if n != 1 else ''}"
                        f"</td><td>{_label_html(label)}{kind_note}</td><td><code>{_e(function)}</code></td>"
