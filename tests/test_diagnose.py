@@ -140,6 +140,26 @@ def test_zero_wrong_diagnoses_with_an_empty_registry():
             assert seen[m.name, m.function] == "signature", m.name
 
 
+def _float32(value):
+    if isinstance(value, np.ndarray) and value.dtype == np.float64:
+        return value.astype(np.float32)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_float32(v) for v in value)
+    return value
+
+
+@pytest.mark.parametrize("name", ["conv_backward_assign_not_accumulate", "conv_forward_stride_ignored",
+                                  "pool_backward_mask_whole_feature_map", "tanh_without_square"])
+def test_a_float32_student_is_diagnosed_within_float32_tolerance(name):
+    """The same mistake computed in float32 (as the float32 variants do) is still named."""
+    from autograder.grading import exchange
+    m = next(m for m in MISTAKES if m.name == name)
+    recs = S.records(m.assignment, S.functions(mistake_notebook(m), m.assignment))
+    recs = [(gid, exchange.Record(result=_float32(r.result), raised=r.raised)) for gid, r in recs]
+    findings = [f for (gid, _), (p, _, _, f) in zip(recs, judge_notebook(recs)) if not p and gid.startswith(m.function)]
+    assert findings and all(f is not None and f.key == m.diagnosis for f in findings)
+
+
 @pytest.mark.parametrize("pair", [("conv_backward_crop_p_minus_p", "conv_backward_dW_unpadded"),
                                   ("conv_backward_db_wrong_shape", "conv_backward_stride_ignored"),
                                   ("pool_backward_assign_not_accumulate", "pool_backward_average_by_stride")])
