@@ -45,8 +45,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
-from traitlets import default
+from traitlets import default, validate
 
 COURSE = Path(__file__).resolve().parents[1]
 REPO = COURSE.parent
@@ -361,7 +362,25 @@ def ensure_static(feedback_root):
 
 
 # ----------------------------------------------------------------------------
-# the configuration (nbgrader_config.py calls this)
+# the exporter and the configuration (nbgrader_config.py calls `configure`)
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTML exporter that always renders with this course's feedback template.
+
+    nbgrader's API (the formgrader's "generate feedback" button) sets
+    `HTMLExporter.template_name = "feedback"`, nbgrader's stock template (raw
+    HTML of markdown cells runs, MathJax 2 from a CDN); here any name given
+    becomes ours.
+    """
+
+    @validate("template_name")
+    def _template_name_validate(self, proposal):  # (replaces nbconvert's validator of the same name)
+        return TEMPLATE_NAME
+
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self' data:; base-uri 'none'; form-action 'none'")  # the template's (a test checks)
 
 
 def configure(c):
@@ -371,6 +390,7 @@ def configure(c):
 
     nbgrader_templates = Path(__import__("nbgrader").__file__).parent / "server_extensions" / "formgrader" / "templates"
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPreprocessor]
+    c.GenerateFeedback.exporter_class = FeedbackExporter
     c.HTMLExporter.template_name = TEMPLATE_NAME
     c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     c.HTMLExporter.sanitize_html = True
@@ -378,5 +398,5 @@ def configure(c):
     return c
 
 
-__all__ = ["FeedbackPreprocessor", "clean_html", "ansi2html_links", "link_text", "strip_hidden_tests",
+__all__ = ["FeedbackExporter", "FeedbackPreprocessor", "clean_html", "ansi2html_links", "link_text", "strip_hidden_tests",
            "ensure_static", "configure", "mathjax_tarball"]
