@@ -1,10 +1,10 @@
 """Feedback pages a student can read offline and an instructor can open safely.
 
-nbgrader's `GenerateFeedback` (run by `make grade` in its workers and by plain
-`nbgrader generate_feedback`) turns every autograded notebook into
-feedback/<student>/<assignment>/<assignment>.html. The course config
-(nbgrader_config.py, its "feedback pages" block) plugs in what this module
-provides, so both ways give the same page:
+nbgrader's `GenerateFeedback` (run by `make grade` in its workers, by plain
+`nbgrader generate_feedback` and by the formgrader's button) turns every
+autograded notebook into feedback/<student>/<assignment>/<assignment>.html.
+The course config (nbgrader_config.py, its "feedback pages" block) plugs in
+what this module provides, so every way gives the same page:
 
 - `FeedbackPreprocessor` (after nbgrader's GetGrades): removes the hidden-test
   regions (`### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`) and the
@@ -12,7 +12,8 @@ provides, so both ways give the same page:
   drops outputs that would run code in a browser (JavaScript, widgets) and
   anything but inert metadata; and puts the book's MathJax 3 next to the
   pages once (feedback/_static/, see `ensure_static`).
-- the template autograder/templates/btc_feedback/: nbgrader's feedback page
+- `FeedbackExporter`: nbconvert's HTML exporter, always with the template
+  autograder/templates/btc_feedback/: nbgrader's feedback page
   with a Content-Security-Policy (no inline script, nothing remote: only the
   local MathJax and data: images), MathJax 3 loaded by a relative path instead
   of MathJax 2 from a CDN, output lines that wrap instead of scrolling, and a
@@ -28,8 +29,10 @@ The page then runs no JavaScript but MathJax's, requests nothing but files
 beside it, and renders the same with no network.
 
 Released feedback: `nbgrader release_feedback` copies only the .html file into
-the exchange; a page opened outside feedback/ has no _static/ beside it and
-shows the TeX of its equations as written (everything else works).
+the exchange; a page opened outside feedback/ has no _static/ beside it, so
+its equations stay TeX as written and the browser's console notes the missing
+MathJax file (everything else works). Pages served from or opened in the
+course's feedback/ folder (the report links there) have it.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import nbformat
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import default, validate
@@ -115,12 +119,9 @@ def _safe_output(output):
     dropped = sorted(k for k in data if k not in SHOWN_MIMETYPES)
     if dropped and "text/plain" not in kept:
         kept["text/plain"] = f"(output of type {', '.join(dropped)}: not shown in feedback pages)"
-    metadata = {k: v for k, v in output.get("metadata", {}).items() if k in kept}
-    for value in metadata.values():  # never the "isolated" iframe of an HTML output
-        if isinstance(value, dict):
-            value.pop("isolated", None)
-    new = dict(output, data=kept, metadata=metadata)
-    return type(output)(new) if hasattr(output, "keys") else new
+    metadata = {k: ({n: x for n, x in v.items() if n != "isolated"} if isinstance(v, dict) else v)
+                for k, v in output.get("metadata", {}).items() if k in kept}  # never an "isolated" iframe
+    return nbformat.from_dict(dict(output, data=kept, metadata=metadata))
 
 
 class FeedbackPreprocessor(Preprocessor):
