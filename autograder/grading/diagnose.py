@@ -404,25 +404,27 @@ def picture(got, ref, what):
     centre[(cell - dot) // 2:(cell + dot) // 2, (cell - dot) // 2:(cell + dot) // 2] = True
     marks = np.kron(bad, centre).astype(bool)
     gap, top, bottom = 14, 34, 6
-    image = np.ones((rows * cell + top + bottom, 3 * cols * cell + 4 * gap, 4))
+    panels_width = 3 * cols * cell + 2 * gap
+    left = max(gap, (440 - panels_width) // 2)  # centred; at least 440 px wide, so the caption fits
+    image = np.ones((rows * cell + top + bottom, panels_width + 2 * left, 4))
     for k, panel in enumerate(panels):
         up = np.repeat(np.repeat(panel, cell, axis=0), cell, axis=1)
         if k == 2:
             up[marks] = (0, 0, 0, 1)
         up[::cell, :, :3] *= 0.85   # faint grid lines between entries
         up[:, ::cell, :3] *= 0.85
-        x0 = gap + k * (cols * cell + gap)
+        x0 = left + k * (cols * cell + gap)
         image[top:top + rows * cell, x0:x0 + cols * cell] = up
     dpi = 72
     fig = Figure(figsize=(image.shape[1] / dpi, image.shape[0] / dpi), dpi=dpi)
     fig.figimage(image, xo=0, yo=0, origin="upper")
     height = image.shape[0]
     for k, title in enumerate(("expected", "got", "|got - expected|")):
-        x = (gap + k * (cols * cell + gap) + cols * cell / 2) / image.shape[1]
-        fig.text(x, 1 - (top - 4) / height, title, ha="center", va="bottom", fontsize=8)
+        x = (left + k * (cols * cell + gap) + cols * cell / 2) / image.shape[1]
+        fig.text(x, 1 - (top - 4) / height, title, ha="center", va="bottom", fontsize=9)
     axes_words = {4: "rows i, columns j" if what == "dW" else "rows h, columns w"}.get(ref.ndim, "")
     caption = ", ".join(x for x in (f"{what}{' at ' + sub if sub else ''}", axes_words) if x)
-    fig.text(0.5, 1 - 2 / height, caption + "; a black square marks a wrong entry", ha="center", va="top", fontsize=7)
+    fig.text(0.5, 1 - 2 / height, caption + "; a black square marks a wrong entry", ha="center", va="top", fontsize=8)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()

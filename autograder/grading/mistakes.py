@@ -168,7 +168,7 @@ REGISTRY = [
        "you crop the padding with [pad:-pad], which is empty when pad = 0",
        "crop with [pad:pad + n_H_prev, pad:pad + n_W_prev]", DX,
        ("conv_backward", "return dA_prev, dW, db", "return dA_prev_pad[:, pad:-pad, pad:-pad, :], dW, db")),
-    _k("assign_not_accumulate", "conv_backward", "`=` instead of `+=` where windows overlap",
+    _k("assign_not_accumulate", "conv_backward", "`=` instead of `+=` into da_prev_pad",
        "you assign (=) into da_prev_pad, so each window, and each output channel c, overwrites what the ones "
        "before it added",
        "accumulate: da_prev_pad[...] += W[:, :, :, c] * dZ[i, h, w, c]", DX,
