@@ -36,3 +36,14 @@ def require_module(name, install_hint):
         if os.environ.get("CI_REQUIRE_ALL"):
             pytest.fail(f"CI must not skip: {reason}")
         pytest.skip(reason)
+
+
+# `make grade` refuses to grade without a working bubblewrap. On a developer's
+# machine without it, the grading tests (which are about grades, not isolation)
+# opt out explicitly, as an instructor would; the isolation tests require
+# bubblewrap and skip. CI installs bubblewrap, so there nothing is opted out.
+if not os.environ.get("CI_REQUIRE_ALL"):
+    from autograder.grading.sandbox import bwrap_path
+
+    if bwrap_path() is None:
+        os.environ.setdefault("BTC_ALLOW_UNSANDBOXED", "1")

@@ -414,6 +414,7 @@ def corpus_run(tmp_path_factory):
     after = _tree_hashes(*watched)
     every = [(c.student, c.assignment) for c in corpus.CASES + corpus.HONEST]
     run_log = json.loads((hostile / "report" / "run.json").read_text())
+    corpus.remove_nested(hostile / "submitted" / "h_nested" / "pooling")  # pytest's cleanup recurses per level
     return dict(hostile=hostile, clean=clean, logs=logs, before=before, after=after, tmp=tmp,
                 run_log=run_log, exit=procs["hostile"].returncode,
                 grades=_grades(hostile, every),
@@ -449,6 +450,10 @@ def _outcome(case, run):
             wrong += [f"{gid} scored {s}/{m}, expected 0" for gid, s, m in rows if s]
         elif func not in case.may_lose and corpus.ALL not in case.may_lose:
             wrong += [f"{gid} scored {s}/{m}, expected full" for gid, s, m in rows if s != m]
+    if case.says:
+        path = run["hostile"] / "autograded" / case.student / case.assignment / f"{case.assignment}.ipynb"
+        if not path.exists() or case.says not in path.read_text():
+            wrong.append(f"the autograded notebook does not say {case.says!r}")
     probes = _probe_lines(run["hostile"], case)
     for name, value in case.probes.items():
         if probes.get(name) != value:

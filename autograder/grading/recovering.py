@@ -13,7 +13,7 @@
   the configured timeout. When a function's hidden record did not return in
   time, its remaining cases are not run (0, with a message naming the case
   that hung); when only the visible check after the record hung, the later
-  cells of that function run their hidden record alone, so the grade is
+  cells of that function run their graded call (the record line) alone, so the grade is
   unchanged and no more time is lost.
 - After a cell times out, the kernel must answer a trivial request within
   `responsive_timeout` seconds, or it is treated as dead (a loop that
@@ -31,6 +31,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import signal
 import time
 from queue import Empty
@@ -41,9 +42,11 @@ from nbformat import from_dict
 from nbformat.notebooknode import NotebookNode
 from traitlets import Float, HasTraits, Integer
 
+from . import sandbox
 from .sandbox import SandboxKernelManager
 
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+# The graded call of a test cell: the record line(s) `grader_record(...)` the cell starts with.
+RECORD = re.compile(r"^grader_record\(.*$", re.M)
 
 
 def _error(ename, text):
@@ -104,7 +107,13 @@ class RecoveringExecute(HasTraits):
         self._sbx_stop = None
         self._sbx_seen = {}               # cell index -> output characters seen / dropped
         self.kernel_events = []  # (cell index, what happened), for summaries and tests
-        return super().preprocess(nb, resources, km)
+        before = set(sandbox.RUNDIRS)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:  # a kernel that could not be restarted or stopped still leaves nothing behind
+            for rundir in sandbox.RUNDIRS - before:
+                shutil.rmtree(rundir, ignore_errors=True)
+                sandbox.RUNDIRS.discard(rundir)
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -137,9 +146,9 @@ class RecoveringExecute(HasTraits):
             return cell, resources
         func = _function_of(cell) if _is_test_cell(cell) else None
         run_cell = cell
-        if func in self._sbx_hidden_only and HIDDEN.search(cell.source):
-            run_cell = from_dict(json.loads(json.dumps(cell)))  # a copy holding the hidden record only
-            run_cell.source = HIDDEN.search(cell.source).group(1)
+        if func in self._sbx_hidden_only and RECORD.search(cell.source):
+            run_cell = from_dict(json.loads(json.dumps(cell)))  # a copy holding the graded call only
+            run_cell.source = "\n".join(RECORD.findall(cell.source))
         started = time.monotonic()
         try:
             run_cell, resources = super().preprocess_cell(run_cell, resources, index)
@@ -179,7 +188,7 @@ class RecoveringExecute(HasTraits):
             self._sbx_hidden_only.add(func)
             return
         self._sbx_broken_functions.setdefault(func, (
-            f"{func} did not return within {seconds:.0f} s on case {grade_id} (the reference needs "
+            f"did not return within {seconds:.0f} s on case {grade_id} (the reference needs "
             f"{(reference_seconds(grade_id) or 0) * 1000:.0f} ms there). A function that never returns "
             "usually has a loop whose bound or counter never moves (a while loop without its "
             "increment, or a loop over a range you change inside it)"))
@@ -193,7 +202,7 @@ class RecoveringExecute(HasTraits):
             return self._sbx_stop
         func = _function_of(cell)
         if _is_test_cell(cell) and func in self._sbx_broken_functions:
-            return f"not run: an earlier test showed it: {self._sbx_broken_functions[func]}"
+            return f"not run: an earlier test of {func} {self._sbx_broken_functions[func]}"
         return None
 
     # -- dead kernels ----------------------------------------------------------
@@ -227,7 +236,7 @@ class RecoveringExecute(HasTraits):
                 "os._exit, a segfault, a signal or a resource limit). Grading restarted Python, "
                 "re-ran the cells above, and went on with the next cell."))
         if _is_test_cell(cell) and _function_of(cell):
-            self._sbx_broken_functions.setdefault(_function_of(cell), f"it killed the kernel ({why})")
+            self._sbx_broken_functions.setdefault(_function_of(cell), f"killed the kernel ({why})")
         if getattr(self.km, "notebook_time_exceeded", False):
             self._sbx_stop = "not run: the notebook used up its time limit"
             return

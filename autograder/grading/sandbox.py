@@ -43,6 +43,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -253,6 +254,40 @@ def tree_memory(pid):
     return total
 
 
+def prune_outputs(outputs):
+    """Remove from the kernel's outputs folder everything the judge would refuse as a record.
+
+    Kept: regular files named *.json / *.npz within the exchange's size limits
+    (earlier cells' records). Everything else (other names, links, folders,
+    oversized files) goes, so a kernel killed for filling the disk does not
+    fill it again for the next one. Never follows a link: entries are removed
+    relative to the folder's own descriptor, opened with O_NOFOLLOW.
+    """
+    from .exchange import MAX_JSON_BYTES, MAX_NPZ_BYTES
+    limits = {".json": MAX_JSON_BYTES, ".npz": MAX_NPZ_BYTES}
+    try:
+        fd = os.open(outputs, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        for entry in os.scandir(fd):
+            st = entry.stat(follow_symlinks=False)
+            limit = limits.get(os.path.splitext(entry.name)[1])
+            if stat.S_ISREG(st.st_mode) and limit is not None and st.st_size <= limit:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(entry.name, dir_fd=fd, ignore_errors=True)
+            else:
+                os.unlink(entry.name, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+# Every sandbox folder made in this process, so the notebook's executor can make
+# sure none outlives its notebook, whatever happened to its kernel.
+RUNDIRS = set()
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """An AsyncKernelManager that starts the kernel sandboxed and resource-limited."""
 
@@ -345,6 +380,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.budget_exceeded = ""
         if self._rundir is None:
             self._rundir = tempfile.mkdtemp(prefix="nbsandbox-")  # 0700, the grader's alone
+            RUNDIRS.add(self._rundir)
             if as_root and use_bwrap:
                 self._uid = self.uid_base + (os.getpid() % 65536) * 16 + next(_counter) % 16
         if use_bwrap:
@@ -504,10 +540,13 @@ class SandboxKernelManager(AsyncKernelManager):
         argv += parents(self._ipc) + ["--bind", self._ipc, self._ipc]
         exchange = env.get(EXCHANGE_ENV)
         if exchange and os.path.isabs(exchange) and os.path.isdir(exchange) and not os.path.islink(exchange):
+            outputs = os.path.join(exchange, "outputs")
             if exchange not in self._handed_over:  # made by the judge; the kernel has not run yet
                 self._handed_over.add(exchange)
-                self._hand_over(exchange, *[os.path.join(exchange, d) for d in ("inputs", "outputs")
-                                            if os.path.isdir(os.path.join(exchange, d))])
+                os.chmod(exchange, 0o755)  # the grader's, readable: the kernel reads its inputs ...
+                self._hand_over(outputs)   # ... and writes its records here, and nowhere else
+            else:  # a restart: what the last kernel left there that no record can be goes
+                prune_outputs(outputs)
             self._writable.append(exchange)
             argv += parents(exchange) + ["--bind", exchange, exchange]
         argv += ["--chdir", "/", "--"]
@@ -607,8 +646,9 @@ class SandboxKernelManager(AsyncKernelManager):
             self._watch[1].set()
         if not restart:
             self._cancel_timer()
-            if self._rundir and os.path.isdir(self._rundir):
+            if self._rundir:
                 shutil.rmtree(self._rundir, ignore_errors=True)
+                RUNDIRS.discard(self._rundir)
             self._rundir = None
             self._ipc = None
 

@@ -34,6 +34,7 @@ class Case:
     probes: dict = field(default_factory=dict)
     precheck: str = None
     about: str = ""
+    says: str = None                   # text the autograded notebook must hold (how grading stopped it)
 
 
 # ---- editing a source notebook ----
@@ -403,16 +404,23 @@ for _i in range(8):
 """
 
 FORK_MEMORY = """
-import os, time, numpy
+import os, time
 _kids = []
-for _ in range(6):
+for _ in range(4):
     _pid = os.fork()
     if _pid == 0:
-        _a = numpy.ones(2**30 // 8)   # 1 GiB each, touched
-        time.sleep(30)
-        os._exit(0)
+        try:   # each child fills its own address-space limit, 256 MiB at a time
+            _keep = []
+            for _ in range(16):
+                _keep.append(b"x" * 2**28)
+        except MemoryError:
+            pass
+        finally:
+            time.sleep(60)
+            os._exit(0)
     _kids.append(_pid)
-time.sleep(30)
+for _pid in _kids:
+    os.waitpid(_pid, 0)
 """
 
 
@@ -428,10 +436,31 @@ def _with_files(files, *edits):
 
 
 def _nested(depth):
+    """depth folders d/d/d/..., made one at a time (os.makedirs recurses per level)."""
     def build(folder, nb, assignment):
         nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
-        os.makedirs(folder / "/".join(["d"] * depth))
+        fd = os.open(folder, os.O_RDONLY)
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.close(fd)
     return build
+
+
+def remove_nested(folder):
+    """Remove what _nested made, bottom up, without recursion (shutil.rmtree recurses per level)."""
+    fds = [os.open(folder, os.O_RDONLY)]
+    while True:
+        try:
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        except FileNotFoundError:
+            break
+    for i in range(len(fds) - 1, 0, -1):  # fds: the folder, then each d down to the deepest
+        os.close(fds[i])
+        os.rmdir("d", dir_fd=fds[i - 1])
+    os.close(fds[0])
 
 
 def _sparse(size):
@@ -469,9 +498,10 @@ RED_TEAM = [
     Case("h_print_chunks", ACT, notebook_builder(A("sigmoid_backward", PRINT_CHUNKS, after)),
          about="prints 400 MB in 1 MB chunks (grew the worker to 2.9 GB)"),
     Case("h_fill_exchange", ACT, notebook_builder(A("tanh_backward", FILL_EXCHANGE, after)),
-         lose={"tanh_backward"}, about="writes 480 MB into the host's exchange folder"),
+         lose={"tanh_backward"}, says="over its disk", about="writes 480 MB into the host's exchange folder"),
     Case("h_fork_memory", ACT, notebook_builder(A("softmax_backward", FORK_MEMORY, after)),
-         lose={"softmax_backward"}, about="six forked children of 1 GiB each (each under its own 4 GiB limit)"),
+         lose={"softmax_backward"}, says="over its memory",
+         about="four forked children, each filling its own 4 GiB address space"),
     Case("h_nested", POOL, _nested(1100), precheck="too_big_folder",
          about="1,100 nested folders (a RecursionError stopped the whole run)"),
     Case("h_sparse", POOL, _sparse(3 * 2**30), precheck="too_big_folder",

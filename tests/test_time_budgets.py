@@ -1,0 +1,38 @@
+"""Time budgets follow the work (issue 12 point 5): a function that never returns costs its own points only,
+and costs time once. Measured by bench/hang_cost.py (seconds), asserted here by grades and messages."""
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import require
+
+sys.path.insert(0, str(Path(__file__).parent))
+from hostile import corpus  # noqa: E402
+from submissions import course as C  # noqa: E402
+
+HANG = "while True:\n    pass"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+def test_a_hung_conv_forward_costs_its_own_points_and_one_timeout(tmp_path):
+    require("bwrap", "bubblewrap")
+    repo = C.copy_course(tmp_path)
+    C.release(repo)
+    import nbformat
+    nb = nbformat.read(str(C.ROOT / "autograder" / "source" / "convolution" / "convolution.ipynb"), as_version=4)
+    corpus.replace_body(nb, "conv_forward", HANG)
+    C.submit(repo, "hangs", "convolution", nb)
+    proc = C.run(repo, "autograder.grading.grade")
+    cells = C.grades(repo)[("hangs", "convolution")]
+    lost = C.lost(cells)
+    assert lost == {"conv_forward"}, lost                           # conv_backward keeps its points
+    assert all(score == 0 for gid, (score, _) in cells.items() if gid.startswith("conv_forward__"))
+    out = C.autograded_outputs(repo, "hangs", "convolution")
+    first, *rest = sorted(gid for gid in out if gid.startswith("conv_forward__"))
+    named = [gid for gid in out if gid.startswith("conv_forward__") and "did not return" in out[gid]]
+    # the later cases are not run; their verdict names the case that hung and what a hang usually is
+    assert len(named) >= len(rest), {g: out[g][:300] for g in out if g.startswith("conv_forward__")}
+    assert all("loop" in out[g] for g in named)
+    assert "with grading errors" in proc.stdout
