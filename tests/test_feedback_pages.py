@@ -351,7 +351,7 @@ def browsed(graded):
                 mjx: document.querySelectorAll('mjx-container').length,
                 rawTex: Array.from(document.querySelectorAll('.text_cell_render'))
                     .map(e => e.innerText).filter(t => /\\$\\$|\\\\frac|\\\\sum|\\\\tag/.test(t)).length,
-                wide: Array.from(document.querySelectorAll('.output_area pre, .input_area pre'))
+                wide: Array.from(document.querySelectorAll('#notebook pre'))
                     .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 80)),
                 pageWide: document.documentElement.scrollWidth > document.documentElement.clientWidth,
                 csp: (document.querySelector('meta[http-equiv="Content-Security-Policy"]') || {}).content || null,

@@ -183,6 +183,9 @@ ALLOWED_TAGS = frozenset({
     "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"})
 
 
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+
+
 def clean_html(text):
     """HTML with every active part removed (bleach, an allow-list): safe to put in a page.
 
@@ -193,8 +196,9 @@ def clean_html(text):
     import bleach
 
     text = text.decode() if isinstance(text, bytes) else str(text)
-    return bleach.clean(text, tags=ALLOWED_TAGS, attributes=_allowed_attribute,
-                        protocols=("http", "https", "mailto", "data"), strip_comments=True)
+    clean = bleach.clean(text, tags=ALLOWED_TAGS, attributes=_allowed_attribute,
+                         protocols=("http", "https", "mailto", "data"), strip_comments=True)
+    return _IMG_WITHOUT_SRC.sub("", clean)  # an image whose source was refused: nothing, not a broken icon
 
 
 # In HTML-escaped text: an address ends at a space, a quote or an escaped < or >.
