@@ -41,6 +41,12 @@ c.Autograde.create_student = True
 # course by default, so `nbgrader list` and `collect` work without root; a
 # JupyterHub course sets a shared folder instead, e.g. /srv/nbgrader/exchange.
 c.Exchange.root = os.environ.get("BTC_EXCHANGE_ROOT", str(COURSE / "exchange"))
+if not os.path.isdir(c.Exchange.root):  # nbgrader needs it to exist, writable by all, sticky
+    try:
+        os.makedirs(c.Exchange.root)
+        os.chmod(c.Exchange.root, 0o1777)
+    except OSError:
+        pass  # nbgrader then names the folder it cannot use
 
 # The kernel every notebook names; jupyter_client runs it with this Python.
 c.Execute.kernel_name = "python3"
