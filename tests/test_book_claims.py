@@ -217,3 +217,74 @@ def test_chapter_4_states_the_dw_crop_wherever_it_states_dw_for_stride():
     stated = [u for u in units(text) if DW.search(u) and DILATED.search(u) and CROPPED.search(u)]
     assert any(u.startswith("| dW |") for u in stated), "the summary table's dW row must state the crop"
     assert any("In words" in u for u in stated), "the text after eq-conv-dw must state the crop"
+
+
+# ---------------------------------------------------------------------------
+# 3. Notation (chapters/notation.md): a gradient in the maths is a bar, and one
+#    meaning per symbol for the letters the second edition had to separate.
+
+# The book before the notation work of its last review (chapter 7's softmax VJP in `da`,
+# chapter 8's small changes and chapter 5's product of strides both Delta, depth L).
+BEFORE_NOTATION = "0829384"
+
+MATHS = re.compile(r"\$\$.*?\$\$|\$(?:[^$\n]|\n(?!\s*\n))+\$", re.S)   # inline maths may wrap a line
+# Words and Leibniz fractions inside maths are not symbols: \text{dense}, \frac{dE}{dz}.
+NOT_SYMBOLS = re.compile(r"\\(?:text|operatorname|mathrm|mathbb|mathsf)\s*\{[^{}]*\}|\\frac\{d[^{}]*\}\{d[^{}]*\}")
+# `dA`, `da_j`, `dx`: a d glued to a letter, not inside a command (\delta), a word or a
+# subscript (W_{dq}), and not a Leibniz derivative (dE/dz).
+D_GRADIENT = re.compile(r"(?<![\\A-Za-z/{_])d[A-Za-z](?![A-Za-z]*\s*/)")
+DEPTH_L = re.compile(r"[r\\]\w*_L\b|_\{L\}|\\dots,\s*L\b")
+
+
+def maths(markdown):
+    """The maths of a chapter's prose (code cells dropped), words removed."""
+    prose = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    prose = re.sub(r"`[^`\n]*`", " ", prose)                   # inline code may hold a $
+    return [NOT_SYMBOLS.sub(" ", m.group(0)) for m in MATHS.finditer(prose)]
+
+
+def d_gradients(markdown):
+    return [m for m in maths(markdown) if D_GRADIENT.search(m)]
+
+
+def before_notation(path):
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE_NOTATION}:{path}"],
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip(f"needs the git history (commit {BEFORE_NOTATION}) to read the old {path}")
+
+
+def test_d_gradient_detector_on_examples():
+    assert d_gradients("$$\n(J\\, da)_k = \\sum_j s_k\\, da_j\n$$")
+    assert d_gradients("then $dx$ is the full correlation")
+    for right in ["$\\bar Z = \\bar A \\odot \\phi'(Z)$", "$\\sigma = E^{-1}$ and $dE/dz = -e^{-z}$",
+                  "$\\sum_d A_{nd} W_{dq}$", "$\\delta Z = \\delta A\\, W$", "$d_{(\\tau)}$",
+                  "$\\text{dense}$", "$\\operatorname{pad}_{f-1}(D)$", "$x_0, \\dots, x_4$"]:
+        assert not d_gradients(right), right
+
+
+def test_d_gradient_detector_flags_chapter_7_before_the_fix():
+    assert d_gradients(before_notation("chapters/07_vectorisation.md"))
+
+
+def test_no_chapter_writes_a_gradient_as_d_something_in_maths():
+    found = [f"{path.name}: {m}" for path in sorted((ROOT / "chapters").glob("*.md"))
+             for m in d_gradients(path.read_text())]
+    assert not found, "write the gradient of X as \\bar X in maths (`dX` is its code name):\n" + "\n".join(found)
+
+
+def test_delta_is_only_the_product_of_strides():
+    """A small change is delta; Delta_l is chapter 5's distance between neighbouring units."""
+    uses = {path.name for path in (ROOT / "chapters").glob("*.md")
+            if any("\\Delta" in m for m in maths(path.read_text()))}
+    assert uses <= {"05_pooling.md", "notation.md"}, uses
+    old = {path: before_notation(f"chapters/{path}") for path in ("07_vectorisation.md", "08_digits_cnn.md")}
+    assert all(any("\\Delta" in m for m in maths(text)) for text in old.values()), "the detector saw the old clash"
+
+
+def test_l_is_the_loss_not_a_depth():
+    assert DEPTH_L.search(" ".join(maths(before_notation("chapters/05_pooling.md"))))
+    found = [f"{path.name}: {m}" for path in sorted((ROOT / "chapters").glob("*.md"))
+             for m in maths(path.read_text()) if DEPTH_L.search(m)]
+    assert not found, "L is the loss; a layer is l and the depth needs no letter:\n" + "\n".join(found)
