@@ -11,8 +11,12 @@ SHARD  ?= 1/1
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: requirements.txt | $(PY)
+# The project itself is installed editable (pyproject.toml): no file edits sys.path, and
+# plain `nbgrader` finds the protected grading package wherever the course folder is.
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
+	rm -rf *.egg-info
 	touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime

@@ -5,23 +5,34 @@ grade exactly as `make grade` does: nbgrader's Execute is replaced by
 JudgedExecute, which decides every test cell's verdict outside the kernel.
 """
 import os
-import sys
 from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
 
 COURSE = Path(__file__).resolve().parent
-REPO = COURSE.parent
-if str(REPO) not in sys.path:  # the trusted packages: autograder.grading and solutions
-    sys.path.insert(0, str(REPO))
-
-from autograder.grading.execute import JudgedExecute  # noqa: E402
-from autograder.grading.release import venv_on_path  # noqa: E402
-
-venv_on_path()  # nbgrader runs `alembic` to create the gradebook
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+try:  # the protected grading package: `make setup` installs the repository into .venv/ (pip install -e .)
+    from autograder.grading.execute import JudgedExecute
+    from autograder.grading.release import venv_on_path
+except ImportError as _missing:
+    # Without it, nbgrader would grade with its stock, unprotected pipeline. traitlets only
+    # logs a config file that raises and carries on without it, so the refusal goes on
+    # nbgrader's converters themselves: autograde, feedback, release all stop with this message.
+    from nbgrader.converters.base import BaseConverter
+
+    _WHY = (f"this course's protected grading package cannot be imported ({_missing}): run `make setup` "
+            "in the repository (it installs the package into .venv/) and use that virtualenv's nbgrader")
+
+    def _refuse(self, *args, **kwargs):
+        raise RuntimeError(_WHY)
+
+    BaseConverter.start = BaseConverter.convert_notebooks = _refuse
+    raise ImportError(_WHY) from _missing
+
+venv_on_path()  # nbgrader runs `alembic` to create the gradebook
 
 c.CourseDirectory.course_id = "backprop-through-cnns"
 c.CourseDirectory.root = str(COURSE)

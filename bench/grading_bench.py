@@ -36,12 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from tests.submissions import MISTAKES, VARIANTS, replace_body, with_mistakes  # run from the repository root
+from tests.submissions import course as C
 
-from submissions import MISTAKES, VARIANTS, replace_body, with_mistakes  # noqa: E402
-from submissions import course as C  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ASSIGNMENTS = C.ASSIGNMENTS
 PY = Path(sys.executable)
@@ -154,12 +152,12 @@ def breakdown(repo, n, rounds=2):
     for r in range(rounds):
         for label, fast in (("plain nbgrader", False), ("grading worker", True)):
             code = (
-                "import json, sys; sys.path.insert(0, %r)\n"
+                "import json\n"
                 "from autograder.grading import parallel\n"
                 "w = parallel.Worker(%r, %r, %r, fast=%r)\n"
                 "w.grade(*%r)  # warm-up: first-use costs are paid once per process\n"
                 "print(json.dumps([w.grade(s, a)['phases'] for s, a in %r]))\n"
-            ) % (str(ROOT), str(course), str(seed), str(seed.parent / f"{label.replace(' ', '_')}{r}"), fast,
+            ) % (str(course), str(seed), str(seed.parent / f"{label.replace(' ', '_')}{r}"), fast,
                  pairs[-1], pairs[:-1])
             proc = subprocess.run([str(PY), "-c", code], env=env(), capture_output=True, text=True, cwd=ROOT)
             if proc.returncode != 0:

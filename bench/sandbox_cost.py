@@ -23,11 +23,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from autograder.grading import grade
+from autograder.grading.release import ASSIGNMENTS
 
-from autograder.grading import grade  # noqa: E402
-from autograder.grading.release import ASSIGNMENTS  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_course(where, students, sandbox):

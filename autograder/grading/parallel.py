@@ -120,8 +120,6 @@ def ensure_alembic_on_path():
 def load_config(course=COURSE):
     """The course's nbgrader_config.py, loaded as `nbgrader` loads it."""
     from traitlets.config.loader import PyFileConfigLoader
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(Path(course).resolve())
     return config
