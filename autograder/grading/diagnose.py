@@ -173,22 +173,26 @@ def explains(known, judged):
 # ----------------------------------------------------------------------------- structural signatures
 
 def hyper(case):
-    """{"f", "stride", "pad"} of a case (whatever applies), read from its inputs."""
+    """{"f", "stride", "pad", "order"} of a case (whatever applies), read from its inputs;
+    "order" is the hyper-parameters' key order as the dict lists them."""
     args, kwargs = case.inputs()
     fn = case.function
     if fn == "zero_pad":
         return {"pad": args[1]}
     if fn == "conv_forward":
-        return {"f": args[1].shape[0], **args[3]}
+        return {"f": args[1].shape[0], **args[3], "order": tuple(args[3])}
     if fn == "conv_backward":
-        return {"f": args[1][1].shape[0], **args[1][3]}
+        return {"f": args[1][1].shape[0], **args[1][3], "order": tuple(args[1][3])}
     if fn == "pool_forward":
-        return dict(args[1])
+        return {**args[1], "order": tuple(args[1])}
     if fn == "pool_backward":
-        return dict(args[1][1])
+        return {**args[1][1], "order": tuple(args[1][1])}
     if fn == "distribute_value":
         return {"size": args[1][0] * args[1][1]}
     return {}
+
+
+DOCUMENTED_ORDER = {("stride", "pad"), ("f", "stride")}  # hparameters as the docstrings list them
 
 
 def graded_array(function, result, what):
@@ -480,7 +484,10 @@ def diagnose_function(function, judged, failed_functions, leave_out=()):
              "where the stride enters: windows start at h * stride, w * stride (and in a backward pass "
              "the gradient is spread with the same stride: the dilation of the upstream gradient)"),
             ("pad = 0", lambda hp: "pad" in hp and hp["pad"] == 0,
-             "an expression that breaks when pad = 0, such as the slice [pad:-pad], which is then empty")):
+             "an expression that breaks when pad = 0, such as the slice [pad:-pad], which is then empty"),
+            ("hyper-parameters in another key order", lambda hp: "order" in hp and hp["order"] not in DOCUMENTED_ORDER,
+             "the hyper-parameters read by position (hparameters.values(), or unpacking the dict), "
+             "which depends on the order of its keys: read each by its name")):
         if test_name == "stride > 1" and judged and "stride" not in hyper(judged[0].case):
             continue
         found = only_where(judged, test_name, test, usually)
