@@ -255,6 +255,13 @@ REGISTRY = [
        "mask = create_mask_from_window(a_prev_slice), with a_prev_slice the window itself", MAXBACK,
        ("pool_backward", "mask = create_mask_from_window(a_prev_slice)",
         "mask = create_mask_from_window(a_prev[:, :, c])[vert_start:vert_end, horiz_start:horiz_end]")),
+    _k("mask_whole_volume", "pool_backward", "mask over the whole volume (all channels)",
+       "you take the mask over the window in all channels at once, so only the channel holding the largest "
+       "value of the whole volume passes gradient",
+       "build the mask of channel c's window alone: create_mask_from_window(a_prev[vert_start:vert_end, "
+       "horiz_start:horiz_end, c])", MAXBACK,
+       ("pool_backward", "mask = create_mask_from_window(a_prev_slice)",
+        "mask = create_mask_from_window(a_prev[vert_start:vert_end, horiz_start:horiz_end, :])[:, :, c]")),
     _k("average_by_stride", "pool_backward", "average spread over stride x stride, not f x f",
        "you spread the average gradient over a stride x stride block; the window is f x f",
        "distribute_value(da, (f, f))", AVGBACK,
