@@ -16,7 +16,7 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 try:  # the protected grading package: `make setup` installs the repository into .venv/ (pip install -e .)
     from autograder.grading.execute import JudgedExecute
-    from autograder.grading.release import venv_on_path
+    from autograder.grading.course import venv_on_path
 except ImportError as _missing:
     # Without it, nbgrader would grade with its stock, unprotected pipeline. traitlets only
     # logs a config file that raises and carries on without it, so the refusal goes on

@@ -225,9 +225,9 @@ def test_workers_never_touch_the_main_gradebook(toy_courses, tmp_path):
     hidden = tmp_path / "main.db"
     main.rename(hidden)
     # in a child process, as in a real run (a Worker patches nbgrader in the process it lives in)
-    code = ("import json, sys; sys.path.insert(0, %r); from autograder.grading import parallel; "
-            "w = parallel.Worker(%r, %r, %r); print(json.dumps(w.grade('s002', 'alpha')))"
-            % (str(parallel.REPO), str(course), str(tmp_path / "seed.db"), str(tmp_path / "w0")))
+    code = ("import json; from autograder.grading import parallel; "
+            "w = parallel.Worker(%r, %r, %r); print(json.dumps(w.grade('s002', 'alpha').to_json()))"
+            % (str(course), str(tmp_path / "seed.db"), str(tmp_path / "w0")))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env())
     assert proc.returncode == 0, proc.stderr[-2000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -236,7 +236,7 @@ def test_workers_never_touch_the_main_gradebook(toy_courses, tmp_path):
     assert res["data"]["notebooks"]["alpha"]["grades"]["double__neg"][0] == 2
     hidden.rename(main)
     with Gradebook(f"sqlite:///{main}", "toy") as gb:
-        parallel.merge(gb, [res])
+        assert parallel.merge(gb, [parallel.Result.from_json(res)]) == {("s002", "alpha"): (6, 6)}
     with Gradebook(f"sqlite:///{main}", "toy") as gb:
         assert gb.find_submission("alpha", "s002").score == 6
 

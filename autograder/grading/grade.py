@@ -14,32 +14,24 @@ import argparse
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import GenerateAssignment
 from nbgrader.plugins import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
-from . import parallel, precheck, progress, report
-from .release import ASSIGNMENTS, COURSE, load_config, quiet, run, venv_on_path
+from . import pool, precheck, progress, report
+from . import course as course_mod
+from .course import ASSIGNMENTS, COURSE, Course, quiet, venv_on_path
+from .results import Result
 
-
-@dataclass
-class Graded:
-    student: str
-    assignment: str
-    seconds: float
-    score: float = 0.0
-    max_score: float = 0.0
-    error: str = ""
+__all__ = ["grade", "main", "quiet", "venv_on_path", "parse_shard", "submissions", "summary"]
 
 
 def parse_shard(text):
-    """'k/n' -> (k, n) with 1 <= k <= n (parallel.parse_shard, as an argparse type)."""
+    """'k/n' -> (k, n) with 1 <= k <= n (course.parse_shard, as an argparse type)."""
     try:
-        return parallel.parse_shard(text)
+        return course_mod.parse_shard(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -47,57 +39,50 @@ def parse_shard(text):
 def submissions(course, shard=(1, 1)):
     """([(student, assignment)] to grade, [Problem] for folders whose student id is not a plain name).
 
-    One rule for the whole run (parallel.discover): this shard's students,
+    One rule for the whole run (Course.discover): this shard's students,
     dot-folders skipped, known assignments only.
     """
-    pairs = parallel.discover(course, assignments=ASSIGNMENTS, shard=shard)
-    bad = [precheck.check_submission(Path(course) / "submitted" / s / a, s, a)[0]
+    pairs = course.discover(ASSIGNMENTS, shard)
+    bad = [precheck.check_submission(course.root / "submitted" / s / a, s, a)[0]
            for s, a in pairs if not precheck.valid_id(s)]
     return [(s, a) for s, a in pairs if precheck.valid_id(s)], bad
 
 
-def gradebook_url(course, config=None):
-    """SQLite gradebook.db by default, or PostgreSQL: $BTC_GRADEBOOK_URL, else the config's db_url."""
-    return parallel.gradebook_url(course, None, config)
-
-
-def ensure_released(config, course, assignments):
+def ensure_released(course, assignments):
     """Autograde needs the source notebooks' cells in the gradebook: generate them if missing."""
-    with Gradebook(gradebook_url(course, config)) as gb:
+    with course.gradebook() as gb:
         missing = [a for a in assignments
                    if not any(x.name == a and x.notebooks for x in gb.assignments)]
     for assignment in missing:
-        run(GenerateAssignment, config, assignment, force=True, create_assignment=True)
+        course.run(GenerateAssignment, assignment, force=True, create_assignment=True)
 
 
-def export(config, course):
+def export(course):
     """grades.csv in nbgrader's export format (one row per student and assignment)."""
-    path = Path(course) / "grades.csv"
-    plugin = CsvExportPlugin(config=config)
+    path = course.root / "grades.csv"
+    plugin = CsvExportPlugin(config=course.config)
     plugin.to = str(path)
-    with Gradebook(gradebook_url(course, config)) as gb:
+    with course.gradebook() as gb:
         plugin.export(gb)
     return path
 
 
-def scores(course, results):
-    with Gradebook(gradebook_url(course, load_config(course))) as gb:
-        for r in results:
-            try:
-                sub = gb.find_submission(r.assignment, r.student)
-                r.score, r.max_score = sub.score, sub.max_score
-            except MissingEntry:
-                r.error = r.error or "no grades recorded"
+def problem(r):
+    """Why a result has no score to show ("" when it has one)."""
+    if not r.ok:
+        return r.error or "grading failed"
+    return "no grades recorded" if r.score is None else ""
 
 
 def summary(results, wall):
     shown = precheck.shown
     lines = [f"{'student':<24} {'assignment':<12} {'score':>11} {'seconds':>8}"]
     for r in results:
-        score = f"{r.score:g}/{r.max_score:g}" if not r.error else "ERROR"
+        error = problem(r)
+        score = f"{r.score:g}/{r.max_score:g}" if not error else "ERROR"
         lines.append(f"{shown(r.student):<24} {r.assignment:<12} {score:>11} {r.seconds:8.1f}"
-                     + (f"  {shown(r.error)}" if r.error else ""))
-    failed = sum(bool(r.error) for r in results)
+                     + (f"  {shown(error)}" if error else ""))
+    failed = sum(bool(problem(r)) for r in results)
     per = sum(r.seconds for r in results) / max(len(results), 1)
     lines.append(f"graded {len(results) - failed} of {len(results)} notebooks ({failed} with grading errors) "
                  f"in {wall:.1f} s, {per:.1f} s per notebook")
@@ -112,51 +97,45 @@ def sandbox_check(config):
 
 
 def grade(course=COURSE, shard=(1, 1), jobs=1):
-    course = Path(course).resolve()
-    config = load_config(course)
-    ok, sandbox_text = sandbox_check(config)
+    """Grade this shard of the class; returns a Result per notebook (score and max_score where merged)."""
+    course = course if isinstance(course, Course) else Course(course)
+    ok, sandbox_text = sandbox_check(course.config)
     if not ok:
         raise SystemExit(f"make grade: {sandbox_text}")
     unsandboxed = sandbox_text.startswith("UNSANDBOXED")
     if unsandboxed:
         print(f"WARNING: {sandbox_text}", file=sys.stderr)
     todo, bad_ids = submissions(course, shard)
-    ensure_released(config, course, sorted({a for _, a in todo}))
+    ensure_released(course, sorted({a for _, a in todo}))
     start = time.perf_counter()
-    results = []
     # Notebooks nbgrader cannot read score 0, with feedback saying why; folders
     # whose name is not a student id are reported and never reach nbgrader.
     problems = bad_ids + [p for s, a in todo
-                          for p in precheck.check_submission(course / "submitted" / s / a, s, a)]
+                          for p in precheck.check_submission(course.root / "submitted" / s / a, s, a)]
     broken = {(p.student, p.assignment): p for p in problems if p.kind != "bad_id"}
-    precheck.write_report(course, problems)
-    for p in bad_ids:
-        results.append(Graded(p.student, p.assignment, 0.0, error=f"not graded ({p.kind}): {p.message}"))
-    for student, assignment in todo:
-        if (student, assignment) in broken:
-            p = broken[(student, assignment)]
-            precheck.record_zero(gradebook_url(course, config), student, assignment)
-            precheck.write_feedback(course, p)
-            results.append(Graded(student, assignment, 0.0, error=f"not graded ({p.kind}): {p.message}"))
-    # The rest: `jobs` long-lived workers (grading/parallel.py) each autograde and write feedback
+    precheck.write_report(course.root, problems)
+    results = [Result.failed(p.student, p.assignment, f"not graded ({p.kind}): {p.message}") for p in bad_ids]
+    for student, assignment in [t for t in todo if t in broken]:
+        p = broken[(student, assignment)]
+        precheck.record_zero(course.db_url, student, assignment)
+        precheck.write_feedback(course.root, p)
+        results.append(Result.failed(student, assignment, f"not graded ({p.kind}): {p.message}"))
+    # The rest: `jobs` long-lived workers (grading/pool.py) each autograde and write feedback
     # into their own scratch gradebook; this process alone merges into the gradebook.
-    run = parallel.grade(course, jobs=jobs, shard=shard, pairs=[t for t in todo if t not in broken],
-                         lines=sys.stdout)
-    for r in run.results:
-        error = r["error"] or ("; ".join(r["trouble"]) if r["trouble"] else "")
-        results.append(Graded(r["student"], r["assignment"], r["seconds"], error=error if not r["ok"] else ""))
-    scores(course, [r for r in results if precheck.valid_id(r.student)])
-    path = export(config, course)
+    run = pool.grade(course, jobs=jobs, shard=shard, pairs=[t for t in todo if t not in broken], lines=sys.stdout)
+    results += run.results
+    path = export(course)
     print(summary(results, time.perf_counter() - start))
     # The summary table (failures with reasons, time per notebook) and the instructor report.
     run.wall = time.perf_counter() - start
-    print(progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]]))
-    headline = progress.summary_table(run).splitlines()[0]
+    table = progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]])
+    print(table)
+    headline = table.splitlines()[0]
     if unsandboxed:
         headline = f"{sandbox_text}. {headline}"
         print(f"WARNING: {sandbox_text}")
-    page = report.write_report(course, gradebook_url(course, config), run_summary=headline)
-    print(f"wrote {path}, feedback in {course / 'feedback'} and the report {page}"
+    page = report.write_report(course.root, course.db_url, run_summary=headline, course_id=course.course_id)
+    print(f"wrote {path}, feedback in {course.root / 'feedback'} and the report {page}"
           + (" (graded UNSANDBOXED, as asked)" if unsandboxed else ""))
     return results
 

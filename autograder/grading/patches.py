@@ -1,24 +1,39 @@
-"""Changes to nbgrader's own pipeline that its configuration cannot express.
+"""Every change to nbgrader's, nbclient's and nbconvert's internals, in one place.
 
-Each patch says why it exists, and all of them refuse to install against a
-version of nbgrader other than the one they were written for (a silent
-mismatch could grade without the protection).
+Each patch says why it exists; each checks first that the installed
+packages are the versions it was written for (`check_versions`), since a
+silent mismatch could grade without the protection or with wrong timings.
+Every one is idempotent and has a test in tests/test_patches.py.
 
-- `install_precheck`: plain `nbgrader autograde` checks every submitted
-  folder with `precheck.check_submission` *before* nbgrader copies a single
-  file of it (nbgrader's copy follows symbolic links and would read a FIFO or
-  a device forever). A folder that cannot be graded scores 0 with a feedback
-  page saying why, exactly as `make grade` does, and the other students are
-  graded as usual. nbgrader has no hook at that point: its `pre_convert_hook`
-  runs later, is not told which student it is, and its errors are swallowed.
+- `install_precheck` (nbgrader_config.py: plain `nbgrader autograde`): every
+  submitted folder is checked by `precheck.check_submission` *before*
+  nbgrader copies a file of it (nbgrader's copy follows symbolic links and
+  would read a FIFO or a device forever). A folder that cannot be graded
+  scores 0 with a feedback page saying why, as in `make grade`. nbgrader has
+  no hook there: its `pre_convert_hook` runs later, is not told which
+  student it is, and its errors are swallowed.
+- `reuse_gradebook_engines` (grading workers): nbgrader opens a new Gradebook
+  (engine, table inspection, create_all) in every preprocessor of every
+  notebook; a worker's scratch gradebook is private and its schema known, so
+  one engine is kept per URL and SQLite skips its fsyncs.
+- `reusable_feedback_class` (grading workers): GenerateFeedback builds its
+  HTML exporter (compiling every Jinja template, ~70% of its time per
+  notebook) in `start`; this subclass reuses the exporter it built first.
+- `install_timers` (grading workers): the seconds per phase of a notebook
+  (`results.PHASES`) are measured by wrapping the library methods that
+  start kernels, run cells, stop kernels and talk to the gradebook.
 """
 from __future__ import annotations
 
+import os
+import sqlite3
+import time
 from pathlib import Path
 
 from . import precheck
 
-PINNED = {"nbgrader": "0.9.6"}
+PINNED = {"nbgrader": "0.9.6", "nbclient": "0.11.0", "nbconvert": "7.17.2", "jupyter_client": "8.10.0",
+          "traitlets": "5.16.1"}
 
 
 def check_versions():
@@ -65,3 +80,126 @@ def skip_precheck_in_this_process():
     from nbgrader.converters import Autograde
     if getattr(Autograde, "_btc_precheck", None) is not None:
         Autograde._btc_precheck = False
+
+
+def reuse_gradebook_engines():
+    """One SQLAlchemy engine per gradebook URL in this process, no schema check after the first,
+    and no fsync per commit for SQLite (SaveAutoGrades commits once per cell).
+
+    For a grading worker only: it opens nothing but its own scratch gradebook,
+    which is thrown away after the run.
+    """
+    check_versions()
+    from nbgrader import api
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import scoped_session, sessionmaker
+    if getattr(api.Gradebook, "_btc_engines", None) is not None:
+        return
+    original = api.Gradebook.__init__
+    engines = api.Gradebook._btc_engines = {}
+
+    def __init__(self, db_url, course_id="default_course", authenticator=None):
+        engine = engines.get(db_url)
+        if engine is None:
+            original(self, db_url, course_id, authenticator)
+            engines[db_url] = self.engine
+            return
+        # the rest of nbgrader 0.9.6's constructor, without create_engine and the schema check
+        self.engine = engine
+        self.db = scoped_session(sessionmaker(autoflush=True, bind=engine, future=True))
+        self.check_course(course_id=course_id)
+        self.course_id = course_id
+        self.authenticator = authenticator
+
+    def close(self):
+        self.db.remove()  # keep the engine (and its connection pool) for the next notebook
+
+    __init__.__wrapped__ = original
+    close.__wrapped__ = api.Gradebook.close
+    api.Gradebook.__init__ = __init__
+    api.Gradebook.close = close
+
+    @event.listens_for(Engine, "connect")
+    def _scratch_pragmas(dbapi_connection, record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.execute("PRAGMA journal_mode=MEMORY")
+            cur.close()
+
+
+_FEEDBACK = []
+
+
+def reusable_feedback_class():
+    """nbgrader's GenerateFeedback, able to run again with the exporter it built the first time."""
+    check_versions()
+    if _FEEDBACK:
+        return _FEEDBACK[0]
+    from nbgrader.converters import GenerateFeedback
+
+    class ReusableFeedback(GenerateFeedback):
+        def start(self):
+            # traitlets keeps a trait's value in _trait_values; reading it does not build a default exporter
+            if self._trait_values.get("exporter") is None:
+                return super().start()
+            self.init_notebooks()
+            here = os.getcwd()
+            os.chdir(self.coursedir.root)
+            try:
+                self.convert_notebooks()
+            finally:
+                os.chdir(here)
+
+    _FEEDBACK.append(ReusableFeedback)
+    return ReusableFeedback
+
+
+def _wrap(owner, name, add):
+    """Replace owner.name by a function that adds its running time with add(seconds)."""
+    original = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            add(time.perf_counter() - start)
+    timed.__wrapped__ = original
+    setattr(owner, name, timed)
+
+
+GRADEBOOK_CALLS = ("__init__", "close", "find_grade", "find_comment", "update_or_create_submission",
+                   "update_or_create_student", "find_submission", "find_submission_notebook", "find_notebook",
+                   "find_assignment")
+
+
+def install_timers(seconds):
+    """Add the time of every phase of grading to seconds[phase] (a dict over results.PHASES), once per process.
+
+    Only `seconds`'s values change afterwards: the caller resets them per notebook.
+    """
+    check_versions()
+    from nbclient import NotebookClient
+    from nbconvert.preprocessors import ExecutePreprocessor
+    from nbgrader import api
+
+    from .execute import JudgedExecute
+    if getattr(NotebookClient, "_btc_timed", None) is not None:
+        return NotebookClient._btc_timed
+
+    def adder(phase):
+        def add(dt):
+            seconds[phase] += dt
+        return add
+    _wrap(NotebookClient, "start_new_kernel", adder("kernel_start"))
+    _wrap(NotebookClient, "start_new_kernel_client", adder("kernel_start"))
+    _wrap(NotebookClient, "_cleanup_kernel", adder("kernel_stop"))
+    _wrap(ExecutePreprocessor, "preprocess_cell", adder("cells"))
+    for name in GRADEBOOK_CALLS:
+        _wrap(api.Gradebook, name, adder("database"))
+    if "start_new_kernel" in JudgedExecute.__dict__:  # a subclass that rebinds the synchronous twin
+        _wrap(JudgedExecute, "start_new_kernel", adder("kernel_start"))
+    NotebookClient._btc_timed = seconds
+    return seconds

@@ -1,0 +1,193 @@
+"""The parent of a grading run: N long-lived workers, one writer to the gradebook.
+
+The parent copies the structure of the main gradebook into a seed
+(`gradebooks.seed_gradebook`), starts the workers (`worker.worker_main`),
+hands out (student, assignment) jobs, replaces a worker that dies or sticks
+on one notebook, and alone merges the results into the main gradebook
+(`gradebooks.merge`), every `merge_every` seconds in one transaction.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .course import COURSE, as_course, venv_on_path
+from .gradebooks import merge, seed_gradebook
+from .results import Result, Summary
+from .worker import worker_main
+
+PRELOAD = ["autograder.grading.worker", "nbgrader.api", "nbgrader.converters", "nbgrader.preprocessors",
+           "nbclient", "nbconvert.exporters", "jupyter_client"]
+
+
+def _context():
+    """Workers fork from a clean server that imported nbgrader once (~3 s) instead of importing it each.
+
+    The fork server is a fresh single-threaded process, so nothing of the
+    parent (threads, database connections) leaks into a worker.
+    """
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return mp.get_context("spawn")
+
+
+def scratch_root(course_root):
+    """A new folder for the seed and the workers' gradebooks: on tmpfs where there is one."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return Path(tempfile.mkdtemp(prefix="btc-grading-", dir=shm))
+    base = Path(course_root) / ".scratch"
+    base.mkdir(exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="run-", dir=base))
+
+
+class _Pool:
+    """Worker processes fed from one task queue; replaces any that dies."""
+
+    def __init__(self, course_root, seed, scratch, options, log_dir):
+        self.ctx = _context()
+        self.tasks, self.results = self.ctx.Queue(), self.ctx.Queue()
+        self.args = (str(course_root), str(seed), scratch, options, log_dir)
+        self.procs, self.current, self.count = {}, {}, 0
+
+    def spawn(self):
+        course_root, seed, scratch, options, log_dir = self.args
+        i, self.count = self.count, self.count + 1
+        log = str(Path(course_root) / log_dir / f"grader-{i}.log") if log_dir else None
+        proc = self.ctx.Process(target=worker_main, name=f"grader-{i}", daemon=True,
+                                args=(i, course_root, seed, str(scratch / f"w{i}"), options, self.tasks,
+                                      self.results, log))
+        proc.start()
+        self.procs[i] = proc
+
+    def reap(self, job_timeout):
+        """Results of the jobs whose worker died (or was killed for taking over job_timeout s); new workers."""
+        failed = []
+        for i, (_, t0) in list(self.current.items()):
+            if time.perf_counter() - t0 > job_timeout and self.procs[i].is_alive():
+                self.procs[i].kill()
+                self.procs[i].join(timeout=10)
+        for i, proc in list(self.procs.items()):
+            if not proc.is_alive() and proc.exitcode not in (0, None):
+                del self.procs[i]
+                job = self.current.pop(i, None)
+                if job is not None:
+                    (student, assignment), t0 = job
+                    failed.append(Result.failed(student, assignment, f"grading process died (exit code {proc.exitcode})",
+                                                time.perf_counter() - t0))
+                    self.tasks.put(None)  # the dead worker's share of the stop signals
+                self.spawn()
+        return failed
+
+    def close(self):
+        for proc in self.procs.values():
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+        self.tasks.cancel_join_thread()
+        self.results.cancel_join_thread()
+
+
+def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=True, feedback=True,
+          progress=True, stream=None, lines=None, merge_every=2.0, run_log="report/run.json", log_dir="report/logs",
+          job_timeout=3600.0):
+    """Grade every submission of this shard with `jobs` worker processes; returns a Summary.
+
+    course: a Course or its folder. pairs: the (student, assignment) jobs (default:
+    `course.discover(shard=shard)`). job_timeout: a worker still on one notebook after
+    this many seconds is killed (the sandbox's own limits normally end a runaway
+    kernel long before) and the notebook is reported as failed. Every merged
+    Result carries the score and max_score the merge wrote. The main gradebook
+    (db_url, else the course's) must already hold the assignments (`make release`).
+    """
+    from nbgrader.api import Gradebook
+
+    from . import progress as progress_mod  # progress.py imports parallel (for PHASES): not at the top
+
+    course = as_course(course)
+    url = db_url or course.db_url
+    stream = stream or sys.stderr
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    venv_on_path()
+    pairs = [tuple(p) for p in (course.discover(shard=shard) if pairs is None else pairs)]
+    summary = Summary(jobs=jobs, shard=tuple(shard), db_url=url)
+    started = time.perf_counter()
+    if not pairs:
+        write_run_log(course.root, run_log, shard, summary)
+        return summary
+
+    scratch = scratch_root(course.root)
+    seed = scratch / "seed.db"
+    seed_gradebook(url, seed)
+    pool = _Pool(course.root, seed, scratch, {"fast": fast, "feedback": feedback}, log_dir)
+    for p in pairs:
+        pool.tasks.put(p)
+    for _ in range(min(jobs, len(pairs))):
+        pool.spawn()
+        pool.tasks.put(None)
+    bar = progress_mod.Progress(len(pairs), enabled=progress, stream=stream, lines=lines)
+    pending, last_merge, fatal = [], time.perf_counter(), None
+    gb = Gradebook(url, course.course_id)
+
+    def finished(res):
+        summary.results.append(res)
+        pending.append(res)
+        bar.update(res)
+
+    try:
+        while len(summary.results) < len(pairs):
+            try:
+                kind, index, payload = pool.results.get(timeout=0.5)
+            except queue.Empty:
+                kind = None
+            if kind == "start":
+                pool.current[index] = (tuple(payload), time.perf_counter())
+            elif kind == "done":
+                pool.current.pop(index, None)
+                finished(payload)
+            elif kind == "fatal":
+                fatal = payload
+                break
+            for res in pool.reap(job_timeout):
+                finished(res)
+            if pending and (time.perf_counter() - last_merge > merge_every or len(summary.results) == len(pairs)):
+                _merge(gb, pending)
+                pending, last_merge = [], time.perf_counter()
+        if pending:
+            _merge(gb, pending)
+    finally:
+        gb.close()
+        bar.close()
+        pool.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    if fatal:
+        raise RuntimeError(f"a grading worker could not start:\n{fatal}")
+    summary.wall = time.perf_counter() - started
+    summary.results.sort(key=lambda r: (r.student, r.assignment))
+    write_run_log(course.root, run_log, shard, summary)
+    return summary
+
+
+def _merge(gb, results):
+    """Merge a batch; each result learns the score the gradebook now holds for it."""
+    scores = merge(gb, results)
+    for res in results:
+        res.score, res.max_score = scores.get((res.student, res.assignment), (None, None))
+
+
+def write_run_log(course_root, run_log, shard, summary):
+    if run_log:
+        if tuple(shard) != (1, 1):  # machines sharing one course folder keep one log each
+            run_log = run_log.replace(".json", f"-{shard[0]}of{shard[1]}.json")
+        path = Path(course_root) / run_log
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(summary.to_json(), indent=1, default=str))

@@ -1,0 +1,196 @@
+"""A grading worker: autograde and feedback for one submission after another, in one long-lived process.
+
+It runs nbgrader's own `Autograde` and `GenerateFeedback` converters
+in-process with the course's config (so JudgedExecute and the sandbox apply
+unchanged), against a private scratch SQLite gradebook copied from the seed,
+and hands each result back as a `results.Result`. It never opens the main
+gradebook.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import patches
+from .course import as_course, venv_on_path
+from .gradebooks import submission_data
+from .results import PHASES, Result
+
+TIMEOUT_WORDS = ("timeout", "timed out", "time limit", "ran out of time")
+DEATH_WORDS = ("deadkernel", "kerneldied", "kernel died", "kernel crashed")
+
+
+def find_trouble(notebook_path):
+    """Timeouts and dead kernels recorded in an autograded notebook, one short string per kind."""
+    import nbformat
+    try:
+        nb = nbformat.read(str(notebook_path), as_version=4)
+    except Exception:
+        return []
+    cells = {"timeout": [], "kernel died": []}
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
+        text = " ".join(f"{o.get('ename', '')} {o.get('evalue', '')}".lower()
+                        for o in cell.get("outputs", []) if o.get("output_type") == "error")
+        if any(k in text for k in TIMEOUT_WORDS):
+            cells["timeout"].append(gid)
+        elif any(k in text for k in DEATH_WORDS):
+            cells["kernel died"].append(gid)
+    return [f"{kind}: {gids[0]}" + (f" (+{len(gids) - 1} more cells)" if len(gids) > 1 else "")
+            for kind, gids in cells.items() if gids]
+
+
+class LogCapture(logging.Handler):
+    """Warnings and errors nbgrader logs while it grades one submission."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        try:
+            self.records.append((record.levelno, record.getMessage()))
+        except Exception:
+            pass
+
+
+def error_reason(records, exc):
+    """One line saying why grading failed, from nbgrader's error log."""
+    for level, msg in records:
+        if level >= logging.ERROR and "Traceback" in msg:
+            lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
+            return lines[-1][:300]
+    for level, msg in records:
+        if level >= logging.ERROR:
+            return msg.strip().splitlines()[0][:300]
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def peak_rss_mb():
+    """This process's peak resident memory so far (MiB; Linux reports KiB, macOS bytes)."""
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+class Worker:
+    """Grades (student, assignment) jobs in this process against a private scratch gradebook.
+
+    fast: the cuts of fixed cost per notebook (immediate kernel stop, one gradebook
+    engine, one feedback exporter); False grades the way plain nbgrader does (for the benchmark).
+    """
+
+    def __init__(self, course, seed_path, scratch_dir, fast=True, feedback=True):
+        self.course = as_course(course)
+        self.scratch_dir = Path(scratch_dir)
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        db = self.scratch_dir / "gradebook.db"
+        shutil.copyfile(seed_path, db)
+        self.db_url = f"sqlite:///{db}"
+        self.feedback = feedback
+        self.fast = fast
+        self._feedback = None
+        venv_on_path()
+        self.config = self.course.config
+        patches.skip_precheck_in_this_process()  # the parent prechecked every folder it hands out
+        if fast:
+            self.config.Execute.shutdown_kernel = "immediate"
+            patches.reuse_gradebook_engines()
+        self.seconds = patches.install_timers(dict.fromkeys(PHASES, 0.0))
+        for name in ("traitlets", "nbgrader", "NbGraderAPI"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+    def _run(self, converter_class, assignment, student):
+        from nbgrader.coursedir import CourseDirectory
+        cd = CourseDirectory(config=self.config)
+        cd.root = str(self.course.root)
+        cd.db_url = self.db_url
+        cd.assignment_id = assignment
+        cd.student_id = student
+        if converter_class is patches.reusable_feedback_class() and self.fast:
+            conv = self._feedback = self._feedback or converter_class(coursedir=cd, config=self.config)
+            conv.coursedir = cd
+        else:
+            conv = converter_class(coursedir=cd, config=self.config)
+        conv.force = True
+        conv.log.setLevel(logging.WARNING)
+        with contextlib.redirect_stdout(io.StringIO()):
+            conv.start()
+
+    def grade(self, student, assignment):
+        """Autograde + feedback for one submission. Returns a Result (never raises)."""
+        from nbgrader.api import Gradebook
+        from nbgrader.converters import Autograde
+        for phase in self.seconds:
+            self.seconds[phase] = 0.0
+        res = Result(student, assignment, worker=os.getpid())
+        capture = LogCapture()
+        loggers = [logging.getLogger(n) for n in ("traitlets", "nbgrader")]
+        for lg in loggers:
+            lg.addHandler(capture)
+        start = time.perf_counter()
+        try:
+            self._run(Autograde, assignment, student)
+        except BaseException as exc:  # nbgrader raises after logging; a KeyboardInterrupt ends the run
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            res.ok, res.error = False, error_reason(capture.records, exc)
+        graded = time.perf_counter()
+        if res.ok:
+            res.trouble = find_trouble(self.course.root / "autograded" / student / assignment / f"{assignment}.ipynb")
+            if self.feedback:
+                try:
+                    self._run(patches.reusable_feedback_class(), assignment, student)
+                except Exception as exc:
+                    res.ok, res.error = False, "feedback: " + error_reason(capture.records, exc)
+        done = time.perf_counter()
+        try:
+            t = time.perf_counter()
+            with Gradebook(self.db_url, self.course.course_id) as gb:
+                try:
+                    res.data = submission_data(gb, assignment, student)
+                    gb.remove_submission(assignment, student)  # keep the scratch gradebook small
+                except Exception:
+                    res.data = None
+            self.seconds["database"] += time.perf_counter() - t
+        except Exception as exc:
+            res.ok = False
+            res.error = res.error or f"scratch gradebook: {exc}"
+        for lg in loggers:
+            lg.removeHandler(capture)
+        res.seconds = time.perf_counter() - start
+        res.peak_rss_mb = peak_rss_mb()
+        ph = dict(self.seconds)
+        ph["feedback"] = done - graded
+        accounted = ph["kernel_start"] + ph["cells"] + ph["kernel_stop"] + ph["database"]
+        ph["judge_and_rest"] = max(0.0, (graded - start) - accounted)
+        res.phases = ph
+        return res
+
+
+def worker_main(index, course, seed_path, scratch_dir, options, tasks, results, log_path=None):
+    """A worker process: grade the jobs of `tasks` until a None, put ("start"|"done", index, ...) on `results`."""
+    if log_path:  # nbgrader's and the kernels' chatter goes to a log file, not over the progress bar
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "a", buffering=1)
+        os.dup2(log.fileno(), 2)
+        sys.stderr = log
+    try:
+        worker = Worker(course, seed_path, scratch_dir, **options)
+    except BaseException:
+        results.put(("fatal", index, traceback.format_exc()))
+        return
+    results.put(("ready", index, None))
+    while True:
+        job = tasks.get()
+        if job is None:
+            break
+        results.put(("start", index, job))
+        results.put(("done", index, worker.grade(*job)))
