@@ -60,11 +60,11 @@ def create_mask_from_window(x):
 def distribute_value(dz, shape):
     """Spread a gradient evenly over a window, as average pooling's backward does.
 
-    dz: a scalar; shape: (n_H, n_W).
-    Returns a: (n_H, n_W), every entry dz / (n_H * n_W), so the entries sum to dz.
+    dz: a scalar; shape: (f_H, f_W), the window's size ((f, f) in pool_backward).
+    Returns a: (f_H, f_W), every entry dz / (f_H * f_W), so the entries sum to dz.
     """
-    (n_H, n_W) = shape
-    average = dz / (n_H * n_W)
+    (f_H, f_W) = shape
+    average = dz / (f_H * f_W)
     a = np.ones(shape) * average
     return a
 

@@ -170,4 +170,5 @@ def test_student_chosen_names_are_shown_safely():
     assert precheck.shown("\x1b]0;pwned\x07") == "\\x1b]0;pwned\\x07"
     assert precheck.shown(os.fsdecode(b"caf\xe9.ipynb")) == "caf\\xe9.ipynb"
     assert not precheck.valid_id("honest*") and not precheck.valid_id("bob[1]") and not precheck.valid_id("../x")
+    assert not precheck.valid_id("_static") and not precheck.valid_id(".hidden")  # feedback/_static is the pages' MathJax
     assert precheck.valid_id("s1234567") and precheck.valid_id("jane.doe@uni.edu")

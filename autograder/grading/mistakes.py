@@ -76,7 +76,7 @@ HP_POOL = ('f = hparameters["f"]\n    stride = hparameters["stride"]', "f, strid
 ZP_ALL = ("zero_pad", "((0, 0), (pad, pad), (pad, pad), (0, 0))", "pad")
 NO_BIAS = ("conv_single_step", "Z = Z + b.item()", "Z = Z")
 MASK_AXIS = ("create_mask_from_window", "mask = x == np.max(x)", "mask = x == np.max(x, axis=0)")
-NOT_DIVIDED = ("distribute_value", "average = dz / (n_H * n_W)", "average = dz")
+NOT_DIVIDED = ("distribute_value", "average = dz / (f_H * f_W)", "average = dz")
 
 _hp_what = ("you unpack hparameters by dict order (`{a}, {b} = hparameters.values()`), "
             "so the values swap when the dict lists them in another order")
@@ -189,8 +189,8 @@ REGISTRY = [
        ("conv_backward", "db = np.zeros(b.shape)", "db = np.zeros(n_C)"),
        ("conv_backward", "db[:, :, :, c] += dZ[i, h, w, c]", "db[c] += dZ[i, h, w, c]")),
     _k("flipped_kernel_dA", "conv_backward", "kernel flipped in dA_prev",
-       "you spread W flipped (rot180) over each window; rot180 belongs to the full-convolution form, "
-       "not to the window loop", "in the loop add W[:, :, :, c] * dZ[i, h, w, c], unflipped", DX,
+       "you spread W flipped (rot180) over each window; rot180 belongs to the full-correlation "
+       "form (pad(D) correlated with rot180(W)), not to the window loop", "in the loop add W[:, :, :, c] * dZ[i, h, w, c], unflipped", DX,
        ("conv_backward", "+= W[:, :, :, c] * dZ[i, h, w, c]", "+= W[::-1, ::-1, :, c] * dZ[i, h, w, c]")),
     _k("dA_no_dilation", "conv_backward", "no dilation for stride > 1 in dA_prev",
        "dA_prev is built as if the stride were 1: window (h, w) starts at (h, w), not (h * stride, w * stride) "
@@ -235,10 +235,10 @@ REGISTRY = [
        MASK_AXIS),
     _k("average_not_divided", "distribute_value", "not divided by the window size",
        "you spread dz to every entry without dividing by the number of entries",
-       "average = dz / (n_H * n_W)", AVGBACK, NOT_DIVIDED),
+       "average = dz / (f_H * f_W)", AVGBACK, NOT_DIVIDED),
     _k("average_not_divided", "pool_backward", "average gradient not divided by f*f (distribute_value)",
        "distribute_value does not divide dz by the window's size, so each input gets f*f times too much",
-       "in distribute_value: average = dz / (n_H * n_W)", AVGBACK, NOT_DIVIDED),
+       "in distribute_value: average = dz / (f_H * f_W)", AVGBACK, NOT_DIVIDED),
     _k("assign_not_accumulate", "pool_backward", "`=` instead of `+=` where windows overlap",
        "you assign (=) each window's gradient into dA_prev, so where windows overlap only the last one counts",
        "accumulate with += into dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",

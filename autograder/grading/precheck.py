@@ -53,7 +53,8 @@ MAX_CELLS = 2000
 # (apparent size: a sparse file is as big as it claims, since copies make it real).
 FOLDER_LIMITS = {"entries": 200, "depth": 8, "bytes": 64 * 1024 * 1024}
 # Student ids nbgrader can use safely: no glob characters, separators, spaces or control characters.
-ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}")
+# (never starting with "_" or "."; feedback/_static/ holds the pages' MathJax)
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 
 FIX = {
     "missing": "Submit your notebook, named exactly as released, in the assignment folder.",
@@ -70,7 +71,7 @@ FIX = {
     "too_big_folder": "Submit only the notebook and the files released with it, and submit again.",
     "too_many_cells": "Submit the released notebook with your answers, without thousands of extra cells.",
     "bad_id": "Your instructor must rename the submission folder to a plain student id "
-              "(letters, digits, _ . @ + -).",
+              "(a letter or digit, then letters, digits, _ . @ + -).",
 }
 
 
@@ -273,6 +274,7 @@ def feedback_html(problem):
     e = html.escape
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>{e(problem.assignment)}: not graded</title>
 <style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}}
 .box{{border:2px solid #b00;border-radius:6px;padding:1em 1.5em;background:#fff5f5}}</style>

@@ -91,7 +91,8 @@ def summary_table(summary, extra_problems=()):
             lines.append("  where one notebook's time goes (mean s): " + ", ".join(
                 f"{p} {statistics.mean(t.get(p, 0.0) for t in timed):.3f}" for p in PHASES))
     bad = summary.failures
-    lines.append(f"failures: {len(bad) + len(extra_problems)}")
+    # Not the students' failed tests (those are scores): notebooks grading could not finish.
+    lines.append(f"grading errors: {len(bad) + len(extra_problems)}")
     if bad or extra_problems:
         width = max([len(r["student"]) for r in bad] + [7])
         lines.append(f"  {'student':<{width}}  {'assignment':<12} reason")

@@ -39,257 +39,37 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import os
 import shutil
-import signal
-import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from fnmatch import fnmatch
 from pathlib import Path
 
 from jupyter_client.connect import port_names
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, CaselessStrEnum, Float, Integer, List, Unicode
+from traitlets import Bool, CaselessStrEnum, Integer, List, Unicode
+
+from .budgets import (BudgetWatch, copy_records, mount_disk, prune_outputs, tree_bytes,  # noqa: F401
+                      tree_memory, unmount_disk)
+from .launcher import (_LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV,  # noqa: F401
+                       NEVER_PASS_ENV, _tasks_of_uid, _warn_once, _warned, bwrap_path,
+                       missing_protections, sandbox_status)
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
-
-# The launcher runs inside the sandbox, before the kernel, under `python -I -S`
-# with "/" as its working folder (so no file of the student's can shadow a
-# module it imports): it applies the resource limits, forgets the parent pid
-# (ipykernel would otherwise poll a pid that does not exist in its pid
-# namespace and exit), drops to the unprivileged uid, forbids regaining
-# privileges, moves into the notebook's folder, then becomes the kernel.
-# argv: [json limits, uid or "", gid or "", forget-parent "1"/"0", workdir, kernel argv...]
-_LAUNCHER = r"""
-import json, os, sys
-limits, uid, gid, forget, workdir = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-import resource
-for name, value in limits.items():
-    lim = getattr(resource, name, None)
-    if lim is None:
-        continue
-    try:
-        resource.setrlimit(lim, (value, value))
-    except (ValueError, OSError):
-        try:
-            hard = resource.getrlimit(lim)[1]
-            soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(lim, (soft, hard))
-        except (ValueError, OSError):
-            pass
-import signal
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-if forget == "1":
-    os.environ.pop("JPY_PARENT_PID", None)
-if uid:
-    os.setgroups([])
-    os.setgid(int(gid))
-    os.setuid(int(uid))
-    if os.getuid() != int(uid) or os.geteuid() != int(uid) or os.getgid() != int(gid):
-        sys.exit("sandbox: could not drop privileges")
-    try:
-        os.setuid(0)
-    except OSError:
-        pass
-    else:
-        sys.exit("sandbox: privileges could be regained")
-if sys.platform.startswith("linux"):
-    import ctypes
-    if ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-        sys.exit("sandbox: could not set no_new_privs")
-os.chdir(workdir)
-os.execv(sys.argv[6], sys.argv[6:])
-"""
-
-# Environment variables the kernel may see (fnmatch patterns); everything else
-# of the grader's environment is dropped. The exchange folder's variable is the
-# only grading variable a kernel needs.
-EXCHANGE_ENV = "BTC_GRADER_EXCHANGE"
-DEFAULT_PASS_ENV = [
-    "LANG", "LANGUAGE", "LC_*", "TZ", "PYTHONHASHSEED",
-    "JPY_SESSION_NAME", "JPY_PARENT_PID", EXCHANGE_ENV,
-]
-# Names that never pass, whatever pass_env says (a configuration mistake must
-# not hand a password to a student).
-NEVER_PASS_ENV = ["*URL*", "*PASS*", "*SECRET*", "*TOKEN*", "*KEY*", "*CRED*", "*AUTH*",
-                  "*GRADEBOOK*", "*DB*", "PG*", "AWS_*", "GIT*", "SSH_*", "PYTHONPATH", "PYTHONSTARTUP"]
-# Set for every kernel: one BLAS thread (deterministic sums, few threads against RLIMIT_NPROC).
-FIXED_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-             "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
-
-_warned = set()
 _counter = itertools.count()
-_log = logging.getLogger(__name__)
-_usable = {}
+
+# Every sandbox folder made in this process -> how to release it, so the
+# notebook's executor can make sure none outlives its notebook, whatever
+# happened to its kernel.
+RUNDIRS = {}
 
 
-def _warn_once(key, message, log=None):
-    if key in _warned:
-        return
-    _warned.add(key)
-    (log or _log).warning(message)
-
-
-def bwrap_path():
-    """The bubblewrap executable, or None where it is not installed or cannot make a sandbox here."""
-    if not sys.platform.startswith("linux"):
-        return None
-    found = shutil.which("bwrap", path=os.environ.get("PATH", os.defpath))
-    if found is None:
-        return None
-    if found not in _usable:  # installed is not enough: namespaces may be forbidden (some containers)
-        try:
-            probe = subprocess.run([found, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                                    "--unshare-pid", "--unshare-net", "--", "/bin/true"],
-                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
-            _usable[found] = probe.returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            _usable[found] = False
-    return found if _usable[found] else None
-
-
-def sandbox_status(mode):
-    """(ok, text): whether kernels can be graded under `mode` ("auto"/"require"/"off"), and what to say."""
-    if mode == "off":
-        return True, ("UNSANDBOXED: grading kernels run WITHOUT bubblewrap (opted out): a submission "
-                      "can read solutions/, the gradebook and other submissions, and reach the network")
-    if bwrap_path():
-        return True, "sandboxed (bubblewrap)"
-    why = ("bubblewrap is not installed" if not shutil.which("bwrap")
-           else "bubblewrap is installed but cannot create a sandbox on this machine")
-    if mode == "require":
-        return False, (f"refusing to grade: {why} (Debian package 'bubblewrap': apt-get install bubblewrap). "
-                       "To grade without a sandbox anyway, knowing that every submission can then read "
-                       "solutions/, the gradebook and other submissions, run `make grade ALLOW_UNSANDBOXED=1` "
-                       "(or set BTC_ALLOW_UNSANDBOXED=1).")
-    return True, f"UNSANDBOXED: {why}; grading kernels get resource limits only"
-
-
-def missing_protections(use_bwrap, as_root):
-    """What a kernel launched this way is not protected by (for the one warning)."""
-    missing = []
-    if not use_bwrap:
-        missing += [
-            "filesystem isolation (the kernel can read solutions/, the gradebook and other submissions)",
-            "network isolation",
-            "private /tmp and process namespace",
-        ]
-    if as_root and not use_bwrap:
-        missing.append("privilege drop (the kernel runs as root)")
-    elif not as_root and not os.path.isdir("/proc/self/task"):
-        missing.append("process-count limit (cannot count the grader's own processes)")
-    if sys.platform == "darwin":
-        missing.append("address-space limit (not enforced by macOS)")
-    return missing
-
-
-def _tasks_of_uid(uid):
-    """Processes and threads (RLIMIT_NPROC counts both) owned by uid, or None without /proc."""
-    if not os.path.isdir("/proc/self/task"):
-        return None
-    total = 0
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.stat(f"/proc/{pid}").st_uid == uid:
-                    total += len(os.listdir(f"/proc/{pid}/task"))
-            except OSError:
-                pass
-    return total
-
-
-def tree_bytes(top, max_entries):
-    """(bytes allocated, entries) under top, never following a link; stops counting at max_entries."""
-    total, entries, stack = 0, 0, [top]
-    while stack and entries <= max_entries:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    entries += 1
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    total += max(st.st_blocks * 512, 0) if hasattr(st, "st_blocks") else st.st_size
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-        except OSError:
-            pass
-    return total, entries
-
-
-def _pss(proc):
-    """Proportional set size of a process (bytes): shared pages split between their sharers,
-    so a fork bomb of copies is not counted as many full copies. RSS where smaps is missing."""
-    try:
-        with open(f"/proc/{proc.pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return proc.memory_info().rss
-
-
-def tree_memory(pid):
-    """Memory (bytes, PSS) of process pid and all its descendants."""
-    import psutil
-    try:
-        root = psutil.Process(pid)
-        procs = [root] + root.children(recursive=True)
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += _pss(p)
-        except psutil.Error:
-            pass
-    return total
-
-
-def prune_outputs(outputs):
-    """Remove from the kernel's outputs folder everything the judge would refuse as a record.
-
-    Kept: regular files named *.json / *.npz within the exchange's size limits
-    (earlier cells' records). Everything else (other names, links, folders,
-    oversized files) goes, so a kernel killed for filling the disk does not
-    fill it again for the next one. Never follows a link: entries are removed
-    relative to the folder's own descriptor, opened with O_NOFOLLOW.
-    """
-    from .exchange import MAX_JSON_BYTES, MAX_NPZ_BYTES
-    limits = {".json": MAX_JSON_BYTES, ".npz": MAX_NPZ_BYTES}
-    try:
-        fd = os.open(outputs, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        return
-    try:
-        for entry in os.scandir(fd):
-            st = entry.stat(follow_symlinks=False)
-            limit = limits.get(os.path.splitext(entry.name)[1])
-            if stat.S_ISREG(st.st_mode) and limit is not None and st.st_size <= limit:
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                shutil.rmtree(entry.name, dir_fd=fd, ignore_errors=True)
-            else:
-                os.unlink(entry.name, dir_fd=fd)
-    finally:
-        os.close(fd)
-
-
-# Every sandbox folder made in this process, so the notebook's executor can make
-# sure none outlives its notebook, whatever happened to its kernel.
-RUNDIRS = set()
-
-
-class SandboxKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager that starts the kernel sandboxed and resource-limited."""
+class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
+    """An AsyncKernelManager that starts the kernel sandboxed and resource-limited (budgets: BudgetWatch)."""
 
     sandbox = CaselessStrEnum(
         ["auto", "require", "off"], default_value="require", config=True,
@@ -307,18 +87,6 @@ class SandboxKernelManager(AsyncKernelManager):
     open_files = Integer(256, config=True, help="RLIMIT_NOFILE.")
     tmp_size = Integer(256 * MiB, config=True, help="Size of the private /tmp (tmpfs; /var/tmp is the same).")
     shm_size = Integer(64 * MiB, config=True, help="Size of the private /dev/shm (tmpfs).")
-    memory_budget = Integer(4 * GiB, config=True,
-                            help="Resident memory of all the kernel's processes together; over it, the kernel is killed.")
-    disk_budget = Integer(256 * MiB, config=True,
-                          help="Bytes in the folders the kernel can write (its copy of the notebook's folder, "
-                               "IPC, exchange); over it, the kernel is killed.")
-    max_files = Integer(5000, config=True, help="Entries in those folders; over it, the kernel is killed.")
-    watch_interval = Float(0.25, config=True, help="Seconds between two looks of the watchdog.")
-    notebook_timeout = Float(
-        900.0, allow_none=True, config=True,
-        help="Wall-clock seconds for a whole notebook (all kernel restarts together); "
-             "the kernel is killed when they are used up. None: no limit.",
-    )
     uid_base = Integer(
         200000, config=True,
         help="When the grader runs as root, each kernel runs as its own uid "
@@ -332,12 +100,14 @@ class SandboxKernelManager(AsyncKernelManager):
     copy_workdir = Bool(True, config=True,
                         help="Run in a private copy of the notebook's folder.")
 
-    notebook_time_exceeded = Bool(False)
-    budget_exceeded = Unicode("")  # "" or what the watchdog found over budget
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._rundir = None
+        self._disk = None        # where the kernel's writable folders live (a tmpfs when root)
+        self._mounted = False
+        self._outputs = None     # (the kernel's outputs folder, the judge's) when they differ
+        self._written = None     # where the kernel writes its records
         self._ipc = None
         self._uid = None
         self._timer = None
@@ -363,7 +133,7 @@ class SandboxKernelManager(AsyncKernelManager):
         is removed (shutil.rmtree never follows a link) and never reused.
         """
         old = self._ipc
-        self._ipc = tempfile.mkdtemp(prefix="ipc-", dir=self._rundir)
+        self._ipc = tempfile.mkdtemp(prefix="ipc-", dir=self._disk)
         if old:
             shutil.rmtree(old, ignore_errors=True)
         self.transport = "ipc"
@@ -380,9 +150,12 @@ class SandboxKernelManager(AsyncKernelManager):
         self.budget_exceeded = ""
         if self._rundir is None:
             self._rundir = tempfile.mkdtemp(prefix="nbsandbox-")  # 0700, the grader's alone
-            RUNDIRS.add(self._rundir)
+            RUNDIRS[self._rundir] = self._release
+            self._disk = os.path.join(self._rundir, "disk")
+            os.mkdir(self._disk, 0o700)
             if as_root and use_bwrap:
                 self._uid = self.uid_base + (os.getpid() % 65536) * 16 + next(_counter) % 16
+                self._mounted = mount_disk(self._disk, self.disk_budget, self.max_files)
         if use_bwrap:
             self._new_ipc_folder()  # IPC sockets in a folder bound into the sandbox: no TCP needed
         missing = missing_protections(use_bwrap, as_root)
@@ -531,7 +304,7 @@ class SandboxKernelManager(AsyncKernelManager):
         # afresh at every start (the kernel may have left anything in the last one).
         work = cwd
         if self.copy_workdir:
-            work = os.path.join(self._rundir, "work")
+            work = os.path.join(self._disk, "work")
             shutil.rmtree(work, ignore_errors=True)
             shutil.copytree(cwd, work, symlinks=True)
             self._hand_over(*[os.path.join(root, d) for root, dirs, _ in os.walk(work) for d in dirs], work)
@@ -544,100 +317,19 @@ class SandboxKernelManager(AsyncKernelManager):
             if exchange not in self._handed_over:  # made by the judge; the kernel has not run yet
                 self._handed_over.add(exchange)
                 os.chmod(exchange, 0o755)  # the grader's, readable: the kernel reads its inputs ...
-                self._hand_over(outputs)   # ... and writes its records here, and nowhere else
+                if self._mounted:  # ... and writes its records on its own bounded disk,
+                    self._outputs = (os.path.join(self._disk, "outputs"), outputs)
+                    os.mkdir(self._outputs[0], 0o755)
+                    self._hand_over(self._outputs[0])
+                else:              # ... or in the judge's folder, watched
+                    self._hand_over(outputs)
             else:  # a restart: what the last kernel left there that no record can be goes
-                prune_outputs(outputs)
-            self._writable.append(exchange)
-            argv += parents(exchange) + ["--bind", exchange, exchange]
+                prune_outputs(self._outputs[0] if self._outputs else outputs)
+            written = self._written = self._outputs[0] if self._outputs else outputs
+            self._writable.append(written)
+            argv += parents(exchange) + ["--bind", exchange, exchange, "--bind", written, outputs]
         argv += ["--chdir", "/", "--"]
         return argv
-
-    # -- per-notebook budgets: a watchdog thread --------------------------------
-    def _start_watchdog(self):
-        proc = getattr(self.provisioner, "process", None)
-        if proc is None:
-            return
-        stop = threading.Event()
-        if self._watch is not None:
-            self._watch[1].set()
-        thread = threading.Thread(target=self._watchdog, args=(proc, stop), daemon=True,
-                                  name=f"sandbox-watchdog-{proc.pid}")
-        self._watch = (thread, stop)
-        thread.start()
-
-    def over_budget(self, pid):
-        """What is over the notebook's budget now ("" if nothing): memory of the process tree, disk, files."""
-        rss = tree_memory(pid)
-        if rss > self.memory_budget:
-            return (f"memory: its processes together held {rss / GiB:.1f} GiB, more than the "
-                    f"{self.memory_budget / GiB:.1f} GiB a notebook may use")
-        used = files = 0
-        for top in self._writable:
-            b, n = tree_bytes(top, self.max_files)
-            used, files = used + b, files + n
-        if files > self.max_files:
-            return f"files: it created more than {self.max_files} files"
-        if used > self.disk_budget:
-            return (f"disk: it wrote {used / MiB:.0f} MiB, more than the "
-                    f"{self.disk_budget / MiB:.0f} MiB a notebook may write")
-        return ""
-
-    def _watchdog(self, proc, stop):
-        while not stop.wait(self.watch_interval):
-            if proc.poll() is not None:
-                return
-            try:
-                found = self.over_budget(proc.pid)
-            except Exception as e:  # never let the watchdog die silently
-                found = ""
-                self.log.debug("watchdog: %s", e)
-            if found:
-                self.budget_exceeded = found
-                self.log.warning("notebook over budget (%s): killing its kernel", found)
-                self._kill_group(proc)
-                return
-
-    @staticmethod
-    def _kill_group(proc):
-        try:
-            os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
-        except (OSError, AttributeError):
-            try:
-                proc.kill()
-            except OSError:
-                pass
-
-    # -- per-notebook wall clock ----------------------------------------------
-    def remaining_seconds(self):
-        """Seconds left of the notebook's wall-clock budget (None: unlimited)."""
-        if self.notebook_timeout is None:
-            return None
-        if self._t0 is None:
-            return self.notebook_timeout
-        return self.notebook_timeout - (time.monotonic() - self._t0)
-
-    def _arm_timer(self):
-        self._cancel_timer()
-        left = self.remaining_seconds()
-        if left is None:
-            return
-        self._timer = threading.Timer(max(left, 0.0), self._time_up)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _cancel_timer(self):
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _time_up(self):
-        self.notebook_time_exceeded = True
-        self.log.warning("notebook wall-clock limit (%ss) reached: killing its kernel",
-                         self.notebook_timeout)
-        prov = self.provisioner
-        proc = getattr(prov, "process", None) if prov is not None else None
-        if proc is not None:
-            self._kill_group(proc)
 
     # -- cleanup ---------------------------------------------------------------
     async def _async_cleanup_resources(self, restart=False):
@@ -646,11 +338,24 @@ class SandboxKernelManager(AsyncKernelManager):
             self._watch[1].set()
         if not restart:
             self._cancel_timer()
-            if self._rundir:
-                shutil.rmtree(self._rundir, ignore_errors=True)
-                RUNDIRS.discard(self._rundir)
-            self._rundir = None
-            self._ipc = None
+            self._release()
+
+    def has_record(self, name):
+        """Whether the kernel has written an entry `name` among its records (a link counts; nothing is followed)."""
+        return bool(self._written) and os.path.lexists(os.path.join(self._written, name))
+
+    def _release(self):
+        """The notebook is over: hand its records to the judge, then remove every trace of the sandbox."""
+        if not self._rundir:
+            return
+        if self._outputs:
+            copy_records(*self._outputs)
+        if self._mounted:
+            unmount_disk(self._disk)
+        shutil.rmtree(self._rundir, ignore_errors=True)
+        RUNDIRS.pop(self._rundir, None)
+        self._rundir = self._disk = self._ipc = self._outputs = None
+        self._mounted = False
 
     def kernel_log_tail(self, nbytes=2000):
         """The end of what the kernel wrote to its own stdout/stderr (for diagnosing a crash)."""

@@ -34,7 +34,7 @@ class Case:
     probes: dict = field(default_factory=dict)
     precheck: str = None
     about: str = ""
-    says: str = None                   # text the autograded notebook must hold (how grading stopped it)
+    says: tuple = ()                   # the autograded notebook holds one of these (how grading stopped it)
 
 
 # ---- editing a source notebook ----
@@ -358,9 +358,8 @@ CASES = [
 from .probes import SHADOW, SHADOWED  # noqa: E402
 
 SHADOW_PROBE = """
-import os, sys
-sys.modules.pop("fnmatch", None)
-import fnmatch
+import os, subprocess, sys
+subprocess.run([sys.executable, "-c", "import json"], check=False)  # imports json.py from here
 _log = open("imported.log").read().split() if os.path.exists("imported.log") else []
 print("PROBE shadow_seen:", bool(_log))
 print("PROBE shadow_root:", "0" in _log[1::2])
@@ -404,14 +403,15 @@ for _i in range(8):
 """
 
 FORK_MEMORY = """
-import os, time
+import os, signal, time
 _kids = []
-for _ in range(4):
+for _ in range(8):
     _pid = os.fork()
     if _pid == 0:
-        try:   # each child fills its own address-space limit, 256 MiB at a time
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupted cell does not stop them
+        try:   # each child takes up to 1.5 GiB, within its own address-space limit
             _keep = []
-            for _ in range(16):
+            for _ in range(6):
                 _keep.append(b"x" * 2**28)
         except MemoryError:
             pass
@@ -497,11 +497,15 @@ RED_TEAM = [
          about="replaces its connection file and socket names by links to a host file, then dies"),
     Case("h_print_chunks", ACT, notebook_builder(A("sigmoid_backward", PRINT_CHUNKS, after)),
          about="prints 400 MB in 1 MB chunks (grew the worker to 2.9 GB)"),
+    # Root: its disk (a tmpfs) is full, so later records cannot be written and the later
+    # functions lose (its own points). Otherwise the watchdog kills it and a restart clears it.
     Case("h_fill_exchange", ACT, notebook_builder(A("tanh_backward", FILL_EXCHANGE, after)),
-         lose={"tanh_backward"}, says="over its disk", about="writes 480 MB into the host's exchange folder"),
+         may_lose={"tanh_backward", "softmax_backward"},
+         says=("No space left on device", "over its disk"),  # a tmpfs when root, else the watchdog
+         about="writes 480 MB into the host's exchange folder"),
     Case("h_fork_memory", ACT, notebook_builder(A("softmax_backward", FORK_MEMORY, after)),
-         lose={"softmax_backward"}, says="over its memory",
-         about="four forked children, each filling its own 4 GiB address space"),
+         lose={"softmax_backward"}, says=("over its memory",),
+         about="eight forked children of up to 1.5 GiB each, each within its own 4 GiB limit"),
     Case("h_nested", POOL, _nested(1100), precheck="too_big_folder",
          about="1,100 nested folders (a RecursionError stopped the whole run)"),
     Case("h_sparse", POOL, _sparse(3 * 2**30), precheck="too_big_folder",

@@ -120,9 +120,9 @@ PROBES["remount"] = (
 # module names the launcher imports, dropped beside the notebook (see SHADOW below):
 # the kernel may import them (as the student), the privileged launcher never
 PROBES["shadow"] = (
-    "import os, sys\n"
-    "sys.modules.pop('fnmatch', None)\n"
-    "import fnmatch  # from the folder: the kernel runs as the student, so it may\n"
+    "import os, subprocess, sys\n"
+    "# the old launcher's situation: `python -c` started in this folder imports json from it\n"
+    "subprocess.run([sys.executable, '-c', 'import json'], check=False)\n"
     "log = open('imported.log').read().split() if os.path.exists('imported.log') else []\n"
     "uids = sorted(set(log[1::2]))\n"
     "print('PROBE shadow:', 'root' if '0' in uids else ('imported as ' + ','.join(uids) if uids else 'never'))")
@@ -133,28 +133,14 @@ PROBES["env_values"] = (
 # scratch space is bounded: /var/tmp is the private /tmp, /dev/shm its own small tmpfs
 PROBES["var_tmp"] = (
     "import os\n"
-    "n = 0\n"
-    "try:\n"
-    "    for i in range(8):\n"
-    "        with open(f'/var/tmp/fill{{i}}', 'wb') as f:\n"
-    "            for _ in range(60):\n"
-    "                f.write(b'0' * 2**20); n += 1\n"
-    "    print('PROBE var_tmp: wrote', n)\n"
-    "except OSError as e:\n"
-    "    print('PROBE var_tmp: stopped at', n)\n"
-    "for i in range(8):\n"
-    "    try: os.remove(f'/var/tmp/fill{{i}}')\n"
-    "    except OSError: pass")
+    "st = os.statvfs('/var/tmp')\n"
+    "same = os.stat('/var/tmp').st_dev == os.stat('/tmp').st_dev\n"
+    "open('/var/tmp/probe', 'w').write('x')\n"
+    "print('PROBE var_tmp:', st.f_blocks * st.f_frsize // 2**20, 'same' if same else 'other')")
 PROBES["dev_shm"] = (
-    "n = 0\n"
-    "try:\n"
-    "    with open('/dev/shm/fill', 'wb') as f:\n"
-    "        for _ in range(200):\n"
-    "            f.write(b'0' * 2**20); f.flush(); n += 1\n"
-    "    print('PROBE dev_shm: wrote', n)\n"
-    "except OSError as e:\n"
-    "    print('PROBE dev_shm: stopped at', n)\n"
-    "import os; os.remove('/dev/shm/fill')")
+    "import os\n"
+    "st = os.statvfs('/dev/shm')\n"
+    "print('PROBE dev_shm:', st.f_blocks * st.f_frsize // 2**20)")
 
 # A module that logs "<name> <uid>" to imported.log beside itself when imported,
 # then hands over to the real module, so the kernel keeps working.

@@ -214,7 +214,7 @@ MISTAKES = [
             (E("mask = x == np.max(x)", "mask = x == np.max(x, axis=0)"),), frozenset({"pool_backward"}),
             why="maximum taken along one axis only (column maxima)"),
     Mistake("average_not_divided", "pooling", "distribute_value",
-            (E("average = dz / (n_H * n_W)", "average = dz"),), frozenset({"pool_backward"}),
+            (E("average = dz / (f_H * f_W)", "average = dz"),), frozenset({"pool_backward"}),
             why="average pooling's gradient not divided by f*f", signature="factor"),
     Mistake("pool_backward_assign_not_accumulate", "pooling", "pool_backward",
             (E("horiz_start:horiz_end, c] += mask", "horiz_start:horiz_end, c] = mask"),
@@ -430,8 +430,8 @@ VARIANTS = [
             return mask
         """,
         "distribute_value": """
-            n_H, n_W = shape
-            return np.full(shape, dz / (n_H * n_W))
+            f_H, f_W = shape
+            return np.full(shape, dz / (f_H * f_W))
         """,
         "pool_backward": """
             A_prev, hparameters = cache

@@ -381,7 +381,7 @@ EQUATIONS = {
     'eq-relu-grad': (2, '2.7', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-relu-grad'),
     'eq-tanh-grad': (2, '2.5', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-tanh-grad'),
     'eq-softmax-jacobian': (2, '2.9', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-softmax-jacobian'),
-    'eq-softmax-backward': (2, '2.11', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-softmax-backward'),
+    'eq-softmax-backward': (2, '2.10', 'https://backprop-through-cnns.github.io/backprop-through-cnns/chapters/02_activations.html#equation-eq-softmax-backward'),
 }
 # ---- END EQUATIONS ----
 
