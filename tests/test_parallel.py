@@ -200,6 +200,13 @@ def test_parallel_grades_equal_plain_serial_nbgrader(toy_courses):
     scores = {(r[3], r[0]): float(r[7]) for r in export(par, "grades.csv") if r[0] != "assignment"}
     assert scores == {("s000", "alpha"): 0, ("s001", "alpha"): 4, ("s002", "alpha"): 6, ("s003", "alpha"): 3,
                       ("s000", "beta"): 4, ("s001", "beta"): 6, ("s002", "beta"): 3, ("s003", "beta"): 6}
+    # the merge hands back the scores it wrote; run.json keeps its fields (report.py reads them)
+    assert {(r.student, r.assignment): r.score for r in summary.results} == scores
+    run = json.loads((par / "report" / "run.json").read_text())
+    assert [sorted(r) for r in run["results"]] == [sorted(["student", "assignment", "ok", "error", "trouble", "seconds",
+                                                           "phases", "worker", "peak_rss_mb"])] * 8
+    assert [(r["student"], r["assignment"], r["ok"]) for r in run["results"]] == [
+        (r.student, r.assignment, r.ok) for r in summary.results]
     # every notebook got its feedback page, written by the worker that graded it
     for student, assignment in parallel.discover(par):
         assert (par / "feedback" / student / assignment / f"{assignment}.html").exists()
