@@ -6,7 +6,9 @@ Each case of the red-team corpus (tests/hostile/corpus.py) is graded alone by
 `python -m autograder.grading.grade --jobs 1` in a fresh course, with its own
 TMPDIR, while a sampler (every 0.1 s) records the memory of the whole grading
 process tree (PSS: shared pages split between sharers, kernels included) and
-the bytes in that TMPDIR and in the course. The honest reference notebook is
+the bytes in that TMPDIR (sandbox copies, the kernel's own disk, exchanges);
+the grading worker's own peak comes from run.json; "kept" is what the course
+grew by, "left" what stayed in TMPDIR after the run. The honest reference notebook is
 graded the same way first, so every row reads against it. Needs bubblewrap.
 """
 import argparse
@@ -56,7 +58,10 @@ def measure(case, where):
     left = tree_bytes(str(tmp), 10**6)[0]
     if case.student == "h_nested":
         corpus.remove_nested(course / "submitted" / "h_nested" / "pooling")
-    return seconds, peak["memory"], peak["tmp"], kept, left, proc.returncode
+    import json
+    run = json.loads((course / "report" / "run.json").read_text())
+    worker = max([r.get("peak_rss_mb", 0) for r in run["results"]] or [0])
+    return seconds, peak["memory"], worker, peak["tmp"], kept, left, proc.returncode
 
 
 def main(argv=None):
@@ -65,11 +70,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     by_name = {c.student: c for c in corpus.CASES + corpus.HONEST}
     names = ["honest_act"] + [n for n in args.cases.split(",") if n]
-    print(f"{'case':<18} {'s':>6} {'peak memory MiB':>16} {'peak tmp MiB':>13} {'kept MiB':>9} {'left MiB':>9} exit")
+    print(f"{'case':<18} {'s':>6} {'tree peak MiB':>14} {'worker MiB':>11} {'peak tmp MiB':>13} "
+          f"{'kept MiB':>9} {'left MiB':>9} exit")
     for name in names:
         with tempfile.TemporaryDirectory() as where:
-            s, mem, tmp, kept, left, code = measure(by_name[name], where)
-        print(f"{name:<18} {s:6.1f} {mem / 2**20:16.0f} {tmp / 2**20:13.1f} {kept / 2**20:9.1f} {left / 2**20:9.1f} {code}")
+            s, mem, worker, tmp, kept, left, code = measure(by_name[name], where)
+        print(f"{name:<18} {s:6.1f} {mem / 2**20:14.0f} {worker:11.0f} {tmp / 2**20:13.1f} "
+              f"{kept / 2**20:9.1f} {left / 2**20:9.1f} {code}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import inspect
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -40,42 +39,7 @@ MIN_SHORT_LINE = 15  # shorter computing lines count too (loop headers etc. do n
 # Building
 
 
-def _work_tree_files():
-    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                         cwd=ROOT, check=True, capture_output=True).stdout.decode()
-    return [f for f in out.split("\0") if f and (ROOT / f).is_file()]
-
-
-@pytest.fixture(scope="session")
-def book(tmp_path_factory):
-    """Copy the work tree to a temporary folder and build it from clean."""
-    sys.path.insert(0, str(ROOT))
-    from tools import build_book
-
-    tarball = build_book._cache_dir(ROOT) / f"mathjax-{build_book.MATHJAX_VERSION}.tgz"
-    if not tarball.is_file():
-        require("npm", "npm")  # fetches MathJax from the npm registry
-    root = tmp_path_factory.mktemp("book") / "repo"
-    for rel in _work_tree_files():
-        dest = root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, dest)
-    proc = subprocess.run([sys.executable, "-m", "tools.build_book", "--clean"], cwd=root,
-                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=""))
-    log = proc.stdout + proc.stderr
-    sphinx_log = root / "_build" / "build.log"
-    html = root / "_build" / "html"
-    for report in sorted(html.glob("reports/**/*.err.log")):  # failed chapter executions
-        log += f"\n--- {report.relative_to(html)} ---\n" + report.read_text()[-3000:]
-    return {"root": root, "html": html, "status": proc.returncode, "log": log,
-            "sphinx_log": sphinx_log.read_text() if sphinx_log.is_file() else ""}
-
-
-@pytest.fixture(scope="session")
-def html(book):
-    if not (book["html"] / "index.html").is_file():
-        pytest.fail("the book build wrote no _build/html/index.html:\n" + book["log"][-4000:])
-    return book["html"]
+# The build fixtures `book` and `html` live in conftest.py (test_citations.py uses the same build).
 
 
 def test_clean_build_succeeds_with_no_warnings(book):

@@ -223,5 +223,3 @@ def test_exercise_pages_link_equations_inside_the_book(html):
             assert shown.get(label) == number, (assignment, target, label, number)
 
 
-# the book's build fixture (a clean copy of the work tree, built once per session)
-from test_book import book, html  # noqa: E402,F401

@@ -37,6 +37,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from autograder.grading import citations
+
 REPO = Path(__file__).resolve().parents[1]
 
 MATHJAX_VERSION = "3.2.2"
@@ -248,6 +250,8 @@ def prepare_exercises(root):
             missing.append(str(notebook.relative_to(root)))
             continue
         nb = json.loads(notebook.read_text(encoding="utf-8"))
+        # inside the book, citations link to the equation on its page, not to the published URL
+        citations.book_notebook(nb)
         nb["cells"] = [c for c in nb["cells"]
                        if "book-download" not in c.get("metadata", {}).get("tags", [])]
         nb["cells"].insert(0, _download_cell(assignment))
