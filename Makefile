@@ -13,7 +13,7 @@ $(PY):
 
 # The project itself is installed editable (pyproject.toml): no file edits sys.path, and
 # plain `nbgrader` finds the protected grading package wherever the course folder is.
-$(VENV)/.runtime: requirements.txt pyproject.toml | $(PY)
+$(VENV)/.runtime: requirements.txt $(wildcard pyproject.toml) | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
 	rm -rf *.egg-info
