@@ -20,19 +20,18 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from hostile import corpus  # noqa: E402
-from test_hostile import _make_course  # noqa: E402
+from autograder.grading.budgets import tree_bytes, tree_memory
+from tests.hostile import corpus
+from tests.hostile.course import make_course
 
-from autograder.grading.sandbox import tree_bytes, tree_memory  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT = ["h_print_100mb", "h_print_chunks", "h_fill_exchange", "h_fork_memory", "h_alloc_10gb",
            "h_fork_bomb", "h_sparse", "h_many_cells", "h_nested"]
 
 
 def measure(case, where):
-    course = _make_course(where, [case])
+    course = make_course(where, [case])
     tmp = Path(where) / "tmp"
     tmp.mkdir()
     before = tree_bytes(str(course), 10**6)[0]

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from autograder.grading import cases as registry
-from autograder.grading import diagnose, mistakes
+from autograder.grading import diagnose, mistakes, signatures
 from autograder.grading.execute import DIAGNOSIS_KEY, judge_notebook, verdict_outputs
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -243,7 +243,7 @@ def dA_case():
 
 
 def sigs(case, got, ref):
-    return diagnose.array_signatures(case.function, case, got, ref, "dA_prev")
+    return signatures.array_signatures(case.function, case, got, ref, "dA_prev")
 
 
 def test_signature_sign_factor_and_zeros(dA_case):

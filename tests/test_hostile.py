@@ -21,9 +21,11 @@ from nbformat.v4 import new_code_cell, new_notebook
 from conftest import ROOT, require
 
 sys.path.insert(0, str(Path(__file__).parent))
+from hostile.course import make_course as _make_course  # noqa: E402,F401 (test_red_team imports it from here)
 from hostile.probes import PROBES, SHADOW, SHADOWED  # noqa: E402
 
-from autograder.grading import precheck, sandbox  # noqa: E402
+from autograder.grading import launcher, precheck, sandbox  # noqa: E402
+from autograder.grading.recovering import RecoveringExecute  # noqa: E402
 
 
 def _notebook(sources):
@@ -219,7 +221,7 @@ def test_notebook_wall_clock_kills_the_kernel(tmp_path):
 @pytest.mark.slow
 @pytest.mark.xdist_group("sandbox_probes")
 def test_without_bwrap_limits_still_apply_and_the_gap_is_said_once(tmp_path, caplog):
-    sandbox._warned.clear()
+    launcher._warned.clear()
     nb = _notebook(["import resource; print('PROBE as:', resource.getrlimit(resource.RLIMIT_AS)[0])"])
     with caplog.at_level(logging.WARNING):
         _run(nb, tmp_path, sandbox="off")
@@ -297,27 +299,6 @@ def test_precheck_problem_reaches_feedback_summary_and_report(tmp_path):
 from hostile import corpus  # noqa: E402
 
 NBGRADER_ASSIGNMENTS = ("activations", "pooling")
-
-
-def _make_course(where, cases):
-    course = Path(where) / "autograder"
-    course.mkdir(parents=True)
-    (course / "nbgrader_config.py").write_text(
-        (ROOT / "autograder" / "nbgrader_config.py").read_text()
-        # short per-cell timeout: the infinite loops cost seconds, not minutes
-        + "\nc.JudgedExecute.timeout = 8\nc.SandboxKernelManager.notebook_timeout = 150\n"
-        # a smaller memory budget, so the memory attacks meet it within a cell's 8 s
-        + "c.SandboxKernelManager.memory_budget = 2 * 2**30\n"
-        + "c.SandboxKernelManager.sandbox = 'require'\n")
-    import shutil
-    shutil.copytree(ROOT / "autograder" / "source", course / "source")
-    # the repository layout nbgrader_config.py imports from (plain `nbgrader` in this folder)
-    shutil.copy(ROOT / "autograder" / "__init__.py", course / "__init__.py")
-    (course / "grading").symlink_to(ROOT / "autograder" / "grading")
-    (course.parent / "solutions").symlink_to(ROOT / "solutions")
-    for case in cases:
-        corpus.build(case, course / "submitted", course / "source")
-    return course
 
 
 def _walk_files(top):
@@ -430,7 +411,7 @@ def _outcome(case, run):
     if case.precheck == "bad_id":  # never graded, never in the gradebook, named in the summary
         if grades is not None:
             wrong.append("a folder that is not a student id reached the gradebook")
-        if f"not graded (bad_id)" not in run["logs"]["hostile"] or repr(case.student) not in run["logs"]["hostile"]:
+        if "not graded (bad_id)" not in run["logs"]["hostile"] or repr(case.student) not in run["logs"]["hostile"]:
             wrong.append("the summary does not name the bad id")
         return wrong
     if grades is None:
@@ -617,7 +598,7 @@ def test_dead_and_stuck_kernels_are_restarted_and_grading_goes_on(tmp_path):
     require("bwrap", "bubblewrap")
     from nbgrader.preprocessors import Execute
 
-    class Recovering(sandbox.RecoveringExecute, Execute):
+    class Recovering(RecoveringExecute, Execute):
         pass
 
     def cell(src, gid=None, test=False):

@@ -27,7 +27,7 @@ from nbgrader.preprocessors import Execute
 
 from . import cases as registry
 from . import diagnose, exchange
-from .sandbox import RecoveringExecute  # sandboxed kernel, restarted after a crash
+from .recovering import RecoveringExecute  # sandboxed kernel, restarted after a crash
 
 DIAGNOSIS_KEY = diagnose.METADATA_KEY  # cell metadata: the diagnosed mistake of a failing test cell
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

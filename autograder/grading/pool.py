@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import progress as progress_mod
 from .course import COURSE, as_course, venv_on_path
 from .gradebooks import merge, seed_gradebook
 from .results import Result, Summary
@@ -111,7 +112,6 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
     """
     from nbgrader.api import Gradebook
 
-    from . import progress as progress_mod  # progress.py imports parallel (for PHASES): not at the top
 
     course = as_course(course)
     url = db_url or course.db_url

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import sys
 
-from .parallel import PHASES
+from .results import PHASES
 
 
 def is_terminal(stream):

@@ -28,8 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-COURSE = REPO / "autograder"
+from .course import COURSE
 
 
 @dataclass
@@ -358,8 +357,8 @@ def feedback_links(course, out_dir, pairs):
 
 def write_report(course=COURSE, db_url=None, out_dir=None, problems=None, run_summary=None, course_id=None):
     """Write index.html and its PNGs; returns the path of index.html."""
-    from .parallel import course_id as config_course_id
-    from .parallel import gradebook_url, load_config
+    from .course import course_id as config_course_id
+    from .course import gradebook_url, load_config
     course = Path(course).resolve()
     out_dir = Path(out_dir) if out_dir else course / "report"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -52,10 +52,9 @@ from jupyter_client.connect import port_names
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, CaselessStrEnum, Integer, List, Unicode
 
-from .budgets import (BudgetWatch, copy_records, mount_disk, prune_outputs, tree_bytes,  # noqa: F401
-                      tree_memory, unmount_disk)
+from .budgets import BudgetWatch, copy_records, mount_disk, prune_outputs, unmount_disk
 from .launcher import (_LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV,  # noqa: F401
-                       NEVER_PASS_ENV, _tasks_of_uid, _warn_once, _warned, bwrap_path,
+                       NEVER_PASS_ENV, _tasks_of_uid, _warn_once, bwrap_path,
                        missing_protections, sandbox_status)
 
 GiB = 1024 ** 3
@@ -369,10 +368,3 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         except OSError:
             return ""
 
-
-def __getattr__(name):
-    # RecoveringExecute moved to recovering.py; old imports keep working meanwhile.
-    if name == "RecoveringExecute":
-        from .recovering import RecoveringExecute
-        return RecoveringExecute
-    raise AttributeError(name)
