@@ -58,7 +58,8 @@ def measure(case, where):
     if case.student == "h_nested":
         corpus.remove_nested(course / "submitted" / "h_nested" / "pooling")
     import json
-    run = json.loads((course / "report" / "run.json").read_text())
+    log = course / "report" / "run.json"  # none when the precheck refused every notebook
+    run = json.loads(log.read_text()) if log.is_file() else {"results": []}
     worker = max([r.get("peak_rss_mb", 0) for r in run["results"]] or [0])
     return seconds, peak["memory"], worker, peak["tmp"], kept, left, proc.returncode
 

@@ -96,6 +96,8 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
                          "(names matching NEVER_PASS_ENV are dropped regardless).")
     extra_ro_paths = List(Unicode(), [], config=True,
                           help="More host paths to show read-only inside the sandbox.")
+    receive_queue = Integer(64, config=True,
+                            help="Messages the grader queues per channel from a kernel (ZMQ receive high-water mark).")
     copy_workdir = Bool(True, config=True,
                         help="Run in a private copy of the notebook's folder.")
 
@@ -338,6 +340,19 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         if not restart:
             self._cancel_timer()
             self._release()
+
+    def client(self, **kwargs):
+        """The grader's client of this kernel, queueing at most `receive_queue` messages per channel.
+
+        ZMQ's default queue of 1,000 messages lets a kernel that prints faster
+        than the grader reads park up to 1,000 messages in the grader's memory;
+        past this queue the kernel's own messages are dropped, which costs only
+        that kernel's output (a lost idle status waits out nbclient's iopub timeout).
+        """
+        import zmq
+        kc = super().client(**kwargs)
+        kc.context.setsockopt(zmq.RCVHWM, self.receive_queue)
+        return kc
 
     def has_record(self, name):
         """Whether the kernel has written an entry `name` among its records (a link counts; nothing is followed)."""

@@ -175,6 +175,22 @@ class Worker:
         return res
 
 
+# A worker decodes whatever its kernels send it, and a kernel can send one message as big
+# as its own address space: a ceiling on the worker's own (kernels lower theirs to 4 GiB)
+# turns such a message into that notebook's grading error instead of the host's memory.
+WORKER_ADDRESS_SPACE = 8 * 2**30
+
+
+def _bound_memory():
+    try:
+        import resource
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        limit = WORKER_ADDRESS_SPACE if hard == resource.RLIM_INFINITY else min(WORKER_ADDRESS_SPACE, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform: the kernels' own limits still hold
+        pass
+
+
 def worker_main(index, course, seed_path, scratch_dir, options, tasks, results, log_path=None):
     """A worker process: grade the jobs of `tasks` until a None, put ("start"|"done", index, ...) on `results`."""
     if log_path:  # nbgrader's and the kernels' chatter goes to a log file, not over the progress bar
@@ -182,6 +198,7 @@ def worker_main(index, course, seed_path, scratch_dir, options, tasks, results, 
         log = open(log_path, "a", buffering=1)
         os.dup2(log.fileno(), 2)
         sys.stderr = log
+    _bound_memory()
     try:
         worker = Worker(course, seed_path, scratch_dir, **options)
     except BaseException:
