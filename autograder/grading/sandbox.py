@@ -101,7 +101,6 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
     copy_workdir = Bool(True, config=True,
                         help="Run in a private copy of the notebook's folder.")
 
-
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._rundir = None
