@@ -92,8 +92,9 @@ c.SandboxKernelManager.address_space = 4 * 2**30
 c.SandboxKernelManager.max_processes = 128
 c.SandboxKernelManager.file_size = 64 * 2**20
 c.SandboxKernelManager.notebook_timeout = 900
-# Per notebook, whatever it does: 4 GiB of RAM for all its processes together,
-# 256 MiB written to disk, 5,000 files (a watchdog kills the kernel over them).
+# Per notebook, whatever it does: 4 GiB of RAM for all its processes together
+# (a watchdog kills the kernel over it), 256 MiB and 5,000 files written (when
+# the grader is root, on the kernel's own tmpfs of that size; else watched too).
 c.SandboxKernelManager.memory_budget = 4 * 2**30
 c.SandboxKernelManager.disk_budget = 256 * 2**20
 c.SandboxKernelManager.max_files = 5000
