@@ -255,3 +255,38 @@ def test_catalogued_mistakes_fail_with_a_short_first_line_and_no_helper_frames()
             assert len(lines[0]) <= 90, (mistake.name, grade_id, lines[0])
             assert "re-read chapter" in "\n".join(lines), (mistake.name, grade_id)
             assert not re.search(r"visible\.<locals>|_call|_fail|_tests\.py", "\n".join(lines)), (mistake.name, grade_id)
+
+
+def test_a_backward_wrong_only_at_stride_above_1_gets_the_stride_hint():
+    """Issue 12 point 3: the visible check reruns a failing stride > 1 case at stride 1 and says so when it passes."""
+    from submissions import MISTAKES, apply_edits
+    from test_notebooks import run_cells
+
+    by_name = {m.name: m for m in MISTAKES}
+    for name, function, hinted in (("conv_backward_dA_no_dilation", "conv_backward", True),
+                                   ("conv_backward_stride_ignored", "conv_backward", True),
+                                   ("conv_backward_assign_not_accumulate", "conv_backward", False)):
+        mistake = by_name[name]
+        nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = run_cells(nb, mistake.assignment, only=function)
+        failed = {gid: str(e) for gid, e in results.items() if e is not None}
+        assert failed, name
+        said = [gid for gid, text in failed.items() if "right at stride 1, wrong at stride" in text]
+        assert bool(said) == hinted, (name, {g: t[-300:] for g, t in failed.items()})
+    # pooling: windows placed as if the stride were 1 (a mistake not in the catalogue)
+    def stride_ignored(dA, cache, mode="max"):
+        A_prev, hparameters = cache
+        f, dA_prev = hparameters["f"], np.zeros_like(A_prev)
+        for i, h, w, c in np.ndindex(dA.shape):
+            window = A_prev[i, h:h + f, w:w + f, c]  # h, not h * stride
+            share = (window == window.max()) if mode == "max" else np.full(window.shape, 1 / (f * f))
+            dA_prev[i, h:h + f, w:w + f, c] += share * dA[i, h, w, c]
+        return dA_prev
+    strided = [gid for gid, visible in gen.VISIBLE["pooling"]().items() if gid.startswith("pool_backward__")
+               and any(params.get("stride", 1) > 1 for _, _, params in visible)]
+    assert strided
+    failures = {gid: run_visible("pooling", gid, "pool_backward", stride_ignored) for gid in strided}
+    failures = {gid: str(e) for gid, e in failures.items() if e is not None}  # some cases cannot tell
+    assert len(failures) >= 3, failures
+    assert all("right at stride 1, wrong at stride" in text for text in failures.values()), failures
