@@ -204,11 +204,9 @@ def check_submission(folder, student, assignment, notebooks=None, max_bytes=MAX_
         if not path.exists() and not path.is_symlink():
             others = [p for p in present if p not in expected]
             if others:
-                problems = Problem(student, assignment, name, "misnamed",
-                                   f"expected {name}, found {', '.join(shown(o) for o in others[:5])} instead")
-            else:
-                problems = Problem(student, assignment, name, "missing", f"no {name} in the submission")
-            return [problems]
+                return [Problem(student, assignment, name, "misnamed",
+                                f"expected {name}, found {', '.join(shown(o) for o in others[:5])} instead")]
+            return [Problem(student, assignment, name, "missing", f"no {name} in the submission")]
         found = check_file(path, max_bytes)
         if found:
             return [Problem(student, assignment, name, *found)]
