@@ -212,8 +212,10 @@ def test_notebook_wall_clock_kills_the_kernel(tmp_path):
     require("bwrap", "bubblewrap")
     from nbclient.exceptions import DeadKernelError
     nb = _notebook(["print('started')", "import time\ntime.sleep(60)", "print('never')"])
+    before = set(sandbox.RUNDIRS)
     with pytest.raises(DeadKernelError):
         _run(nb, tmp_path, timeout=30, notebook_timeout=3.0)
+    assert set(sandbox.RUNDIRS) == before  # the dead kernel's sandbox (and its disk) is released too
     assert nb.cells[0].outputs[0]["text"] == "started\n"
     assert nb.cells[2].outputs == []
 

@@ -333,12 +333,18 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
 
     # -- cleanup ---------------------------------------------------------------
     async def _async_cleanup_resources(self, restart=False):
-        await super()._async_cleanup_resources(restart=restart)
-        if self._watch is not None:
-            self._watch[1].set()
-        if not restart:
-            self._cancel_timer()
-            self._release()
+        try:
+            await super()._async_cleanup_resources(restart=restart)
+        finally:
+            if self._watch is not None:
+                self._watch[1].set()
+            if not restart:
+                self._cancel_timer()
+                self._release()
+
+    # jupyter_client binds the public names to its own coroutines; nbclient calls
+    # cleanup_resources() directly for a kernel that is already dead.
+    cleanup_resources = _async_cleanup_resources
 
     def client(self, **kwargs):
         """The grader's client of this kernel, queueing at most `receive_queue` messages per channel.
@@ -356,6 +362,18 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
     def has_record(self, name):
         """Whether the kernel has written an entry `name` among its records (a link counts; nothing is followed)."""
         return bool(self._written) and os.path.lexists(os.path.join(self._written, name))
+
+    async def _async_shutdown_kernel(self, now=False, restart=False):
+        # jupyter_client interrupts a kernel before it stops it, which can raise for
+        # one that is already gone: the sandbox is released whatever happens on the way.
+        try:
+            await super()._async_shutdown_kernel(now=now, restart=restart)
+        finally:
+            if not restart:
+                self._cancel_timer()
+                self._release()
+
+    shutdown_kernel = _async_shutdown_kernel
 
     def _release(self):
         """The notebook is over: hand its records to the judge, then remove every trace of the sandbox."""
