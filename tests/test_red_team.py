@@ -83,9 +83,9 @@ def test_links_in_the_ipc_folder_are_never_followed_on_restart(tmp_path):
     assert target.read_text() == "root only"
 
 
-def test_kernel_environment_is_an_allow_list():
+def test_kernel_environment_is_an_allow_list(tmp_path):
     km = sandbox.SandboxKernelManager(sandbox="off")
-    km._rundir = "/tmp"
+    km._rundir = str(tmp_path)  # unsandboxed, the kernel's HOME is made in here
     hostile = {"BTC_GRADEBOOK_URL": "postgresql://grader:hunter2@db/gb", "BTC_ANYTHING": "x",
                "GRADER_TOKEN": "t", "NBGRADER_DB_URL": "u", "PYTHONPATH": "/work/main", "AWS_SECRET_ACCESS_KEY": "k",
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", sandbox.EXCHANGE_ENV: "/tmp/ex", "PATH": "/evil:/usr/bin"}

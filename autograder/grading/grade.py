@@ -6,7 +6,7 @@ For every autograder/submitted/<student>/<assignment>/ (unknown students are
 registered): nbgrader autograde (with the course config, so JudgedExecute
 decides every test cell), generate_feedback, then autograder/grades.csv in
 `nbgrader export` format, a short summary and autograder/report/index.html.
---jobs N grades with N worker processes (grading/parallel.py);
+--jobs N grades with N worker processes (grading/pool.py);
 --shard k/n grades only every n-th student starting at the k-th (students
 sorted by id), so n machines can split a class.
 """
@@ -23,6 +23,7 @@ from sqlalchemy.exc import SAWarning
 from . import pool, precheck, progress, report
 from . import course as course_mod
 from .course import ASSIGNMENTS, COURSE, Course, quiet, venv_on_path
+from .launcher import sandbox_status
 from .results import Result
 
 __all__ = ["grade", "main", "quiet", "venv_on_path", "parse_shard", "submissions", "summary"]
@@ -91,7 +92,6 @@ def summary(results, wall):
 
 def sandbox_check(config):
     """(ok, text) for the sandbox this run's kernels get (grading/sandbox.py)."""
-    from .sandbox import sandbox_status
     mode = config.SandboxKernelManager.sandbox if "sandbox" in config.SandboxKernelManager else "require"
     return sandbox_status(mode)
 
@@ -143,7 +143,7 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=COURSE)
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (grading/parallel.py)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (grading/pool.py)")
     parser.add_argument("--shard", type=parse_shard, default=(1, 1), help="k/n: grade every n-th student from the k-th")
     args = parser.parse_args(argv)
     quiet()

@@ -8,13 +8,13 @@
   definitions, and execution carries on with the next cell. When a graded test
   cell killed the kernel, the remaining test cells of the same function are
   not run (they would kill it again); they score 0 with a note.
-- Time budgets follow the work: a graded test cell gets a few seconds plus a
-  generous multiple of what the reference needs on its case, never more than
-  the configured timeout. When a function's hidden record did not return in
-  time, its remaining cases are not run (0, with a message naming the case
-  that hung); when only the visible check after the record hung, the later
-  cells of that function run their graded call (the record line) alone, so the grade is
-  unchanged and no more time is lost.
+- Time budgets follow the work: a graded test cell gets a few seconds or a
+  generous multiple of what the reference needs on its case, whichever is
+  larger, never more than the configured timeout. When a function's graded
+  call (the record line) did not return in time, its remaining cases are not
+  run (0, with a message naming the case that hung); when only the visible
+  check after it hung, the later cells of that function run their record line
+  alone, so the grade is unchanged and no more time is lost.
 - After a cell times out, the kernel must answer a trivial request within
   `responsive_timeout` seconds, or it is treated as dead (a loop that
   ignores the interrupt).
@@ -101,7 +101,7 @@ class RecoveringExecute(HasTraits):
         self._sbx_replay = []
         self._sbx_restarts = 0
         self._sbx_broken_functions = {}   # function -> why its remaining tests are not run
-        self._sbx_hidden_only = set()     # functions whose visible checks hung: run their records only
+        self._sbx_record_only = set()     # functions whose visible checks hung: run their records only
         self._sbx_stop = None
         self._sbx_seen = {}               # cell index -> output characters seen / dropped
         self.kernel_events = []  # (cell index, what happened), for summaries and tests
@@ -143,7 +143,7 @@ class RecoveringExecute(HasTraits):
             return cell, resources
         func = _function_of(cell) if _is_test_cell(cell) else None
         run_cell = cell
-        if func in self._sbx_hidden_only and RECORD.search(cell.source):
+        if func in self._sbx_record_only and RECORD.search(cell.source):
             run_cell = from_dict(json.loads(json.dumps(cell)))  # a copy holding the graded call only
             run_cell.source = "\n".join(RECORD.findall(cell.source))
         started = time.monotonic()
@@ -181,7 +181,7 @@ class RecoveringExecute(HasTraits):
         grade_id = _meta(cell).get("grade_id", "")
         recorded = getattr(self.km, "has_record", lambda name: False)(f"{grade_id}.json")
         if recorded:  # the graded call returned; the visible check after it hung
-            self._sbx_hidden_only.add(func)
+            self._sbx_record_only.add(func)
             return
         self._sbx_broken_functions.setdefault(func, (
             f"did not return within {seconds:.0f} s on case {grade_id} (the reference needs "
