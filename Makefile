@@ -3,10 +3,12 @@
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
-JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+# JOBS: workers (default: the CPUs this task may use; inside a Slurm task, SLURM_CPUS_PER_TASK).
+JOBS   ?=
 SHARD  ?= 1/1
+SHARDS ?=
 
-.PHONY: setup setup-dev book test release grade bench bench-grading clean
+.PHONY: setup setup-dev book test release grade grade-prepare grade-shard grade-finish slurm-grade bench bench-grading clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +44,25 @@ release: setup
 
 # ALLOW_UNSANDBOXED=1 grades without bubblewrap (announced everywhere); never on a shared host.
 grade: setup
-	$(if $(ALLOW_UNSANDBOXED),BTC_ALLOW_UNSANDBOXED=1 )$(PY) -m autograder.grading.grade --jobs $(JOBS) --shard $(SHARD)
+	$(if $(ALLOW_UNSANDBOXED),BTC_ALLOW_UNSANDBOXED=1 )$(PY) -m autograder.grading.grade $(if $(JOBS),--jobs $(JOBS)) --shard $(SHARD)
+
+# A class on a cluster (README, "Grading on a Slurm cluster"): three steps, each safe to repeat.
+# grade-shard and grade-finish never run pip: the venv is built once, before (make setup).
+grade-prepare: setup
+	$(PY) -m autograder.grading.cluster prepare
+
+grade-shard:
+	@test -x $(PY) || { echo "grade-shard: no $(VENV): run 'make setup' once first"; exit 2; }
+	$(PY) -m autograder.grading.cluster shard --shard $(if $(filter 1/1,$(SHARD)),auto,$(SHARD)) $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS))
+
+grade-finish:
+	@test -x $(PY) || { echo "grade-finish: no $(VENV): run 'make setup' once first"; exit 2; }
+	$(PY) -m autograder.grading.cluster finish $(if $(SHARDS),--shards $(SHARDS))
+
+# Submits prepare, the array of SHARDS shards and finish, chained (afterok); WAIT=1 waits and
+# fails unless every job completed; SBATCH="--partition=x --account=y --time=1:00:00" passes through.
+slurm-grade: setup
+	$(PY) -m autograder.grading.cluster slurm $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(WAIT),--wait) -- $(SBATCH)
 
 bench: setup-dev
 	$(PY) -m bench.conv_bench

@@ -11,6 +11,7 @@ decides every test cell), generate_feedback, then autograder/grades.csv in
 sorted by id), so n machines can split a class.
 """
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -90,30 +91,50 @@ def summary(results, wall):
     return "\n".join(lines)
 
 
+def default_jobs(env=None):
+    """Workers for this run: Slurm's CPUs per task when inside a Slurm task (the node's CPU count
+    is not the task's), else the CPUs this process may run on."""
+    env = os.environ if env is None else env
+    if env.get("SLURM_CPUS_PER_TASK", "").isdigit():
+        return max(1, int(env["SLURM_CPUS_PER_TASK"]))
+    return max(1, len(os.sched_getaffinity(0)))
+
+
 def sandbox_check(config):
     """(ok, text) for the sandbox this run's kernels get (grading/sandbox.py)."""
     mode = config.SandboxKernelManager.sandbox if "sandbox" in config.SandboxKernelManager else "require"
     return sandbox_status(mode)
 
 
-def grade(course=COURSE, shard=(1, 1), jobs=1):
-    """Grade this shard of the class; returns a Result per notebook (score and max_score where merged)."""
+def shard_files(shard):
+    """(precheck file, worker-log folder) of a shard: one set per shard, so shards never overwrite each other."""
+    k, n = shard
+    if (k, n) == (1, 1):
+        return "precheck.json", "report/logs"
+    return f"precheck-{k}of{n}.json", f"report/logs/shard-{k}of{n}"
+
+
+def grade_shard(course, shard=(1, 1), jobs=1):
+    """Grade this shard's notebooks only (precheck, workers, merge): no whole-class export or report.
+
+    Returns (results, run, problems, sandbox_text). The gradebook must hold the
+    assignments already (`ensure_released`, or cluster.prepare).
+    """
     course = course if isinstance(course, Course) else Course(course)
     ok, sandbox_text = sandbox_check(course.config)
     if not ok:
         raise SystemExit(f"make grade: {sandbox_text}")
-    unsandboxed = sandbox_text.startswith("UNSANDBOXED")
-    if unsandboxed:
+    if sandbox_text.startswith("UNSANDBOXED"):
         print(f"WARNING: {sandbox_text}", file=sys.stderr)
     todo, bad_ids = submissions(course, shard)
-    ensure_released(course, sorted({a for _, a in todo}))
+    precheck_name, log_dir = shard_files(shard)
     start = time.perf_counter()
     # Notebooks nbgrader cannot read score 0, with feedback saying why; folders
     # whose name is not a student id are reported and never reach nbgrader.
     problems = bad_ids + [p for s, a in todo
                           for p in precheck.check_submission(course.root / "submitted" / s / a, s, a)]
     broken = {(p.student, p.assignment): p for p in problems if p.kind != "bad_id"}
-    precheck.write_report(course.root, problems)
+    precheck.write_report(course.root, problems, name=precheck_name)
     results = [Result.failed(p.student, p.assignment, f"not graded ({p.kind}): {p.message}") for p in bad_ids]
     for student, assignment in [t for t in todo if t in broken]:
         p = broken[(student, assignment)]
@@ -122,12 +143,19 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
         results.append(Result.failed(student, assignment, f"not graded ({p.kind}): {p.message}"))
     # The rest: `jobs` long-lived workers (grading/pool.py) each autograde and write feedback
     # into their own scratch gradebook; this process alone merges into the gradebook.
-    run = pool.grade(course, jobs=jobs, shard=shard, pairs=[t for t in todo if t not in broken], lines=sys.stdout)
+    run = pool.grade(course, jobs=jobs, shard=shard, pairs=[t for t in todo if t not in broken],
+                     lines=sys.stdout, log_dir=log_dir)
     results += run.results
+    run.wall = time.perf_counter() - start
+    return results, run, problems, sandbox_text
+
+
+def finish(course, problems, run, sandbox_text, results, start):
+    """The whole class's grades.csv and report, and the end-of-run summary."""
+    unsandboxed = sandbox_text.startswith("UNSANDBOXED")
     path = export(course)
     print(summary(results, time.perf_counter() - start))
     # The summary table (failures with reasons, time per notebook) and the instructor report.
-    run.wall = time.perf_counter() - start
     table = progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]])
     print(table)
     headline = table.splitlines()[0]
@@ -137,20 +165,42 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
     page = report.write_report(course.root, course.db_url, run_summary=headline, course_id=course.course_id)
     print(f"wrote {path}, feedback in {course.root / 'feedback'} and the report {page}"
           + (" (graded UNSANDBOXED, as asked)" if unsandboxed else ""))
+
+
+def grade(course=COURSE, shard=(1, 1), jobs=1):
+    """Grade this shard of the class; returns a Result per notebook (score and max_score where merged).
+
+    The whole class (shard 1/1) also gets grades.csv and the report; a shard k/n
+    of several writes only its own files (`shard_files`): the class's export and
+    report come from `python -m autograder.grading.cluster finish --shards n`
+    once every shard is done, so shards never overwrite each other's.
+    """
+    course = course if isinstance(course, Course) else Course(course)
+    start = time.perf_counter()
+    ensure_released(course, sorted({a for _, a in submissions(course, shard)[0]}))
+    results, run, problems, sandbox_text = grade_shard(course, shard, jobs)
+    if tuple(shard) == (1, 1):
+        finish(course, problems, run, sandbox_text, results, start)
+    else:
+        print(summary(results, time.perf_counter() - start))
+        print(progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]]))
+        print(f"shard {shard[0]}/{shard[1]} done; when every shard is: "
+              f"`make grade-finish SHARDS={shard[1]}` writes the class's grades.csv and report")
     return results
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=COURSE)
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (grading/pool.py)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="worker processes (grading/pool.py); default: the CPUs this task may use")
     parser.add_argument("--shard", type=parse_shard, default=(1, 1), help="k/n: grade every n-th student from the k-th")
     args = parser.parse_args(argv)
     quiet()
     venv_on_path()
     # nbgrader 0.9 trips SQLAlchemy 2's autoflush warnings; they say nothing about the grades.
     warnings.filterwarnings("ignore", category=SAWarning)
-    grade(args.course, args.shard, args.jobs)
+    grade(args.course, args.shard, args.jobs or default_jobs())
     # A submission that could not be graded scored 0 and is listed in the summary and
     # the report; it is the student's failure, not the run's, so the run still succeeds.
     return 0

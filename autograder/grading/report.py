@@ -84,19 +84,30 @@ def class_stats(db_url, course_id=None):
     return stats
 
 
-def problems_from_disk(course):
-    """Rows (student, assignment, kind, reason) from the last grading run and the precheck."""
+def problems_from_disk(course, shards=None):
+    """Rows (student, assignment, kind, reason) from the last grading run and the precheck.
+
+    shards: n to read exactly the run logs and precheck records of n shards (run-<k>of<n>.json,
+    precheck-<k>of<n>.json; n = 1: run.json, precheck.json); None reads every one there is.
+    """
     course = Path(course)
     rows = []
-    for run in sorted((course / "report").glob("run*.json")):  # run.json, or run-<k>of<n>.json per shard
+    if shards:
+        names = [("run.json", "precheck.json")] if shards == 1 else [
+            (f"run-{k}of{shards}.json", f"precheck-{k}of{shards}.json") for k in range(1, shards + 1)]
+        runs = [course / "report" / r for r, _ in names if (course / "report" / r).exists()]
+        prechecks = [course / p for _, p in names]
+    else:
+        runs = sorted((course / "report").glob("run*.json"))  # run.json, or run-<k>of<n>.json per shard
+        prechecks = sorted(course.glob("precheck*.json"))
+    for run in runs:
         for r in json.loads(run.read_text()).get("results", []):
             if not r.get("ok", True):
                 rows.append((r["student"], r["assignment"], "error", r.get("error") or "grading failed"))
             for t in r.get("trouble", []):
                 kind = "timeout" if t.startswith("timeout") else "kernel"
                 rows.append((r["student"], r["assignment"], kind, t))
-    pre = course / "precheck.json"
-    if pre.exists():
+    for pre in [p for p in prechecks if p.exists()]:
         try:
             data = json.loads(pre.read_text())
             items = data.get("problems", data) if isinstance(data, dict) else data
