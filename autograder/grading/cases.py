@@ -1,7 +1,8 @@
 """Every graded case: grade_id -> inputs, reference, comparison, points, equation.
 
 Trusted and never shipped. The judge (execute.py) builds a case's inputs from
-its fixed seed, hands them to the kernel through the exchange folder, rebuilds
+the case's seed, the course's secret seed and the student's id (`drawing`),
+hands them to the kernel through the exchange folder, rebuilds
 them itself, computes the reference with the `solutions` package and compares
 it with what the kernel recorded. `CASES` is ordered as the notebooks are;
 tools/make_notebooks.py writes one test cell per case, with these points.
@@ -18,17 +19,9 @@ import numpy as np
 import solutions
 
 from . import citations
-
-# Relative tolerance by result dtype; the absolute floor is 0.1 * rtol * max(1, max|reference|).
-RTOL = {np.dtype(np.float64): 1e-7, np.dtype(np.float32): 1e-4}
-
-
-class Mismatch(Exception):
-    """The student's result differs from the reference; `what` names the output at fault."""
-
-    def __init__(self, what, problem, details=()):
-        super().__init__(problem)
-        self.what, self.problem, self.details = what, problem, list(details)
+from .compare import (RTOL, Mismatch, compare_array, compare_cache, compare_mask,  # noqa: F401 (the registry's names)
+                      compare_scalar, compare_sequence, short)
+from .draws import SEED_FILE, course_seed, drawing, per_draw, rng  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -46,99 +39,16 @@ class Case:
         return self.grade_id.split("__")[0]
 
     def inputs(self):
-        """(args, kwargs), rebuilt from the seed every time: fresh arrays nobody else has touched."""
-        return self.build(np.random.default_rng(self.seed))
+        """(args, kwargs), rebuilt every time (fresh arrays nobody else has touched): from the case's
+        seed, and within `drawing(...)` from the course seed and the student's id too."""
+        return self.build(rng(self.seed))
 
     def reference(self):
         args, kwargs = self.inputs()
         return getattr(solutions, self.function)(*args, **kwargs)
 
 
-# ---------------------------------------------------------------- comparisons
-
-def _where(index):
-    return tuple(int(i) for i in index)
-
-
-def compare_array(name, got, ref):
-    """got: an ndarray shaped like ref (float64), float32 or float64, equal within that dtype's tolerance."""
-    if isinstance(got, np.generic) and ref.ndim == 0:
-        got = np.asarray(got)
-    if not isinstance(got, np.ndarray):
-        raise Mismatch(name, f"{name} should be a NumPy array of shape {ref.shape}, got {type(got).__name__}")
-    if got.shape != ref.shape:
-        raise Mismatch(name, f"{name} has shape {got.shape}, expected {ref.shape}")
-    if got.dtype not in RTOL:
-        raise Mismatch(name, f"{name} has dtype {got.dtype}; expected floating point (float64, or float32)",
-                       ["integer or boolean arrays lose the fractional part: build it with np.zeros(shape), "
-                        "which is float64" if got.dtype.kind in "biu" else "convert it to float64"])
-    rtol = RTOL[got.dtype]
-    got64 = got.astype(np.float64)
-    err = np.abs(got64 - ref)
-    scale = max(1.0, float(np.max(np.abs(ref), initial=0.0)))
-    ok = err <= rtol * (np.abs(ref) + 0.1 * scale)
-    if not np.all(ok):
-        bad = np.where(np.isnan(err), np.inf, err)
-        where = np.unravel_index(int(np.argmax(bad)), ref.shape)
-        rel = bad / np.maximum(np.abs(ref), 1e-12)
-        raise Mismatch(name, f"{name} has wrong values ({int(np.sum(~ok))} of {ok.size} entries off)", [
-            f"largest absolute error {float(np.max(bad)):.3g} at index {_where(where)}: "
-            f"got {got64[where]:.6g}, expected {ref[where]:.6g}",
-            f"largest relative error {float(np.max(rel)):.3g} (tolerance for {got.dtype}: rtol {rtol:g})"])
-
-
-def compare_scalar(name, got, ref):
-    """A single number: a Python float or int, a NumPy scalar or a 0-d array."""
-    if isinstance(got, bool) or not (isinstance(got, (int, float, np.generic)) or
-                                     (isinstance(got, np.ndarray) and got.ndim == 0)):
-        shape = getattr(got, "shape", None)
-        raise Mismatch(name, f"{name} should be a single number, got "
-                       + (f"an array of shape {shape}" if shape is not None else type(got).__name__),
-                       ["b has shape (1, 1, 1): add its one value (b.item()), not the array"] if shape else [])
-    value = np.asarray(got)
-    if value.dtype not in RTOL:
-        value = value.astype(np.float64) if value.dtype.kind in "iu" else value
-    if value.dtype.kind not in "fiu":
-        raise Mismatch(name, f"{name} has dtype {value.dtype}; expected a real number")
-    compare_array(name, value.astype(np.float64 if value.dtype.kind in "iu" else value.dtype), np.asarray(ref, dtype=np.float64))
-
-
-def compare_mask(name, got, ref):
-    """A boolean array (0/1 numbers are accepted too: the mask is used by multiplication)."""
-    if not isinstance(got, np.ndarray):
-        raise Mismatch(name, f"{name} should be a NumPy array of shape {ref.shape}, got {type(got).__name__}")
-    if got.shape != ref.shape:
-        raise Mismatch(name, f"{name} has shape {got.shape}, expected {ref.shape}")
-    if got.dtype.kind not in "biuf" or not np.all((got == 0) | (got == 1)):
-        raise Mismatch(name, f"{name} should hold True/False (or 1/0), got values {np.unique(got)[:5].tolist()}")
-    if not np.array_equal(got.astype(bool), ref):
-        raise Mismatch(name, f"{name} is {got.astype(bool).astype(int).tolist()}, expected {ref.astype(int).tolist()}",
-                       ["the mask marks the single maximum of the window it is given"])
-
-
-def compare_sequence(name, got, length, names):
-    if not isinstance(got, (tuple, list)) or len(got) != length:
-        what = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) else type(got).__name__
-        raise Mismatch(name, f"{name} should return the tuple ({', '.join(names)}), got {what}")
-    return got
-
-
-def compare_cache(got, inputs, names):
-    """A forward's cache must be the tuple of its inputs (the backward pass reads it)."""
-    want = f"the tuple ({', '.join(names)})"
-    if not isinstance(got, tuple) or len(got) != len(inputs):
-        raise Mismatch("cache", f"cache should be {want}, got {type(got).__name__}"
-                       + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
-    for n, g, x in zip(names, got, inputs):
-        if isinstance(x, dict):
-            if not isinstance(g, dict) or g != x:
-                raise Mismatch("cache", f"cache should hold {n} = {x} as given, got {g!r}")
-        else:
-            try:
-                compare_array(f"cache's {n}", g, x)
-            except Mismatch as m:
-                raise Mismatch("cache", m.problem + f" (cache should be {want}, the inputs as given)", m.details)
-
+# ---------------------------------------------------------------- judging one function's result
 
 def _judge_activation(got, ref, args, kwargs):
     compare_array("dZ", got, ref)
@@ -179,9 +89,20 @@ JUDGES = {
 
 
 def judge(case, result):
-    """Raise Mismatch when `result` (decoded from the kernel) is not the reference's answer."""
+    """Raise Mismatch when `result` (decoded from the kernel) is not the reference's answer.
+
+    The reference is ours: an error there is raised as it is. Any error while
+    comparing the kernel's result with it is the result's: a Mismatch.
+    """
     args, kwargs = case.inputs()
-    JUDGES[case.function](result, case.reference(), args, kwargs)
+    ref = case.reference()
+    try:
+        JUDGES[case.function](result, ref, args, kwargs)
+    except Mismatch:
+        raise
+    except Exception as e:
+        raise Mismatch("*", f"the result {short(result, 120)} cannot be compared with the expected one "
+                       f"({type(e).__name__}: {str(e)[:200]})") from None
 
 
 def describe_inputs(case):

@@ -28,11 +28,10 @@ but wrong values, a small PNG: expected, got and |got - expected| for the
 sample and channel where the error is largest.
 
 Cost: nothing for a function whose cases all pass. For a failing function,
-each known variant runs once per case per process (cached: the inputs are
-fixed by the cases' seeds), so a long-lived grading worker pays it once; a
-picture takes a few tens of ms.
+each known variant runs once per case and student (cached while the inputs,
+drawn per student by cases.drawing, stay the same); a picture takes a few
+tens of ms.
 """
-import functools
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -117,10 +116,10 @@ def agree(got, want):
     return type(got) is type(want) and got == want
 
 
-@functools.lru_cache(maxsize=None)
+@registry.per_draw  # the inputs depend on the student (cases.drawing)
 def variant_outcome(known, grade_id):
     """(outcome, fails): the variant's ("ok", result) or ("raised", type, message) on the case, and
-    whether the judge fails it. Inputs are fixed by the case's seed, so this is computed once per process."""
+    whether the judge fails it. Computed once per case and draw of the inputs (cases.per_draw)."""
     case = registry.CASES[grade_id]
     args, kwargs = case.inputs()
     try:

@@ -26,8 +26,10 @@ the two implementations.
 """
 import io
 import json
+import math
 import os
 import stat
+import struct
 import zipfile
 from pathlib import Path
 
@@ -38,6 +40,9 @@ MAX_JSON_BYTES = 1_000_000
 MAX_NPZ_BYTES = 64_000_000
 MAX_DEPTH = 8
 MAX_ITEMS = 64
+MAX_NODES = 2000          # encodings decoded per record, all levels together (64 ** 8 otherwise)
+MAX_ZIP_DIRECTORY = 64 * 1024  # bytes of a .npz's central directory: MAX_ITEMS entries fit many times over
+MAX_RECORD_TOTAL = 96 * 2**20  # bytes of all one notebook's records together (budgets.copy_records)
 
 
 class MalformedRecord(Exception):
@@ -121,13 +126,18 @@ def _read_bounded(path, limit):
         os.close(dir_fd)
 
 
-def _decode(enc, arrays, depth=0):
+def _decode(enc, arrays, depth=0, nodes=None):
+    """The value `enc` encodes; nodes: [encodings left], shared by the whole record."""
+    nodes = [MAX_NODES] if nodes is None else nodes
+    nodes[0] -= 1
+    if nodes[0] < 0:
+        raise MalformedRecord(f"the record holds more than {MAX_NODES} values")
     if depth > MAX_DEPTH or not isinstance(enc, dict):
         raise MalformedRecord("bad encoding (too deep or not an object)")
     kind = enc.get("kind")
     if kind == "array":
         key = enc.get("key")
-        if key not in arrays:
+        if not isinstance(key, str) or key not in arrays:
             raise MalformedRecord(f"array {key!r} missing from the .npz file")
         array = arrays[key]
         return array[()] if enc.get("scalar") is True and array.ndim == 0 else array
@@ -144,8 +154,8 @@ def _decode(enc, arrays, depth=0):
         if kind == "dict":
             if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in items):
                 raise MalformedRecord("bad dict encoding")
-            return {k: _decode(v, arrays, depth + 1) for k, v in items}
-        values = [_decode(v, arrays, depth + 1) for v in items]
+            return {k: _decode(v, arrays, depth + 1, nodes) for k, v in items}
+        values = [_decode(v, arrays, depth + 1, nodes) for v in items]
         return tuple(values) if kind == "tuple" else values
     if kind == "other":
         return Unencodable(str(enc.get("type", "?"))[:100], str(enc.get("repr", ""))[:200])
@@ -170,7 +180,21 @@ class Record:
 
 
 def read_output(folder, grade_id):
-    """The kernel's record for grade_id, None when it wrote none. Raises MalformedRecord."""
+    """The kernel's record for grade_id, None when it wrote none. Raises MalformedRecord.
+
+    Whatever goes wrong while reading what the kernel wrote (any exception,
+    MemoryError included) is that record's fault: a bad record for this case,
+    never an error that stops the notebook.
+    """
+    try:
+        return _read_output(folder, grade_id)
+    except MalformedRecord:
+        raise
+    except Exception as e:
+        raise MalformedRecord(f"the record cannot be read ({type(e).__name__}: {str(e)[:200]})") from None
+
+
+def _read_output(folder, grade_id):
     folder = Path(folder) / "outputs"
     raw = _read_bounded(folder / f"{grade_id}.json", MAX_JSON_BYTES)
     if raw is None:
@@ -190,20 +214,68 @@ def read_output(folder, grade_id):
                       warnings=warnings)
     if "result" not in doc:
         raise MalformedRecord("the record holds neither a result nor an exception")
-    arrays = {}
     raw_npz = _read_bounded(folder / f"{grade_id}.npz", MAX_NPZ_BYTES)
-    if raw_npz is not None:
-        try:
-            with zipfile.ZipFile(io.BytesIO(raw_npz)) as z:  # bound the unpacked size too
-                if sum(i.file_size for i in z.infolist()) > MAX_NPZ_BYTES:
-                    raise MalformedRecord("the arrays unpack to more than the size limit")
-            with np.load(io.BytesIO(raw_npz), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in list(npz.files)[:MAX_ITEMS]}
-        except MalformedRecord:
-            raise
-        except Exception as e:  # a corrupt or pickled file: the kernel's fault, not the judge's
-            raise MalformedRecord(f"the arrays cannot be read ({type(e).__name__}: {e})") from None
+    arrays = {} if raw_npz is None else load_arrays(raw_npz)
     return Record(result=_decode(doc["result"], arrays), warnings=warnings)
+
+
+def _zip_directory_size(raw):
+    """(entries, bytes) of a zip's central directory, read from its end record alone.
+
+    zipfile parses the whole central directory before anything can be
+    checked, and a 64 MB file can list 1.36 million entries (about 10 s);
+    the end record says how many there are in 22 bytes. Zip64 (needed only
+    past 65,535 entries or 4 GiB) is refused: no record comes near either.
+    """
+    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 22 - 65535))
+    if end < 0 or len(raw) - end < 22:
+        raise MalformedRecord("the arrays file is not a zip archive (.npz)")
+    _, _, _, entries, size, offset, _ = struct.unpack("<HHHHIIH", raw[end + 4:end + 22])
+    if entries == 0xFFFF or size == 0xFFFFFFFF or offset == 0xFFFFFFFF:
+        raise MalformedRecord("the arrays file is a zip64 archive: far more than a record holds")
+    return entries, size
+
+
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def load_arrays(raw):
+    """{name: ndarray} from the bytes of a .npz the kernel wrote. Raises MalformedRecord.
+
+    Bounded before anything is decoded: at most MAX_ITEMS entries and a
+    small central directory (counted from the end record), entries stored
+    uncompressed (as np.savez writes them, so nothing inflates), and every
+    array's header declaring no more bytes than its entry holds, so memory
+    stays within the file's own size. No pickle.
+    """
+    entries, directory = _zip_directory_size(raw)
+    if entries > MAX_ITEMS or directory > MAX_ZIP_DIRECTORY:
+        raise MalformedRecord(f"the arrays file lists {entries} entries; a record holds at most {MAX_ITEMS}")
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            infos = z.infolist()
+            if len(infos) > MAX_ITEMS:
+                raise MalformedRecord(f"the arrays file holds more than {MAX_ITEMS} entries")
+            arrays = {}
+            for info in infos:
+                if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                    raise MalformedRecord(f"{info.filename[:60]!r} is not an uncompressed .npy entry")
+                with z.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version not in _HEADER_READERS:
+                        raise MalformedRecord(f"{info.filename[:60]!r} has .npy format {version}")
+                    shape, _, dtype = _HEADER_READERS[version](f)
+                    if dtype.hasobject:
+                        raise MalformedRecord("an array holds Python objects")
+                    if math.prod(shape) * dtype.itemsize > info.file_size:
+                        raise MalformedRecord(f"{info.filename[:60]!r} declares more data than it holds")
+                with z.open(info) as f:
+                    arrays[info.filename[:-4]] = np.lib.format.read_array(f, allow_pickle=False)
+            return arrays
+    except MalformedRecord:
+        raise
+    except Exception as e:  # a corrupt or pickled file: the kernel's fault, not the judge's
+        raise MalformedRecord(f"the arrays cannot be read ({type(e).__name__}: {str(e)[:200]})") from None
 
 
 def read_inputs(folder, grade_id):
