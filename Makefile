@@ -7,8 +7,10 @@ PY     := $(VENV)/bin/python
 JOBS   ?=
 SHARD  ?= 1/1
 SHARDS ?=
+# COURSE: the nbgrader course folder (default autograder/); STUDENTS=a,b ASSIGNMENTS=x narrow `make grade`.
+COURSE ?= autograder
 
-.PHONY: setup setup-dev book test release grade grade-prepare grade-shard grade-finish slurm-grade bench bench-grading clean
+.PHONY: setup setup-dev book test release grade export roster grade-prepare grade-shard grade-finish slurm-grade bench bench-grading clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +47,14 @@ release: setup
 # ALLOW_UNSANDBOXED=1 grades without bubblewrap (announced everywhere); never on a shared host.
 grade: setup
 	$(if $(ALLOW_UNSANDBOXED),BTC_ALLOW_UNSANDBOXED=1 )$(PY) -m autograder.grading.grade $(if $(JOBS),--jobs $(JOBS)) --shard $(SHARD)
+
+# The class's grades for a spreadsheet and for Canvas (autograder/export/), and the class list in.
+export: setup
+	$(PY) -m autograder.grading.export --course $(COURSE)
+
+roster: setup
+	@test -n "$(FILE)" || { echo "usage: make roster FILE=students.csv"; exit 2; }
+	$(PY) -m autograder.grading.roster "$(FILE)" --course $(COURSE)
 
 # A class on a cluster (README, "Grading on a Slurm cluster"): three steps, each safe to repeat.
 # grade-shard and grade-finish never run pip: the venv is built once, before (make setup).
