@@ -37,6 +37,19 @@ venv_on_path()  # nbgrader runs `alembic` to create the gradebook
 c.CourseDirectory.course_id = "backprop-through-cnns"
 c.CourseDirectory.root = str(COURSE)
 
+# --- the semester, in one place (grading/late.py; README, "For instructors") ---
+# The assignments (each a folder source/<name>/), their due dates (`make release` and
+# `make grade` write them into the gradebook; any timezone nbgrader reads, UTC when none)
+# and the late penalty: a percent of the notebook's score per started day late, after a
+# grace period, capped. A notebook with no timestamp.txt (placed by hand) is never late.
+c.Semester.assignments = ["activations", "convolution", "pooling"]
+c.Semester.due_dates = {}  # e.g. {"convolution": "2027-03-01 23:59:00 Europe/Berlin"}
+c.AssignLatePenalties.plugin_class = "autograder.grading.late.LatePenalty"
+c.LatePenalty.percent_per_day = 10.0
+c.LatePenalty.max_percent = 100.0
+c.LatePenalty.grace_minutes = 0.0
+# --- end of the semester ---
+
 # nbgrader's own list, with Execute swapped for the judged version.
 c.Autograde.autograde_preprocessors = [
     JudgedExecute,
