@@ -58,7 +58,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 
 FIX = {
     "missing": "Submit your notebook, named exactly as released, in the assignment folder.",
-    "misnamed": "Rename your notebook to the released name (do not rename the file) and submit again.",
+    "misnamed": "Save your notebook under the released name (in Jupyter: File > Rename) and submit again.",
     "too_large": "Clear all outputs (Kernel > Restart & Clear Output), save, and submit again.",
     "empty": "The file is empty: save the notebook in Jupyter before submitting it.",
     "not_utf8": "The file is not UTF-8 text: save it from Jupyter rather than editing it elsewhere.",
@@ -172,6 +172,32 @@ def _notebook_problem(data):
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return f"it fails the notebook schema ({first[:300]})"
     return None
+
+
+# A browser saves a second download as "convolution (1).ipynb", Jupyter a copy as "convolution-Copy1.ipynb".
+RENAMED = r"{stem}(?: ?\(\d+\)|-Copy\d*)\.ipynb"
+
+
+def accept_renamed(folder, assignment):
+    """Give a browser-renamed notebook its released name, when it is the folder's only notebook.
+
+    Returns the name it was submitted as, or None (nothing renamed). Only a regular file
+    (never a link) is renamed, within its folder, and only when the released name is free.
+    """
+    folder, expected = Path(folder), f"{assignment}.ipynb"
+    if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir() or os.path.lexists(folder / expected):
+        return None
+    found = []
+    for k, entry in enumerate(os.scandir(folder)):
+        if k > FOLDER_LIMITS["entries"]:
+            return None  # too big a folder: check_submission says so
+        if entry.name.endswith(".ipynb"):
+            found.append(entry)
+    if len(found) != 1 or not re.fullmatch(RENAMED.format(stem=re.escape(assignment)), found[0].name) \
+            or not stat.S_ISREG(found[0].stat(follow_symlinks=False).st_mode):
+        return None
+    os.rename(found[0].path, folder / expected)
+    return found[0].name
 
 
 def check_submission(folder, student, assignment, notebooks=None, max_bytes=MAX_BYTES):
