@@ -13,8 +13,16 @@ For a function with at least one failing case, in this order:
    the judge's tolerance, or the same exception and message), which itself fails
    each of those cases, and which passes every case the student passes. Then the
    verdict names it in one sentence, says how to fix it and cites the equation.
-2. a graded helper the function calls (zero_pad in conv_forward, ...) failing
-   its own cases: fix that first.
+   Two different mistakes that both explain the student (the cases cannot
+   tell them apart) name neither.
+2. a cascade: the function fails only because a graded function it calls
+   (conv_single_step in conv_forward, ...) fails, shown conclusively: the
+   helper's named mistake, put into the reference caller, gives the student's
+   outcome on every case; or every failing case raised the exception (type
+   and message) the helper raised on its own cases, in the helper's frame.
+   The verdict says so: "conv_forward fails because conv_single_step, which
+   it calls, raises ...: fix conv_single_step first". A helper that merely
+   fails too proves nothing (the caller may not call it, or fail on its own).
 3. structural signatures that need no variant, holding on every failing case:
    axes in the wrong order, all zeros, a constant factor (the sign, f*f, ...),
    errors only on the border rows/columns, only where windows overlap, only in
@@ -32,7 +40,9 @@ each known variant runs once per case and student (cached while the inputs,
 drawn per student by cases.drawing, stay the same); a picture takes a few
 tens of ms.
 """
+import dataclasses
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -84,8 +94,8 @@ class Finding:
 
     lines: list = field(default_factory=list)
     picture: bytes = None
-    kind: str = ""      # "mistake", "helper", "signature" or "" (picture only)
-    key: str = ""       # the mistake's registry key, "helper:<name>", or the first signature's name
+    kind: str = ""      # "mistake", "cascade", "signature" or "" (picture only)
+    key: str = ""       # the mistake's registry key, "<helper>:<its mistake or raise>", or the first signature
     label: str = ""     # a few words for the instructor's class view
     signatures: tuple = ()  # every signature found (kind "signature")
 
@@ -173,20 +183,75 @@ def _pictured(j):
 
 # ----------------------------------------------------------------------------- one notebook
 
-def diagnose_function(function, judged, failed_functions, leave_out=()):
+def _named(function, judged, leave_out):
+    """The one known mistake (its key's first explaining implementation) that explains the student, or None.
+
+    Two different keys that both explain the student (the cases cannot tell them apart) name neither."""
+    found = {}
+    for known in mistakes.registry(function, leave_out):
+        if known.key not in found and explains(known, judged):
+            found[known.key] = known
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _raised(j):
+    return j.outcome is not None and j.outcome[0] == "raised"
+
+
+def _names_frame(traceback_text, function):
+    """The recorded traceback shows a frame of `function` (an empty traceback cannot say: True)."""
+    return not traceback_text or re.search(rf", in {re.escape(function)}\b", traceback_text) is not None
+
+
+def cascade(function, judged, helper, helper_judged, helper_found):
+    """(key, label, lines) when `function` fails only because `helper`, a graded function it calls, does; else None.
+
+    Conclusive in one of two ways. The helper's mistake is named (helper_found) and the reference caller
+    with that very mistake in its helper explains every case of the caller (values, or exception and
+    message). Or every failing case of the caller raised an exception with the type and message the helper
+    raised on its own cases, and the recorded traceback shows the helper's frame."""
+    if helper_found and helper_found[0] == "mistake":
+        for known in mistakes.REGISTRY:
+            if known.function == helper and known.key == helper_found[1]:
+                derived = dataclasses.replace(known, function=function)
+                if explains(derived, judged):
+                    return (f"{helper}:{known.key}", f"through {helper}: {known.label}",
+                            [f"{function} fails because {helper}, which it calls, is wrong: {known.what}.",
+                             f"fix {helper} first: {known.fix}; see {cite(known.equation)}"])
+    own = {j.outcome[1:] for j in helper_judged if not j.passed and _raised(j)}
+    fails = [j for j in judged if not j.passed and j.outcome is not None]
+    if not own or not fails or not all(_raised(j) and j.outcome[1:] in own for j in fails):
+        return None
+    if not all(_names_frame(j.record.raised.get("traceback", ""), helper) for j in fails):
+        return None
+    kind, message = fails[0].outcome[1:]
+    named = helper_found[1] if helper_found and helper_found[0] == "mistake" else f"raises {kind}"
+    label = helper_found[2] if helper_found and helper_found[0] == "mistake" else f"raises {kind}"
+    return (f"{helper}:{named}", f"through {helper}: {label}",
+            [f"{function} fails because {helper}, which it calls, raises {kind}: {_short(message)}: "
+             f"fix {helper} first (its own verdict above says where)."])
+
+
+def _short(message, limit=200):
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[:limit - 3] + "..."
+
+
+def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_found=None, by_function=None):
     """(kind, key, label, {grade_id: lines}, signatures) for a function with failing cells, or None.
 
-    leave_out: registry keys to ignore (tests use it to check what an unregistered mistake gets)."""
+    leave_out: registry keys to ignore (tests use it to check what an unregistered mistake gets);
+    helpers_found: {helper: its own diagnosis tuple} and by_function: {helper: its Judged cells}, for cascades."""
     fails = [j for j in judged if not j.passed and j.outcome is not None]
-    for known in mistakes.registry(function, leave_out):
-        if explains(known, judged):
-            lines = [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"]
-            return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
-    helpers = [h for h in mistakes.CALLS.get(function, ()) if h in failed_functions]
-    if helpers:
-        names = " and ".join(helpers)
-        lines = [f"{function} calls {names}, which fails its own cases above: fix {names} first."]
-        return ("helper", f"helper:{helpers[0]}", f"fails through {names}", {j.grade_id: lines for j in fails}, ())
+    known = _named(function, judged, leave_out)
+    if known is not None:
+        lines = [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"]
+        return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
+    for helper in mistakes.CALLS.get(function, ()):
+        if helper in failed_functions and by_function and helper in by_function:
+            found = cascade(function, judged, helper, by_function[helper], (helpers_found or {}).get(helper))
+            if found:
+                return ("cascade", found[0], found[1], {j.grade_id: found[2] for j in fails}, ())
     common = None
     for j in fails:
         sig = case_signatures(j)
@@ -233,14 +298,16 @@ def notebook(judged, leave_out=(), pictures=True):
             by_function.setdefault(j.case.function, []).append(j)
     failed = {fn for fn, js in by_function.items() if any(not j.passed for j in js)}
     findings = {}
+    helpers_found = {}  # each function's own diagnosis, read by the functions that call it (notebook order)
     for fn, js in by_function.items():
         if fn not in failed:
             continue
         try:
-            found = diagnose_function(fn, js, failed, leave_out)
+            found = diagnose_function(fn, js, failed, leave_out, helpers_found, by_function)
         except Exception:  # a diagnosis is a hint: it must never cost a verdict
             log.exception("diagnosis of %s failed; its verdicts stay as they are", fn)
             found = None
+        helpers_found[fn] = found
         drawn = False
         for j in js:
             if j.passed or j.outcome is None:

@@ -24,6 +24,8 @@ import solutions.activations
 import solutions.conv
 import solutions.pool
 
+from . import mistakes_seen
+
 MODULES = {
     "sigmoid_backward": solutions.activations, "relu_backward": solutions.activations,
     "tanh_backward": solutions.activations, "softmax_backward": solutions.activations,
@@ -267,6 +269,9 @@ REGISTRY = [
        "distribute_value(da, (f, f))", AVGBACK,
        ("pool_backward", "distribute_value(da, (f, f))", "distribute_value(da, (stride, stride))")),
 ]
+
+
+REGISTRY += [_k(*entry) for entry in mistakes_seen.SEEN]  # the classes seen in real students' code
 
 
 def registry(function, leave_out=()):

@@ -504,6 +504,7 @@ def records(assignment, namespace):
     the student's function called on the judge's inputs, its result encoded and decoded as the exchange does."""
     import contextlib
     import io
+    import traceback
     import warnings
     from autograder.grading import cases, exchange
     out = []
@@ -514,9 +515,11 @@ def records(assignment, namespace):
             warnings.simplefilter("always")
             try:
                 result = func(*args, **kwargs)
-            except Exception as e:
+            except Exception as e:  # recorded as grader_record does (the shipped helper module)
+                lines = traceback.format_exception(type(e), e, e.__traceback__.tb_next)
                 out.append((case.grade_id, exchange.Record(raised={"type": type(e).__name__,
-                                                                   "message": str(e)[:2000], "traceback": ""})))
+                                                                   "message": str(e)[:2000],
+                                                                   "traceback": "".join(lines)[-4000:]})))
                 continue
         out.append((case.grade_id, exchange_record(result, [f"{w.category.__name__}: {w.message}" for w in caught])))
     return out

@@ -1,0 +1,116 @@
+"""Known mistakes seen in real students' code (the Coursera DLS C4W1 functions this course keeps).
+
+Trusted and never shipped. Each class below was found by grading a study set of
+public solutions of that assignment (kept outside the repository, with a
+held-out set measured by bench/real_mistakes.py) and is written here as our own
+one-change edit of the `solutions` teaching code, exactly as mistakes.py's
+entries are: (key, function, label, what, fix, equation labels, (function, old,
+new), ...). mistakes.py appends them to its REGISTRY.
+
+A mistake made in a helper (conv_single_step, create_mask_from_window,
+distribute_value) is registered for the helper only: diagnose.py derives the
+cascade into the functions that call it (the caller's verdict says it fails
+because of the helper), from the same edit.
+"""
+
+FWD = ("eq-conv-forward",)
+MAXPOOL, AVGPOOL = ("eq-maxpool",), ("eq-avgpool",)
+MAXBACK, AVGBACK = ("eq-maxpool-backward",), ("eq-avgpool-backward",)
+
+_step_what = ("your loops step by the stride (range(0, n_H, stride)) and each window starts at h: every "
+              "output position h = 0 .. n_H - 1 must be computed, and its window starts at h * stride")
+_step_fix = "loop for h in range(n_H) and start the window at vert_start = h * stride (and likewise w)"
+_no_i_what = ("your window is cut from A_prev without the example index i, so its first two indices "
+              "select examples and rows instead of rows and columns")
+_alias_what = ("mask = x makes mask another name for the window x, so writing 0s and 1s into mask changes x, "
+               "and np.max(x) read afterwards is no longer the window's maximum")
+_alias_fix = "build a new array without touching x: mask = (x == np.max(x))"
+
+SEEN = [
+    # ---- conv_single_step: the bias
+    ("float_of_b", "conv_single_step", "float(b) on the (1, 1, 1) bias (NumPy 2)",
+     "you add float(b); b has shape (1, 1, 1), and NumPy 2 refuses to turn an array with dimensions "
+     "into a number (only 0-dimensional arrays convert)",
+     "add its one value: Z = Z + b.item() (b[0, 0, 0] works too)", FWD,
+     ("conv_single_step", "Z = Z + b.item()", "Z = Z + float(b)")),
+    ("bias_in_sum", "conv_single_step", "bias added to every product, then summed",
+     "you add b to every entry of a_slice_prev * W before summing, so the bias is counted "
+     "f * f * n_C_prev times instead of once",
+     "sum the products first, then add b once: np.sum(a_slice_prev * W) + b.item()", FWD,
+     ("conv_single_step", "s = a_slice_prev * W", "s = a_slice_prev * W + b"),
+     ("conv_single_step", "Z = Z + b.item()", "Z = Z")),
+    # ---- windows: where they start, what they are cut from
+    ("loop_step_stride", "conv_forward", "loops step by the stride, windows start at h", _step_what, _step_fix,
+     FWD + ("eq-output-size",),
+     ("conv_forward", "for h in range(n_H):", "for h in range(0, n_H, stride):"),
+     ("conv_forward", "for w in range(n_W):", "for w in range(0, n_W, stride):"),
+     ("conv_forward", "vert_start = h * stride", "vert_start = h"),
+     ("conv_forward", "horiz_start = w * stride", "horiz_start = w")),
+    ("loop_step_stride", "pool_forward", "loops step by the stride, windows start at h", _step_what, _step_fix,
+     MAXPOOL + AVGPOOL,
+     ("pool_forward", "for h in range(n_H):", "for h in range(0, n_H, stride):"),
+     ("pool_forward", "for w in range(n_W):", "for w in range(0, n_W, stride):"),
+     ("pool_forward", "vert_start = h * stride", "vert_start = h"),
+     ("pool_forward", "horiz_start = w * stride", "horiz_start = w")),
+    ("slice_without_example", "conv_forward", "window cut without the example index i", _no_i_what,
+     "cut the window from example i: A_prev_pad[i, vert_start:vert_end, horiz_start:horiz_end, :]", FWD,
+     ("conv_forward", "a_slice_prev = a_prev_pad[vert_start", "a_slice_prev = A_prev_pad[vert_start")),
+    ("slice_without_example", "pool_forward", "window cut without the example index i", _no_i_what,
+     "cut the window from example i and channel c: A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+     MAXPOOL + AVGPOOL,
+     ("pool_forward", "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+      "A_prev[vert_start:vert_end, horiz_start:horiz_end, c]")),
+    ("slice_without_example", "pool_backward", "window cut without the example index i", _no_i_what,
+     "cut the window from example i and channel c: A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+     MAXBACK,
+     ("pool_backward", "a_prev_slice = a_prev[vert_start", "a_prev_slice = A_prev[vert_start")),
+    ("stride_ignored", "pool_backward", "stride ignored (windows move by 1)",
+     "your windows start at h and w instead of h * stride and w * stride",
+     "vert_start = h * stride and horiz_start = w * stride, as in pool_forward", MAXBACK + AVGBACK,
+     ("pool_backward", "vert_start = h * stride", "vert_start = h"),
+     ("pool_backward", "horiz_start = w * stride", "horiz_start = w")),
+    ("dA_at_window_corner", "pool_backward", "dA read at the window's corner, not at (h, w)",
+     "you read the upstream gradient at dA[i, vert_start, horiz_start, c], the window's corner in the input; "
+     "dA has the output's shape and window (h, w)'s gradient is dA[i, h, w, c]",
+     "use dA[i, h, w, c]", MAXBACK + AVGBACK,
+     ("pool_backward", "mask * dA[i, h, w, c]", "mask * dA[i, vert_start, horiz_start, c]"),
+     ("pool_backward", "da = dA[i, h, w, c]", "da = dA[i, vert_start, horiz_start, c]")),
+    # ---- max pooling's mask
+    ("mask_wrong_example", "pool_backward", "mask taken from example 0",
+     "every example's mask is taken from the windows of example 0 (a_prev = A_prev[0]), so the gradient goes "
+     "to where example 0 had its maxima",
+     "take the window from example i: a_prev = A_prev[i]", MAXBACK,
+     ("pool_backward", "a_prev = A_prev[i]", "a_prev = A_prev[0]")),
+    ("mask_wrong_channel", "pool_backward", "mask taken from channel 0",
+     "every channel's mask is taken from channel 0 of the window, so the gradient goes to where channel 0 "
+     "had its maxima",
+     "take the window of channel c: a_prev[vert_start:vert_end, horiz_start:horiz_end, c]", MAXBACK,
+     ("pool_backward", "a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]",
+      "a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, 0]")),
+    ("mask_whole_feature_map", "pool_backward", "mask of the whole feature map, not the window",
+     "you compare the window with the maximum of the whole feature map, so a window whose maximum is not "
+     "the map's maximum passes no gradient",
+     "mask = create_mask_from_window(a_prev_slice), with a_prev_slice the window itself", MAXBACK,
+     ("pool_backward", "mask = create_mask_from_window(a_prev_slice)",
+      "mask = a_prev_slice == np.max(a_prev[:, :, c])")),
+    ("mask_aliases_input", "create_mask_from_window", "mask = x, then 0/1 written into it", _alias_what,
+     _alias_fix, MAXBACK,
+     ("create_mask_from_window", "mask = x == np.max(x)", "mask = x\n"
+      "    for r in range(x.shape[0]):\n"
+      "        for s in range(x.shape[1]):\n"
+      "            mask[r, s] = 1 if x[r, s] == np.max(x) else 0")),
+    ("mask_aliases_input", "create_mask_from_window", "mask = x, then 0/1 written into it", _alias_what,
+     _alias_fix, MAXBACK,
+     ("create_mask_from_window", "mask = x == np.max(x)", "mask = x\n"
+      "    mask[mask != np.max(x)] = 0\n"
+      "    mask[mask == np.max(x)] = 1")),
+    # ---- average pooling's spread
+    ("average_by_sum", "distribute_value", "divided by n_H + n_W, not n_H * n_W",
+     "you divide dz by n_H + n_W; a window of n_H rows and n_W columns has n_H * n_W entries",
+     "average = dz / (n_H * n_W)", AVGBACK,
+     ("distribute_value", "average = dz / (f_H * f_W)", "average = dz / (f_H + f_W)")),
+    ("average_inverted", "distribute_value", "the window size divided by dz (inverted)",
+     "you divide the window's size by dz; each entry gets dz divided by the window's size",
+     "average = dz / (n_H * n_W)", AVGBACK,
+     ("distribute_value", "average = dz / (f_H * f_W)", "average = (f_H * f_W) / dz")),
+]
