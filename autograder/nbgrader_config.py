@@ -132,8 +132,9 @@ if os.environ.get("BTC_GRADEBOOK_URL"):
     c.CourseDirectory.db_url = os.environ["BTC_GRADEBOOK_URL"]
 
 # --- feedback pages (grading/feedback.py; `make grade` and `nbgrader generate_feedback`) ---
-# Hidden tests stripped, markdown and outputs sanitised, a Content-Security-Policy,
-# MathJax 3 served from feedback/_static/ (no CDN), wrapped lines, tests named in the summary.
+# Hidden tests stripped, markdown and outputs sanitised, maths as MathML, a Content-Security-Policy
+# (no script, nothing fetched): each page is one file that stands alone. Wrapped lines, tests named
+# in the summary. Only the feedback converter uses this template (the formgrader keeps nbgrader's).
 from autograder.grading import feedback as _feedback  # noqa: E402
 
 _feedback.configure(c)

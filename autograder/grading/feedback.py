@@ -1,38 +1,35 @@
-"""Feedback pages a student can read offline and an instructor can open safely.
+"""Feedback pages a student can read anywhere and an instructor can open safely.
 
 nbgrader's `GenerateFeedback` (run by `make grade` in its workers, by plain
 `nbgrader generate_feedback` and by the formgrader's button) turns every
 autograded notebook into feedback/<student>/<assignment>/<assignment>.html.
 The course config (nbgrader_config.py, its "feedback pages" block) plugs in
-what this module provides, so every way gives the same page:
+what this module provides, for the feedback converter only (the formgrader's
+own views keep nbgrader's templates), so every way gives the same page:
 
 - `FeedbackPreprocessor` (after nbgrader's GetGrades): removes the hidden-test
   regions (`### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`) and the
   `grader_record(...)` calls from the test cells, keeps the visible checks;
-  drops outputs that would run code in a browser (JavaScript, widgets) and
-  anything but inert metadata; and puts the book's MathJax 3 next to the
-  pages once (feedback/_static/, see `ensure_static`).
+  drops outputs that would run code in a browser (JavaScript, widgets),
+  anything but inert metadata, and image sizes that are not plain numbers.
 - `FeedbackExporter`: nbconvert's HTML exporter, always with the template
-  autograder/templates/btc_feedback/: nbgrader's feedback page
-  with a Content-Security-Policy (no inline script, nothing remote: only the
-  local MathJax and data: images), MathJax 3 loaded by a relative path instead
-  of MathJax 2 from a CDN, output lines that wrap instead of scrolling, and a
+  autograder/templates/btc_feedback/: nbgrader's feedback page with a
+  Content-Security-Policy (no script at all, nothing fetched, images only
+  from data: URLs, styles only the page's own <style> elements, by hash: see
+  feedback_assets.seal), output lines that wrap instead of scrolling, and a
   summary that names every test by its grade_id with its points.
-- the Jinja filters `clean_html` (markdown cells and HTML outputs through
-  bleach with a small allow-list: no script, no event handler, no style, no
-  javascript: link, images only from data: URLs) and `ansi2html_links`
-  (text outputs as nbconvert renders them, with web addresses made links and a
-  citation such as "chapter 4, eq. (4.4)" followed by its address made a link
-  to that equation).
+- the Jinja filters `markdown_html` (markdown with its TeX as MathML, see
+  feedback_assets.py, through `clean_html`), `clean_html` (bleach with a small
+  allow-list: no script, no event handler, no style, no javascript: link,
+  images only from data: URLs, classes only the code highlighter's, no id the
+  page itself uses) and `ansi2html_links` (text outputs as nbconvert renders
+  them, without inline colours, with web addresses made links and a citation
+  such as "chapter 4, eq. (4.4)" followed by its address made a link to that
+  equation).
 
-The page then runs no JavaScript but MathJax's, requests nothing but files
-beside it, and renders the same with no network.
-
-Released feedback: `nbgrader release_feedback` copies only the .html file into
-the exchange; a page opened outside feedback/ has no _static/ beside it, so
-its equations stay TeX as written and the browser's console notes the missing
-MathJax file (everything else works). Pages served from or opened in the
-course's feedback/ folder (the report links there) have it.
+Each page is one self-contained file: it runs no script, requests nothing,
+and shows the same (equations included) opened from anywhere with no
+network, so `nbgrader release_feedback` can hand it out alone.
 """
 from __future__ import annotations
 
@@ -45,9 +42,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import default, validate
 
-# (MATHJAX_VERSION, MATHJAX_SHA512 and mathjax_tarball are read from here by tests and tools)
-from .feedback_assets import (MATHJAX_SHA512, MATHJAX_VERSION, STATIC, _feedback_root,  # noqa: F401
-                              ensure_static, mathjax_tarball)
+from .feedback_assets import SAFE_TOKEN, STYLE_HASHES, clean_html, markdown_html, seal, without_fonts
 
 COURSE = Path(__file__).resolve().parents[1]
 REPO = COURSE.parent
@@ -64,7 +59,6 @@ RECORD_LINE = re.compile(r"^\s*grader_record\(.*\)\s*(#.*)?$")
 # widget views and states, PDFs, ...) is replaced by a one-line note.
 SHOWN_MIMETYPES = ("text/plain", "text/html", "text/markdown", "text/latex",
                    "image/png", "image/jpeg", "image/svg+xml")
-SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 # ----------------------------------------------------------------------------
@@ -105,13 +99,34 @@ def _safe_output(output):
     dropped = sorted(k for k in data if k not in SHOWN_MIMETYPES)
     if dropped and "text/plain" not in kept:
         kept["text/plain"] = f"(output of type {', '.join(dropped)}: not shown in feedback pages)"
-    metadata = {k: ({n: x for n, x in v.items() if n != "isolated"} if isinstance(v, dict) else v)
-                for k, v in output.get("metadata", {}).items() if k in kept}  # never an "isolated" iframe
+    metadata = {k: _safe_metadata(v) for k, v in output.get("metadata", {}).items() if k in kept}
     return nbformat.from_dict(dict(output, data=kept, metadata=metadata))
 
 
+def _safe_metadata(meta):
+    """An output's metadata for one mimetype: never an "isolated" iframe, a size only as a plain number.
+
+    (nbconvert writes `width={{ width }}` unquoted: "100 style=..." would add attributes.)
+    """
+    if not isinstance(meta, dict):
+        return {}
+    return {k: v for k, v in meta.items()
+            if k != "isolated" and (k not in ("width", "height") or _pixels(v) is not None)}
+
+
+def _pixels(value):
+    """A width or height as a positive integer number of pixels, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= 100000 else None
+    if isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,5}", value):
+        return int(value)
+    return None
+
+
 class FeedbackPreprocessor(Preprocessor):
-    """Hidden tests out, inert outputs only, MathJax beside the pages (see the module docstring)."""
+    """Hidden tests out, inert outputs only (see the module docstring)."""
 
     @default("enabled")
     def _enabled_default(self):  # nbconvert's preprocessors are off unless enabled
@@ -121,10 +136,6 @@ class FeedbackPreprocessor(Preprocessor):
         nb.metadata.pop("widgets", None)
         for cell in nb.cells:
             self._clean_cell(cell)
-        try:
-            ensure_static(_feedback_root(self))
-        except Exception as exc:  # the page still works, its equations stay TeX
-            self.log.warning("feedback pages: no local MathJax (%s); equations show as TeX", exc)
         return nb, resources
 
     def _clean_cell(self, cell):
@@ -145,46 +156,6 @@ class FeedbackPreprocessor(Preprocessor):
 
 # ----------------------------------------------------------------------------
 # Jinja filters (registered through HTMLExporter.filters in the course config)
-
-
-def _allowed_attribute(tag, name, value):
-    if name in ("class", "id", "title"):
-        return True
-    if tag == "a":
-        return name in ("href", "name")
-    if tag == "img":
-        if name == "src":  # data: images only: a feedback page requests nothing from anywhere
-            return value.startswith("data:image/") and not value.startswith("data:image/svg")
-        return name in ("alt", "width", "height")
-    if tag in ("td", "th"):
-        return name in ("colspan", "rowspan", "align")
-    if tag == "ol":
-        return name == "start"
-    return False
-
-
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2",
-    "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong",
-    "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"})
-
-
-_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
-
-
-def clean_html(text):
-    """HTML with every active part removed (bleach, an allow-list): safe to put in a page.
-
-    Tags outside ALLOWED_TAGS are shown as text (escaped), so a student sees
-    what they wrote; attributes outside the list (event handlers, style,
-    javascript: or remote URLs) are dropped.
-    """
-    import bleach
-
-    text = text.decode() if isinstance(text, bytes) else str(text)
-    clean = bleach.clean(text, tags=ALLOWED_TAGS, attributes=_allowed_attribute,
-                         protocols=("http", "https", "mailto", "data"), strip_comments=True)
-    return _IMG_WITHOUT_SRC.sub("", clean)  # an image whose source was refused: nothing, not a broken icon
 
 
 # In HTML-escaped text: an address ends at a space, a quote or an escaped < or >.
@@ -245,11 +216,16 @@ def link_text(escaped):
     return "\n".join(out)
 
 
+# nbconvert's ansi2html writes 256-colour and true-colour text as style="color: rgb(...)";
+# the page allows no style attribute (its CSP would refuse it, noisily): such text keeps its words.
+_ANSI_STYLE = re.compile(r' style="[^"<>]*"')
+
+
 def ansi2html_links(text):
-    """nbconvert's ansi2html (escapes HTML), then `link_text`."""
+    """nbconvert's ansi2html (escapes HTML), without inline styles, then `link_text`."""
     from nbconvert.filters.ansi import ansi2html
 
-    return link_text(ansi2html(text))
+    return link_text(_ANSI_STYLE.sub("", ansi2html(text)))
 
 
 # ----------------------------------------------------------------------------
@@ -257,37 +233,75 @@ def ansi2html_links(text):
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's HTML exporter that always renders with this course's feedback template.
+    """nbconvert's HTML exporter that always renders with this course's feedback template and filters.
 
     nbgrader's API (the formgrader's "generate feedback" button) sets
     `HTMLExporter.template_name = "feedback"`, nbgrader's stock template (raw
     HTML of markdown cells runs, MathJax 2 from a CDN); here any name given
-    becomes ours.
+    becomes ours. Every page leaves with its CSP sealed (`feedback_assets.seal`).
     """
+
+    @default("template_name")
+    def _template_name_default(self):
+        return TEMPLATE_NAME
 
     @validate("template_name")
     def _template_name_validate(self, proposal):  # (replaces nbconvert's validator of the same name)
         return TEMPLATE_NAME
 
+    @default("extra_template_basedirs")
+    def _extra_template_basedirs_default(self):
+        return _template_dirs()
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "font-src 'self' data:; base-uri 'none'; form-action 'none'")  # the template's (a test checks)
+    @default("extra_template_paths")
+    def _extra_template_paths_default(self):  # (GenerateFeedback sets the same: nbgrader's bootstrap.min.css)
+        return [str(_NBGRADER / "server_extensions" / "formgrader" / "static" / "node_modules" / "bootstrap" / "dist"
+                    / "css")]
+
+    def default_filters(self):
+        yield from super().default_filters()
+        yield from FILTERS.items()
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = super().from_notebook_node(nb, resources=resources, **kw)
+        return seal(output), resources
+
+
+# The template's policy; `seal` puts the hashes of the page's own <style> elements in place of STYLE_HASHES.
+CSP = (f"default-src 'none'; script-src 'none'; style-src {STYLE_HASHES}; img-src data:; "
+       "base-uri 'none'; form-action 'none'")
+
+
+_NBGRADER = Path(__import__("nbgrader").__file__).parent
+
+
+def _template_dirs():
+    """Ours first, then nbgrader's (whose feedback template ours replaces block by block)."""
+    return [str(TEMPLATES), str(_NBGRADER / "server_extensions" / "formgrader" / "templates")]
+
+
+FILTERS = {"clean_html": clean_html, "ansi2html": ansi2html_links, "markdown_html": markdown_html,
+           "pixels": _pixels, "without_fonts": without_fonts}
 
 
 def configure(c):
-    """Set the feedback-page options on the traitlets config `c` of the course."""
+    """Set the feedback-page options on the traitlets config `c` of the course.
+
+    Only the feedback converter gets the template, its filters and its
+    preprocessor: every other HTML exporter (the formgrader's submission view,
+    `nbgrader` commands that render HTML) keeps nbgrader's own template.
+    """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    nbgrader_templates = Path(__import__("nbgrader").__file__).parent / "server_extensions" / "formgrader" / "templates"
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPreprocessor]
     c.GenerateFeedback.exporter_class = FeedbackExporter
-    c.HTMLExporter.template_name = TEMPLATE_NAME
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
+    # (GenerateFeedback sets HTMLExporter.extra_template_basedirs to nbgrader's; ours are more specific)
+    c.FeedbackExporter.extra_template_basedirs = _template_dirs()
+    # Outputs are sanitised in every HTML view of a submission, the formgrader's included.
     c.HTMLExporter.sanitize_html = True
-    c.HTMLExporter.filters = {"clean_html": f"{__name__}.clean_html", "ansi2html": f"{__name__}.ansi2html_links"}
     return c
 
 
 __all__ = ["FeedbackExporter", "FeedbackPreprocessor", "clean_html", "ansi2html_links", "link_text", "strip_hidden_tests",
-           "ensure_static", "configure", "mathjax_tarball"]
+           "markdown_html", "configure"]
