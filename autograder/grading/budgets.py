@@ -6,7 +6,11 @@ O_NOFOLLOW, memory from /proc.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -107,26 +111,95 @@ def _records(folder_fd):
             yield entry.name, st.st_size
 
 
-def copy_records(src, dst):
-    """Copy what can be a record from the kernel's outputs folder src to the judge's dst (never following a link)."""
+def allocated(st):
+    """Bytes a file costs wherever it is copied: its apparent size, or its blocks if more.
+
+    A sparse file costs nothing where the kernel wrote it and its full
+    apparent size once copied (30 sparse 64 MB records filled the host's /tmp).
+    """
+    return max(st.st_size, getattr(st, "st_blocks", 0) * 512)
+
+
+def copy_records(src, dst, grade_ids, total=None):
+    """Copy this notebook's records from the kernel's outputs folder src to the judge's dst.
+
+    Only `<grade_id>.json` and `<grade_id>.npz` for the notebook's grade_ids,
+    by exact name, each a regular file within its limit, never following a
+    link; the records together at most `total` bytes (allocated). A record
+    that is refused is replaced by a small one saying why (read as a bad
+    record by the judge: exchange.read_output). Returns {name: why} refused.
+    """
+    from .exchange import MAX_JSON_BYTES, MAX_NPZ_BYTES, MAX_RECORD_TOTAL
+    total = MAX_RECORD_TOTAL if total is None else total
     flags = os.O_RDONLY | os.O_NOFOLLOW
+    refused = {}
     try:
         fd = os.open(src, flags | os.O_DIRECTORY)
     except OSError:
-        return
+        return refused
     try:
-        for name, size in list(_records(fd)):
-            try:
-                f = os.open(name, flags | os.O_NONBLOCK, dir_fd=fd)
-            except OSError:
-                continue
-            with os.fdopen(f, "rb") as fin, open(os.path.join(dst, name), "wb") as fout:
-                fout.write(fin.read(size + 1)[:size])
+        for grade_id in sorted(grade_ids):
+            for ext, limit in ((".json", MAX_JSON_BYTES), (".npz", MAX_NPZ_BYTES)):
+                name = grade_id + ext
+                try:
+                    f = os.open(name, flags | os.O_NONBLOCK, dir_fd=fd)
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    refused[name] = f"{name} is not a regular file"
+                    continue
+                with os.fdopen(f, "rb") as fin:
+                    st = os.fstat(fin.fileno())
+                    cost = allocated(st)
+                    if not stat.S_ISREG(st.st_mode) or cost > limit:
+                        refused[name] = f"{name} is not a regular file of at most {limit} bytes"
+                    elif cost > total:
+                        refused[name] = (f"the records of this notebook hold more than "
+                                         f"{MAX_RECORD_TOTAL // 2**20} MiB together; {name} was not kept")
+                    else:
+                        total -= cost
+                        try:
+                            with open(os.path.join(dst, name), "wb") as fout:
+                                fout.write(fin.read(st.st_size + 1)[:st.st_size])
+                        except OSError as e:
+                            refused[name] = f"{name} could not be kept ({e.strerror})"
+        for name in refused:  # the judge reads why instead of a record ("no result" would mislead)
+            base = os.path.join(dst, os.path.splitext(name)[0])
+            for ext in (".json", ".npz"):
+                with contextlib.suppress(OSError):
+                    os.unlink(base + ext)
+            with contextlib.suppress(OSError), open(base + ".json", "w") as out:
+                json.dump({"refused": refused[name]}, out)
     finally:
         os.close(fd)
+    return refused
 
 
-def mount_disk(path, size, files):
+def record_ids(exchange):
+    """The grade_ids the judge wrote inputs for (its own folder, which the kernel cannot write)."""
+    try:
+        return {n[:-5] for n in os.listdir(os.path.join(exchange, "inputs")) if n.endswith(".json")}
+    except OSError:
+        return set()
+
+
+def run_all(*steps, log=None):
+    """Run every cleanup step, whatever an earlier one raised; returns the errors (and logs them)."""
+    errors = []
+    for step in steps:
+        try:
+            step()
+        except Exception as e:
+            errors.append(e)
+            if log is not None:
+                log.warning("cleanup step %s failed: %s", getattr(step, "__name__", step), e)
+    return errors
+
+
+MOUNT_NAMES = ("btc-notebook", "btc-exchange")  # the tmpfs sources grading mounts (mountinfo shows them)
+
+
+def mount_disk(path, size, files, name="btc-notebook"):
     """Mount a tmpfs of `size` bytes and `files` inodes at path (root only); True if it is mounted.
 
     Everything a kernel can write then lives on it, so the disk budget is
@@ -135,13 +208,70 @@ def mount_disk(path, size, files):
     if os.geteuid() != 0 or not shutil.which("mount"):
         return False
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={files},mode=0700",
-                           "btc-notebook", path], capture_output=True)
+                           name, path], capture_output=True)
     return done.returncode == 0
 
 
 def unmount_disk(path):
     if subprocess.run(["umount", path], capture_output=True).returncode != 0:
         subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+def grading_mounts(under):
+    """Mount points of grading's tmpfs (MOUNT_NAMES) at or below the folder `under`, deepest first."""
+    under = os.path.realpath(under).rstrip("/") + "/"
+    found = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                sep = fields.index("-")
+                point = fields[4].encode().decode("unicode_escape")  # \040 for a space ...
+                if fields[sep + 2] in MOUNT_NAMES and (point + "/").startswith(under):
+                    found.append(point)
+    except (OSError, ValueError, IndexError):
+        return []
+    return sorted(found, key=len, reverse=True)
+
+
+def remove_tree(top, log=None):
+    """Unmount every grading tmpfs below top, then remove it (what a killed worker left); errors logged."""
+    steps = [functools.partial(unmount_disk, point) for point in grading_mounts(top)]
+    steps.append(functools.partial(shutil.rmtree, top, ignore_errors=True))
+    return run_all(*steps, log=log)
+
+
+# Folders grading makes in a temporary folder, named <prefix>-<pid of the process that owns them>-...
+OWNED_PREFIXES = ("nbsandbox", "btc-exchange", "btc-worker")
+_OWNED = re.compile(r"^(%s)-(\d+)-" % "|".join(OWNED_PREFIXES))
+
+
+def owned_name(prefix):
+    """The mkdtemp prefix of a folder this process owns (sweep_stale removes it once the process is gone)."""
+    return f"{prefix}-{os.getpid()}-"
+
+
+def sweep_stale(top, log=None):
+    """Remove what grading processes that no longer exist left in top: their folders and tmpfs mounts.
+
+    Only folders named for their owner (OWNED_PREFIXES) whose owner process is
+    gone, and only this user's: a run beside this one keeps everything.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _OWNED.match(entry.name)
+        try:
+            mine = entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.geteuid()
+        except OSError:
+            continue
+        if match and mine and not os.path.exists(f"/proc/{match.group(2)}"):
+            remove_tree(entry.path, log=log)
+            removed.append(entry.path)
+    return removed
 
 
 class BudgetWatch(HasTraits):

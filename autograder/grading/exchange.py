@@ -8,7 +8,7 @@ The judge writes, for every grade_id, the inputs it chose:
 and the kernel (autograder/source/<a>/<a>_tests.py, `grader_record`) answers:
 
     <exchange>/outputs/<grade_id>.json  {"result": enc, "warnings": [...]}
-                                        or {"raised": {"type", "message", "traceback"}, ...}
+                                        or {"raised": {"type", "message", "traceback", "frames"}, ...}
     <exchange>/outputs/<grade_id>.npz
 
 An encoding `enc` is a small JSON object:
@@ -205,13 +205,15 @@ def _read_output(folder, grade_id):
         raise MalformedRecord(f"the record is not valid JSON ({e})") from None
     if not isinstance(doc, dict):
         raise MalformedRecord("the record is not a JSON object")
+    if "refused" in doc:  # put in its place by the grader (budgets.copy_records), or claimed by the kernel
+        raise MalformedRecord(str(doc["refused"])[:300])
     warnings = [str(w)[:300] for w in doc.get("warnings", [])[:5]] if isinstance(doc.get("warnings"), list) else []
     if "raised" in doc:
         raised = doc["raised"]
         if not isinstance(raised, dict):
             raise MalformedRecord("bad 'raised' entry")
-        return Record(raised={k: str(raised.get(k, ""))[:4000] for k in ("type", "message", "traceback")},
-                      warnings=warnings)
+        return Record(raised={**{k: str(raised.get(k, ""))[:4000] for k in ("type", "message", "traceback")},
+                              "frames": raised_frames(raised.get("frames", []))}, warnings=warnings)
     if "result" not in doc:
         raise MalformedRecord("the record holds neither a result nor an exception")
     raw_npz = _read_bounded(folder / f"{grade_id}.npz", MAX_NPZ_BYTES)
@@ -276,6 +278,74 @@ def load_arrays(raw):
         raise
     except Exception as e:  # a corrupt or pickled file: the kernel's fault, not the judge's
         raise MalformedRecord(f"the arrays cannot be read ({type(e).__name__}: {str(e)[:200]})") from None
+
+
+# ---- the failing frames of a raised record (explain.py's module docstring shows their form) ----
+
+MAX_FRAMES, MAX_LOCALS, MAX_SOURCE_LINES = 4, 40, 40
+_FACT_KEYS = {"array": {"shape", "dtype"}, "int": {"value"}, "float": {"value"}, "bool": {"value"},
+              "str": {"value"}, "none": set(), "slice": {"start", "stop", "step"}, "other": {"type"},
+              "tuple": {"len", "items"}, "list": {"len", "items"}, "dict": {"len", "items"}}
+
+
+def _checked(ok, value):
+    if not ok:
+        raise MalformedRecord("bad 'frames' in the raised record")
+    return value
+
+
+def _plain_text(value, limit):
+    """A str of at most `limit` characters without control characters (a tab is allowed)."""
+    return _checked(isinstance(value, str) and len(value) <= limit
+                    and not any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value), value)
+
+
+def _small_int(value, low=-2**53):
+    return _checked(type(value) is int and low <= value < 2**53, value)
+
+
+def _fact(fact, top=True):
+    """One local's recorded value: bounded plain data of a known kind, nothing else."""
+    kind = _checked(isinstance(fact, dict), fact).get("kind")
+    _checked(kind in _FACT_KEYS and set(fact) == _FACT_KEYS[kind] | {"kind"}, None)
+    if kind == "array":
+        _checked(isinstance(fact["shape"], list) and len(fact["shape"]) <= 64, None)
+        [_small_int(d, 0) for d in fact["shape"]]
+        _plain_text(fact["dtype"], 32)
+    elif kind in ("int", "float", "bool", "str"):
+        value = fact["value"]
+        {"int": _small_int, "str": lambda v: _plain_text(v, 40),
+         "bool": lambda v: _checked(type(v) is bool, v),
+         "float": lambda v: _checked(type(v) is float and math.isfinite(v), v)}[kind](value)
+    elif kind == "slice":
+        [_small_int(fact[k]) for k in ("start", "stop", "step") if fact[k] is not None]
+    elif kind == "other":
+        _plain_text(fact["type"], 60)
+    elif kind != "none":
+        items = fact["items"]
+        _checked(top and isinstance(items, list) and len(items) <= 8, _small_int(fact["len"], 0))
+        for item in items:
+            if kind == "dict":
+                _plain_text(_checked(isinstance(item, list) and len(item) == 2, item)[0], 40)
+            _fact(item[1] if kind == "dict" else item, top=False)
+    return fact
+
+
+def raised_frames(frames):
+    """The student's failing frames from a raised record, checked to be exactly the bounded plain
+    data grader_record writes (else MalformedRecord): [{"function", "line", "source", "locals"}]."""
+    _checked(isinstance(frames, list) and len(frames) <= MAX_FRAMES, None)
+    for frame in frames:
+        _checked(isinstance(frame, dict) and set(frame) == {"function", "line", "source", "locals"}, None)
+        _plain_text(frame["function"], 80)
+        _small_int(frame["line"], 0)
+        _checked(isinstance(frame["source"], list) and len(frame["source"]) <= MAX_SOURCE_LINES, None)
+        [_plain_text(line, 200) for line in frame["source"]]
+        _checked(isinstance(frame["locals"], list) and len(frame["locals"]) <= MAX_LOCALS, None)
+        for pair in frame["locals"]:
+            _checked(isinstance(pair, list) and len(pair) == 2, None)
+            _checked(_plain_text(pair[0], 40).isidentifier(), _fact(pair[1]))
+    return frames
 
 
 def read_inputs(folder, grade_id):

@@ -16,6 +16,7 @@ For one notebook:
    and the diagnosis goes into the cell's metadata for the instructor's report.
 """
 import base64
+import logging
 import os
 import re
 import shutil
@@ -25,11 +26,19 @@ from jupyter_core.utils import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 
+from . import budgets, diagnose, exchange, limits
 from . import cases as registry
-from . import diagnose, exchange
+from . import explain
 from .recovering import RecoveringExecute  # sandboxed kernel, restarted after a crash
 
 DIAGNOSIS_KEY = diagnose.METADATA_KEY  # cell metadata: the diagnosed mistake of a failing test cell
+# The judge's own limits (limits.py): per record, for the diagnosis, and its memory while it judges.
+RECORD_SECONDS = 20.0
+DIAGNOSIS_SECONDS = 60.0
+JUDGE_MEMORY = 2 * 2**30
+MAX_VERDICT_CHARS = 6000
+EXCHANGE_SLACK = 16 * 2**20  # the exchange's tmpfs: inputs and refusal notes besides the records
+log = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -70,7 +79,8 @@ def verdict(grade_id, record_or_error, kernel_outputs=(), extra=(), judged=None)
     if record.raised is not None:
         r = record.raised
         return False, "\n".join([
-            f"✗ {head}: {case.function} raised {r['type']}: {_clip(r['message'], 600)}", inputs, *extra,
+            f"✗ {head}: {case.function} raised {r['type']}: {_clip(r['message'], 600)}", inputs,
+            *[f"  {line}" for line in explain.for_verdict(case, r)], *extra,
             f"  re-read {registry.citation(case, '*')}",
             "  your traceback (last lines):", _clip(r["traceback"], 1500), *warned])
     if judged is None:
@@ -106,15 +116,45 @@ def judge_notebook(pairs, kernel_outputs=None, leave_out=()):
     Every cell is judged once; the failing cells of each function are then diagnosed together.
     kernel_outputs: the cells' outputs from the kernel (for "no result was recorded"), in the same order.
     """
-    judged = [diagnose.Judged(grade_id, record) for grade_id, record in pairs]
-    findings = diagnose.notebook(judged, leave_out)
+    judged = [_judged(grade_id, record) for grade_id, record in pairs]
+    try:
+        with limits.deadline(DIAGNOSIS_SECONDS):
+            findings = diagnose.notebook(judged, leave_out)
+    except (Exception, limits.JudgeTimeout) as e:  # the verdicts stand without a diagnosis
+        log.warning("diagnosis skipped: %s: %s", type(e).__name__, e)
+        findings = {}
     out = []
     for k, j in enumerate(judged):
         finding = findings.get(j.grade_id)
         passed, text = verdict(j.grade_id, j.record, kernel_outputs[k] if kernel_outputs else (),
                                finding.lines if finding else (), judged=j)
-        out.append((passed, text, finding.picture if finding and not passed else None, finding))
+        out.append((passed, _clip(text, MAX_VERDICT_CHARS), finding.picture if finding and not passed else None,
+                    finding))
     return out
+
+
+def _judged(grade_id, record):
+    """The judged cell; a record that takes the judge too long or errs is a bad record for its case."""
+    try:
+        with limits.deadline(RECORD_SECONDS):
+            return diagnose.Judged(grade_id, record)
+    except (Exception, limits.JudgeTimeout) as e:
+        return diagnose.Judged(grade_id, exchange.MalformedRecord(
+            f"the judge could not compare it within its limits ({type(e).__name__}: {str(e)[:200]})"))
+
+
+def read_records(folder, grade_ids):
+    """[(grade_id, Record | None | MalformedRecord)]: each read within the judge's time per record."""
+    pairs = []
+    for grade_id in grade_ids:
+        try:
+            with limits.deadline(RECORD_SECONDS):
+                record = exchange.read_output(folder, grade_id)
+        except (exchange.MalformedRecord, limits.JudgeTimeout) as e:
+            record = e if isinstance(e, exchange.MalformedRecord) else exchange.MalformedRecord(
+                f"reading it took the judge {e}")
+        pairs.append((grade_id, record))
+    return pairs
 
 
 class JudgedExecute(RecoveringExecute, Execute):
@@ -124,33 +164,45 @@ class JudgedExecute(RecoveringExecute, Execute):
     exchange_folder = None  # this notebook's folder while it runs (absolute; also in the kernel's env)
 
     def preprocess(self, nb, resources=None, km=None):
-        folder = tempfile.mkdtemp(prefix="btc-exchange-", dir=self.exchange_root)
+        folder = tempfile.mkdtemp(prefix=budgets.owned_name("btc-exchange"), dir=self.exchange_root)
+        cells = list(graded_test_cells(nb))
+        # the exchange on a tmpfs of its own when root: the records copied out of the kernel's disk
+        # are bounded there, not by the host's /tmp (and the kernel's statvfs shows only it)
+        mounted = budgets.mount_disk(folder, exchange.MAX_RECORD_TOTAL + EXCHANGE_SLACK, 4 * len(cells) + 64,
+                                     name="btc-exchange")
         try:
-            self.exchange_folder = exchange.prepare(folder)
-            cells = list(graded_test_cells(nb))
-            for _, grade_id in cells:
-                case = registry.CASES.get(grade_id)
-                if case is not None:
-                    args, kwargs = case.inputs()
-                    exchange.write_inputs(self.exchange_folder, grade_id, args, kwargs)
-            nb, resources = super().preprocess(nb, resources, km)
-            pairs = []
-            for _, grade_id in cells:
-                try:
-                    record = exchange.read_output(self.exchange_folder, grade_id)
-                except exchange.MalformedRecord as e:
-                    record = e
-                pairs.append((grade_id, record))
-            verdicts = judge_notebook(pairs, [cell.get("outputs", []) for cell, _ in cells])
-            for (cell, grade_id), (passed, text, picture, finding) in zip(cells, verdicts):
-                cell.outputs = verdict_outputs(passed, text, picture)
-                cell.metadata.pop(DIAGNOSIS_KEY, None)
-                if finding is not None and finding.kind and not passed:
-                    # read by the instructor's report (report.py) to group students by mistake
-                    cell.metadata[DIAGNOSIS_KEY] = finding.metadata(registry.CASES[grade_id].function)
-            return nb, resources
+            with registry.drawing(*self._draw(resources)):
+                return self._judged_run(nb, resources, km, folder, cells)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            budgets.run_all(lambda: mounted and budgets.unmount_disk(folder),
+                            lambda: shutil.rmtree(folder, ignore_errors=True), log=self.log)
+
+    def _draw(self, resources):
+        """(course seed, student) of this notebook's inputs; (None, None): the cases' fixed seeds."""
+        student = ((resources or {}).get("nbgrader") or {}).get("student")
+        if not student:
+            return None, None
+        root = self.config.CourseDirectory.get("root") or os.getcwd()
+        return registry.course_seed(root), student
+
+    def _judged_run(self, nb, resources, km, folder, cells):
+        self.exchange_folder = exchange.prepare(folder)
+        for _, grade_id in cells:
+            case = registry.CASES.get(grade_id)
+            if case is not None:
+                args, kwargs = case.inputs()
+                exchange.write_inputs(self.exchange_folder, grade_id, args, kwargs)
+        nb, resources = super().preprocess(nb, resources, km)
+        with limits.memory_limit(JUDGE_MEMORY):
+            pairs = read_records(self.exchange_folder, [grade_id for _, grade_id in cells])
+            verdicts = judge_notebook(pairs, [cell.get("outputs", []) for cell, _ in cells])
+        for (cell, grade_id), (passed, text, picture, finding) in zip(cells, verdicts):
+            cell.outputs = verdict_outputs(passed, text, picture)
+            cell.metadata.pop(DIAGNOSIS_KEY, None)
+            if finding is not None and finding.kind and not passed:
+                # read by the instructor's report (report.py) to group students by mistake
+                cell.metadata[DIAGNOSIS_KEY] = finding.metadata(registry.CASES[grade_id].function)
+        return nb, resources
 
     async def async_start_new_kernel(self, **kwargs):
         # The kernel learns where to find its inputs (and write its outputs) from its environment.

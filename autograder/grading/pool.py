@@ -9,6 +9,7 @@ on one notebook, and alone merges the results into the main gradebook
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -16,14 +17,19 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import precheck
 from . import progress as progress_mod
+from .budgets import owned_name, remove_tree, run_all, sweep_stale
 from .course import COURSE, as_course, venv_on_path
+from .draws import course_seed
 from .gradebooks import merge, seed_gradebook
 from .results import Result, Summary
 from .worker import worker_main
 
+LOG = logging.getLogger(__name__)
 PRELOAD = ["autograder.grading.worker", "nbgrader.api", "nbgrader.converters", "nbgrader.preprocessors",
            "nbclient", "nbconvert.exporters", "jupyter_client"]
 
@@ -58,17 +64,26 @@ class _Pool:
         self.ctx = _context()
         self.tasks, self.results = self.ctx.Queue(), self.ctx.Queue()
         self.args = (str(course_root), str(seed), scratch, options, log_dir)
-        self.procs, self.current, self.count = {}, {}, 0
+        self.procs, self.current, self.count, self.tmp = {}, {}, 0, {}
 
     def spawn(self):
         course_root, seed, scratch, options, log_dir = self.args
         i, self.count = self.count, self.count + 1
         log = str(Path(course_root) / log_dir / f"grader-{i}.log") if log_dir else None
+        # the worker's sandboxes and exchanges go in a folder of its own, so whatever a killed
+        # worker leaves there (folders, tmpfs mounts) is found and removed by this process
+        self.tmp[i] = tempfile.mkdtemp(prefix=f"{owned_name('btc-worker')}{i}-")
         proc = self.ctx.Process(target=worker_main, name=f"grader-{i}", daemon=True,
-                                args=(i, course_root, seed, str(scratch / f"w{i}"), options, self.tasks,
-                                      self.results, log))
+                                args=(i, course_root, seed, str(scratch / f"w{i}"),
+                                      dict(options, tmp_dir=self.tmp[i]), self.tasks, self.results, log))
         proc.start()
         self.procs[i] = proc
+
+    def remove_leftovers(self, i):
+        """Everything worker i made that a kill can leave: its temporary folder (and mounts), its scratch."""
+        scratch = self.args[2] / f"w{i}"
+        remove_tree(self.tmp.pop(i), log=LOG)
+        shutil.rmtree(scratch, ignore_errors=True)
 
     def reap(self, job_timeout):
         """Results of the jobs whose worker died (or was killed for taking over job_timeout s); new workers."""
@@ -80,6 +95,7 @@ class _Pool:
         for i, proc in list(self.procs.items()):
             if not proc.is_alive() and proc.exitcode not in (0, None):
                 del self.procs[i]
+                self.remove_leftovers(i)
                 job = self.current.pop(i, None)
                 if job is not None:
                     (student, assignment), t0 = job
@@ -94,6 +110,9 @@ class _Pool:
             proc.join(timeout=10)
             if proc.is_alive():
                 proc.kill()
+                proc.join(timeout=10)
+        for i in list(self.tmp):
+            self.remove_leftovers(i)
         self.tasks.cancel_join_thread()
         self.results.cancel_join_thread()
 
@@ -125,9 +144,11 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
         write_run_log(course.root, run_log, shard, summary)
         return summary
 
+    summary.inputs_seed = f"{course_seed(course.root):032x}"  # the hidden inputs' draw (cases.drawing)
     scratch = scratch_root(course.root)
     seed = scratch / "seed.db"
     seed_gradebook(url, seed)
+    sweep_stale(tempfile.gettempdir(), log=LOG)  # what killed graders of earlier runs left
     pool = _Pool(course.root, seed, scratch, {"fast": fast, "feedback": feedback}, log_dir)
     for p in pairs:
         pool.tasks.put(p)
@@ -169,6 +190,7 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
         bar.close()
         pool.close()
         shutil.rmtree(scratch, ignore_errors=True)
+    failed_pages(course, [r for r in summary.results if not r.ok])
     if fatal:
         raise RuntimeError(f"a grading worker could not start:\n{fatal}")
     summary.wall = time.perf_counter() - started
@@ -178,10 +200,49 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
 
 
 def _merge(gb, results):
-    """Merge a batch; each result learns the score the gradebook now holds for it."""
-    scores = merge(gb, results)
+    """Merge a batch; each result learns the score the gradebook now holds for it.
+
+    A batch that cannot be written (a full disk, a broken row) is merged one
+    result at a time: a result that still fails is that notebook's error, never the run's.
+    """
+    try:
+        scores = merge(gb, results)
+    except Exception:
+        gb.db.rollback()
+        scores = {}
+        for res in results:
+            try:
+                scores.update(merge(gb, [res]))
+            except Exception as e:
+                gb.db.rollback()
+                res.ok, res.data = False, None
+                res.error = f"its grades could not be written to the gradebook ({type(e).__name__}: {str(e)[:200]})"
+                LOG.warning("%s/%s: %s", res.student, res.assignment, res.error)
     for res in results:
         res.score, res.max_score = scores.get((res.student, res.assignment), (None, None))
+
+
+def failed_pages(course, results):
+    """Every notebook whose grading failed, however, gets a score of 0 and a feedback page saying what happened.
+
+    A partial grading is not kept: the page and the gradebook say the same thing.
+    """
+    for res in results:
+        problem = GradingFailure(res.student, res.assignment, f"{res.assignment}.ipynb", "grading_error",
+                                 f"grading stopped before it was complete: {res.error or 'unknown error'}")
+        run_all(lambda: precheck.record_zero(course.db_url, res.student, res.assignment),
+                lambda: precheck.write_feedback(course.root, problem), log=LOG)
+
+
+@dataclass
+class GradingFailure(precheck.Problem):
+    """A notebook the workers could not finish grading (the grader's connection to the kernel broke, a worker died...)."""
+
+    @property
+    def fix(self):
+        return ("Restart the kernel and run all cells (Kernel > Restart & Run All): your notebook must run "
+                "from top to bottom on its own, without starting processes that outlive a cell or printing "
+                "without end. If it does, ask your instructor to look at this grading error.")
 
 
 def write_run_log(course_root, run_log, shard, summary):
@@ -191,3 +252,4 @@ def write_run_log(course_root, run_log, shard, summary):
         path = Path(course_root) / run_log
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(summary.to_json(), indent=1, default=str))
+        path.chmod(0o600)  # it holds the course's seed of the hidden inputs

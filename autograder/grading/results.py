@@ -72,6 +72,7 @@ class Summary:
     jobs: int = 1
     shard: tuple = (1, 1)
     db_url: str = ""
+    inputs_seed: str = ""  # the course seed the hidden inputs were drawn from (cases.drawing); "" when none
 
     @property
     def failures(self):
@@ -79,4 +80,5 @@ class Summary:
 
     def to_json(self):
         return {"wall": self.wall, "jobs": self.jobs, "shard": list(self.shard), "db_url": safe_url(self.db_url),
+                "inputs_seed": self.inputs_seed,
                 "results": [r.to_json(with_data=False) for r in self.results]}

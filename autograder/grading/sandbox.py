@@ -52,7 +52,7 @@ from jupyter_client.connect import port_names
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, CaselessStrEnum, Integer, List, Unicode
 
-from .budgets import BudgetWatch, copy_records, mount_disk, prune_outputs, unmount_disk
+from .budgets import BudgetWatch, copy_records, mount_disk, owned_name, prune_outputs, record_ids, run_all, unmount_disk  # noqa: E501
 from .launcher import (_LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV,  # noqa: F401
                        NEVER_PASS_ENV, _tasks_of_uid, _warn_once, bwrap_path,
                        missing_protections, sandbox_status)
@@ -107,6 +107,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         self._disk = None        # where the kernel's writable folders live (a tmpfs when root)
         self._mounted = False
         self._outputs = None     # (the kernel's outputs folder, the judge's) when they differ
+        self._record_ids = ()    # the grade_ids whose records are copied from the one to the other
         self._written = None     # where the kernel writes its records
         self._ipc = None
         self._uid = None
@@ -149,7 +150,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         as_root = hasattr(os, "geteuid") and os.geteuid() == 0
         self.budget_exceeded = ""
         if self._rundir is None:
-            self._rundir = tempfile.mkdtemp(prefix="nbsandbox-")  # 0700, the grader's alone
+            self._rundir = tempfile.mkdtemp(prefix=owned_name("nbsandbox"))  # 0700, the grader's alone
             RUNDIRS[self._rundir] = self._release
             self._disk = os.path.join(self._rundir, "disk")
             os.mkdir(self._disk, 0o700)
@@ -318,6 +319,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
                 self._handed_over.add(exchange)
                 os.chmod(exchange, 0o755)  # the grader's, readable: the kernel reads its inputs ...
                 if self._mounted:  # ... and writes its records on its own bounded disk,
+                    self._record_ids = record_ids(exchange)  # listed before the kernel runs
                     self._outputs = (os.path.join(self._disk, "outputs"), outputs)
                     os.mkdir(self._outputs[0], 0o755)
                     self._hand_over(self._outputs[0])
@@ -347,13 +349,9 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
     def client(self, **kwargs):
-        """The grader's client of this kernel, queueing at most `receive_queue` messages per channel.
-
-        ZMQ's default queue of 1,000 messages lets a kernel that prints faster
-        than the grader reads park up to 1,000 messages in the grader's memory;
-        past this queue the kernel's own messages are dropped, which costs only
-        that kernel's output (a lost idle status waits out nbclient's iopub timeout).
-        """
+        """The grader's client of this kernel, queueing at most `receive_queue` messages per channel
+        (ZMQ's default 1,000 let a flooding kernel park 1,000 messages in the grader's memory; past the
+        queue the kernel's own messages are dropped: a lost idle status waits out nbclient's iopub timeout)."""
         import zmq
         kc = super().client(**kwargs)
         kc.context.setsockopt(zmq.RCVHWM, self.receive_queue)
@@ -376,17 +374,17 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
     shutdown_kernel = _async_shutdown_kernel
 
     def _release(self):
-        """The notebook is over: hand its records to the judge, then remove every trace of the sandbox."""
+        """The notebook is over: hand its records to the judge, then remove every trace of the sandbox
+        (each step runs whatever an earlier one raised)."""
         if not self._rundir:
             return
-        if self._outputs:
-            copy_records(*self._outputs)
-        if self._mounted:
-            unmount_disk(self._disk)
-        shutil.rmtree(self._rundir, ignore_errors=True)
-        RUNDIRS.pop(self._rundir, None)
+        rundir, disk, outputs, mounted = self._rundir, self._disk, self._outputs, self._mounted
         self._rundir = self._disk = self._ipc = self._outputs = None
         self._mounted = False
+        RUNDIRS.pop(rundir, None)
+        run_all(lambda: outputs and copy_records(*outputs, self._record_ids),
+                lambda: mounted and unmount_disk(disk),
+                lambda: shutil.rmtree(rundir, ignore_errors=True), log=self.log)
 
     def kernel_log_tail(self, nbytes=2000):
         """The end of what the kernel wrote to its own stdout/stderr (for diagnosing a crash)."""
