@@ -61,14 +61,24 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 c.Autograde.create_student = True
-# nbgrader's exchange (release_assignment / fetch / submit / collect) lives in the
-# course by default, so `nbgrader list` and `collect` work without root; a
-# JupyterHub course sets a shared folder instead, e.g. /srv/nbgrader/exchange.
-c.Exchange.root = os.environ.get("BTC_EXCHANGE_ROOT", str(COURSE / "exchange"))
-if not os.path.isdir(c.Exchange.root):  # nbgrader needs it to exist, writable by all, sticky
+# nbgrader's exchange (release_assignment / fetch / submit / collect) lives OUTSIDE the
+# course, so that no student needs to traverse it (the course stays 0700, GRADING.md):
+# /srv/nbgrader/exchange when root (shared, 1777), else a folder of this user's own
+# (~/.local/share/nbgrader/exchange, for trying the commands alone). BTC_EXCHANGE_ROOT
+# chooses another (e.g. a JupyterHub's shared folder). It is made only by the exchange
+# commands themselves, never as a side effect of loading this config.
+import sys  # noqa: E402
+
+_SHARED_EXCHANGE = hasattr(os, "geteuid") and os.geteuid() == 0
+c.Exchange.root = os.environ.get("BTC_EXCHANGE_ROOT") or (
+    "/srv/nbgrader/exchange" if _SHARED_EXCHANGE
+    else os.path.join(os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "nbgrader", "exchange"))
+if sys.argv[1:2] and sys.argv[1] in {"list", "release_assignment", "release", "fetch_assignment", "fetch", "submit",
+                                     "collect", "fetch_feedback", "release_feedback"} \
+        and not os.path.isdir(c.Exchange.root):  # nbgrader needs it to exist (students: writable, sticky)
     try:
         os.makedirs(c.Exchange.root)
-        os.chmod(c.Exchange.root, 0o1777)
+        os.chmod(c.Exchange.root, 0o1777 if _SHARED_EXCHANGE or os.environ.get("BTC_EXCHANGE_ROOT") else 0o700)
     except OSError:
         pass  # nbgrader then names the folder it cannot use
 
@@ -123,6 +133,14 @@ c.JudgedExecute.solution_timeout = 15.0
 from autograder.grading import patches  # noqa: E402
 
 patches.install_precheck()
+# Plain `nbgrader collect` collects as `make collect` does (grading/collect.py): the
+# student is the inbound folder's owner, nothing is followed, one bad folder is refused alone.
+patches.install_safe_collect()
+# Every log line of every nbgrader command is shown with control characters escaped
+# (a student's grade_id or kernel output cannot drive the instructor's terminal).
+from autograder.grading import terminal as _terminal  # noqa: E402
+
+_terminal.install()
 
 # Where grades go: SQLite gradebook.db by default; several grading machines
 # share one PostgreSQL gradebook by exporting e.g.
@@ -138,4 +156,7 @@ if os.environ.get("BTC_GRADEBOOK_URL"):
 from autograder.grading import feedback as _feedback  # noqa: E402
 
 _feedback.configure(c)
+# `nbgrader release_feedback` releases every page that came through the exchange and names the
+# ones placed in submitted/ by hand (no submission_secret.txt), instead of stopping for everyone.
+patches.install_release_feedback()
 # --- end of feedback pages ---

@@ -12,6 +12,14 @@ Every one is idempotent and has a test in tests/test_patches.py.
   scores 0 with a feedback page saying why, as in `make grade`. nbgrader has
   no hook there: its `pre_convert_hook` runs later, is not told which
   student it is, and its errors are swallowed.
+- `install_safe_collect` (nbgrader_config.py: plain `nbgrader collect`): the
+  inbound folders students write are collected by `collect.collect`, which
+  never follows a link, takes the student from the folder's owner and the
+  time from the filesystem, and refuses one bad folder without stopping.
+- `install_release_feedback` (nbgrader_config.py: `nbgrader release_feedback`):
+  a feedback folder without nbgrader's timestamp.txt or submission_secret.txt
+  (a submission placed by hand) is named and left out instead of stopping
+  the release for everyone.
 - `reuse_gradebook_engines` (grading workers): nbgrader opens a new Gradebook
   (engine, table inspection, create_all) in every preprocessor of every
   notebook; a worker's scratch gradebook is private and its schema known, so
@@ -25,8 +33,12 @@ Every one is idempotent and has a test in tests/test_patches.py.
 """
 from __future__ import annotations
 
+import glob
 import os
+import re
+import shutil
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -73,6 +85,127 @@ def install_precheck():
     init_destination.__wrapped__ = original
     Autograde.init_destination = init_destination
     Autograde._btc_precheck = True
+
+
+def install_safe_collect():
+    """Make plain `nbgrader collect` collect as `make collect` does (collect.py; idempotent).
+
+    nbgrader's ExchangeCollect follows links in a student's inbound folder, reads
+    FIFOs and devices, takes the student from the folder's name and the lateness
+    from the student's text, and stops for everyone on one bad folder. Its
+    init_src now only finds the inbound folder and the due date; copy_files runs
+    collect.collect, which takes the student from the folder's owner, copies
+    without following anything and logs every refused folder.
+    """
+    check_versions()
+    from nbgrader.exchange.default.collect import ExchangeCollect
+
+    from . import collect
+    if getattr(ExchangeCollect, "_btc_safe", None) is not None:
+        return
+    original_src, original_copy = ExchangeCollect.init_src, ExchangeCollect.copy_files
+
+    def init_src(self):
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path):
+            self.fail("Course not found: {}".format(self.inbound_path))
+        self.duedate = None
+        if self.before_duedate:
+            from nbgrader.api import Gradebook, MissingEntry
+            with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+                try:
+                    self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+                except MissingEntry:
+                    pass
+
+    def copy_files(self):
+        student = self.coursedir.student_id if self.coursedir.student_id not in ("", "*") else None
+        submitted = os.path.join(self.coursedir.root, self.coursedir.submitted_directory)
+        try:
+            outcomes = collect.collect(self.inbound_path, submitted, self.coursedir.assignment_id, student,
+                                       update=self.update or self.before_duedate, duedate=self.duedate,
+                                       ignore=list(self.coursedir.ignore))
+        except OSError as e:
+            self.fail("Cannot read {}: {}".format(self.inbound_path, e.strerror))
+        if not outcomes:
+            self.log.warning("No submissions of %r for course %r to collect",
+                             self.coursedir.assignment_id, self.coursedir.course_id)
+        for o in outcomes:
+            (self.log.warning if o.status == "refused" else self.log.info)("%s", o.line())
+
+    init_src.__wrapped__, copy_files.__wrapped__ = original_src, original_copy
+    ExchangeCollect.init_src, ExchangeCollect.copy_files = init_src, copy_files
+    ExchangeCollect._btc_safe = True
+
+
+def _small_text(path, limit=4096):
+    """The text of a small regular file, or "" when it is missing, empty, larger or not a plain file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    return "" if len(data) > limit else data.decode("utf-8", "replace").strip()
+
+
+def install_release_feedback():
+    """Make `nbgrader release_feedback` release every page it can and name the ones it cannot (idempotent).
+
+    nbgrader reads feedback/<student>/<assignment>/timestamp.txt and
+    submission_secret.txt for every page and stops for everyone at the first
+    folder without them, which is every submission placed in submitted/ by hand.
+    The secret names the released file (a hash only the submitting student's
+    `fetch_feedback` finds), so a page without one cannot be fetched: it is left
+    out with a warning saying to hand the page over directly; the timestamp is
+    only shown in the log. Every other page is released as nbgrader releases it.
+    """
+    check_versions()
+    from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
+    from nbgrader.utils import notebook_hash
+    if getattr(ExchangeReleaseFeedback, "_btc_every_page", None) is not None:
+        return
+    original = ExchangeReleaseFeedback.copy_files
+
+    def copy_files(self):  # nbgrader 0.9.6's, with the two files read defensively
+        cd = self.coursedir
+        excluded = set(cd.student_id_exclude.split(",")) if cd.student_id_exclude else set()
+        page = re.compile(re.escape(os.path.sep).join([
+            cd.format_path(cd.feedback_directory, "(?P<student_id>.*)", cd.assignment_id, escape=True),
+            "(?P<notebook_id>.*).html"]))
+        for html_file in sorted(glob.glob(os.path.join(self.src_path, "*.html"))):
+            m = page.match(html_file)
+            if m is None:
+                self.log.error("Could not match '%s' with regexp '%s'", html_file, page.pattern)
+                continue
+            student_id, notebook_id = m.group("student_id"), m.group("notebook_id")
+            if student_id in excluded:
+                continue
+            folder = os.path.dirname(html_file)
+            secret = _small_text(os.path.join(folder, "submission_secret.txt"))
+            if not secret:
+                self.log.warning(
+                    "Not released: the feedback of %s on %s/%s: this submission did not come through the "
+                    "exchange (no submission_secret.txt), so `nbgrader fetch_feedback` cannot find it; "
+                    "give the student %s directly", precheck.shown(student_id), precheck.shown(cd.assignment_id),
+                    precheck.shown(notebook_id), precheck.shown(html_file))
+                continue
+            timestamp = _small_text(os.path.join(folder, "timestamp.txt")) or "no timestamp"
+            checksum = notebook_hash(secret=secret, notebook_id=notebook_id)
+            dest = os.path.join(self.dest_path, f"{checksum}-tmp.html")
+            self.log.info("Releasing feedback for student '%s' on assignment '%s/%s/%s' (%s)",
+                          precheck.shown(student_id), cd.course_id, precheck.shown(cd.assignment_id),
+                          precheck.shown(notebook_id), precheck.shown(timestamp))
+            shutil.copy(html_file, dest)
+            shutil.move(dest, os.path.join(self.dest_path, f"{checksum}.html"))  # atomic, as nbgrader does
+            self.log.info("Feedback released to: %s", dest)
+
+    copy_files.__wrapped__ = original
+    ExchangeReleaseFeedback.copy_files = copy_files
+    ExchangeReleaseFeedback._btc_every_page = True
 
 
 def skip_precheck_in_this_process():
