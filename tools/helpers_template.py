@@ -7,18 +7,25 @@ format_citation), and followed by the module's generated EQUATIONS table.
 Edit here, then run `python -m tools.make_notebooks`.
 """
 # ---- BEGIN SHARED (from tools/helpers_template.py; tools/make_notebooks.py copies it) ----
+import ast
 import contextlib
 import io
 import json
+import linecache
+import math
 import os
+import re
+import sysconfig
 import textwrap
 import traceback
+import types
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 _EXCHANGE_VAR = "BTC_GRADER_EXCHANGE"
+GRADER_NUMPY = "set by tools/make_notebooks.py"
 
 
 def grader_record(grade_id, func):
@@ -42,6 +49,10 @@ def grader_record(grade_id, func):
             lines = traceback.format_exception(type(e), e, e.__traceback__.tb_next)
             doc["raised"] = {"type": type(e).__name__, "message": str(e)[:2000],
                              "traceback": "".join(lines)[-4000:]}
+            try:  # the shapes in the failing frames, for the grader's explanation (bounded plain data)
+                doc["raised"]["frames"] = _frames(e.__traceback__)
+            except Exception:
+                pass
         else:
             doc["result"] = _encode(result, arrays)
     doc["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught[:5]]
@@ -79,6 +90,72 @@ def _decode(enc, arrays):
     if kind == "dict":
         return {k: _decode(v, arrays) for k, v in enc["items"]}
     return enc.get("value")
+
+
+# ------------------------------------------------------------------ the failing frames, as plain data
+
+def _library(filename):
+    """Whether `filename` is NumPy's, Python's or this module's (not the student's own code)."""
+    if filename == __file__:
+        return True
+    roots = [os.path.dirname(np.__file__)] + [sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")]
+    return any(filename.startswith(root + os.sep) for root in roots)
+
+
+def _fact(value, top=True):
+    """A local's value as bounded plain data: an array's shape and dtype, an int, a slice's bounds..."""
+    if isinstance(value, np.ndarray):
+        if value.ndim > 32:
+            return {"kind": "other", "type": "ndarray"}
+        return {"kind": "array", "shape": [int(d) for d in value.shape], "dtype": str(value.dtype)[:32]}
+    if isinstance(value, (bool, np.bool_)):
+        return {"kind": "bool", "value": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"kind": "int", "value": int(value)} if abs(int(value)) < 2**53 else {"kind": "other", "type": "int"}
+    if isinstance(value, (float, np.floating)):
+        return {"kind": "float", "value": float(value)} if math.isfinite(value) else {"kind": "other", "type": "float"}
+    if isinstance(value, str):
+        return {"kind": "str", "value": re.sub(r"[\x00-\x1f\x7f]", "?", value[:40])}
+    if value is None:
+        return {"kind": "none"}
+    if isinstance(value, slice):
+        bounds = [value.start, value.stop, value.step]
+        if all(b is None or (isinstance(b, (int, np.integer)) and not isinstance(b, bool) and abs(int(b)) < 2**53)
+               for b in bounds):
+            return dict(zip(("kind", "start", "stop", "step"), ["slice"] + [None if b is None else int(b) for b in bounds]))
+    if top and isinstance(value, (tuple, list)):
+        return {"kind": type(value).__name__, "len": len(value), "items": [_fact(v, False) for v in value[:8]]}
+    if top and isinstance(value, dict):
+        items = [[k, _fact(v, False)] for k, v in list(value.items())[:8] if isinstance(k, str) and len(k) <= 40]
+        return {"kind": "dict", "len": len(value), "items": [[re.sub(r"[\x00-\x1f\x7f]", "?", k), f] for k, f in items]}
+    return {"kind": "other", "type": re.sub(r"[^\w.]", "?", type(value).__name__[:60])}
+
+
+def _frames(tb, limit=3):
+    """The last `limit` frames of the student's code in a traceback, innermost last, as plain data:
+    {"function", "line", "source" (the function's lines up to the failing one), "locals": [[name, fact]]}.
+    autograder/grading/exchange.py validates this on the grader's side; explain_lines reads it."""
+    picked = []
+    while tb is not None:
+        if not _library(tb.tb_frame.f_code.co_filename):
+            picked.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    frames = []
+    for frame, line in picked[-limit:]:
+        code = frame.f_code
+        source = [re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", " ", linecache.getline(code.co_filename, k).rstrip("\n")[:200])
+                  for k in range(max(code.co_firstlineno, line - 39), line + 1)]
+        local = []
+        for name, value in list(frame.f_locals.items()):
+            if len(local) < 40 and isinstance(name, str) and name.isidentifier() and len(name) <= 40 \
+                    and not name.startswith("_") and not callable(value) and not isinstance(value, types.ModuleType):
+                local.append([name, _fact(value)])
+        frames.append({"function": re.sub(r"[^\w<>.]", "?", code.co_name[:80]), "line": line,
+                       "source": source if any(s.strip() for s in source) else [], "locals": local})
+    return frames
+
+
+# ---- EXPLAIN: autograder/grading/explain.py's SHIPPED part goes here (tools/make_notebooks.py) ----
 
 
 def _read_inputs(folder, grade_id):
@@ -124,10 +201,15 @@ def _fail(problem, case, equation, details=()):
 
 def _student_frames(error, limit=3):
     """The last frames of `error`'s traceback in the student's code (not this module's, not NumPy's)."""
-    numpy_dir = os.path.dirname(np.__file__)
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if f.filename != __file__ and not f.filename.startswith(numpy_dir)]
-    return frames[-limit:]
+    return [f for f in traceback.extract_tb(error.__traceback__) if not _library(f.filename)][-limit:]
+
+
+def _geometry(functions, params):
+    """What explain_lines knows of a layer check's case: its functions and hyper-parameters."""
+    if "shape" not in params or "stride" not in params or len(params["shape"]) != 4:
+        return None
+    return {"functions": tuple(getattr(f, "__name__", "") for f in functions), "n_H_prev": params["shape"][1],
+            "n_W_prev": params["shape"][2], "f": params["f"], "stride": params["stride"], "pad": params.get("pad", 0)}
 
 
 def visible(describe):
@@ -147,6 +229,8 @@ def visible(describe):
                 return check(*functions, case=case, equation=equation, **params)
             except CheckFailed:
                 raise
+            except _FailsWhenGraded as e:
+                _fail(*e.args[:1], case, equation, e.args[1])
             except Exception as e:  # raised by the student's code
                 frames = _student_frames(e)
                 where = frames[-1].name if frames else check.__name__
@@ -157,6 +241,12 @@ def visible(describe):
                 lines += [f"  case: {case}", "  your code, last lines:"]
                 for f in frames:
                     lines += [f"    {f.name}, line {f.lineno}: {(f.line or '').strip()}"]
+                try:  # the same explanation the grader gives (explain_lines, below)
+                    said = explain_lines(type(e).__name__, str(e), _frames(e.__traceback__),
+                                         _geometry(functions, params))[1:]
+                except Exception:
+                    said = []
+                lines += [f"  {line}" for line in said]
                 words, url = _cite(equation)
                 lines += [f"  re-read {words} in the book:", f"  {url}"]
                 raise CheckFailed("\n".join(lines)) from None
@@ -165,11 +255,51 @@ def visible(describe):
     return wrap
 
 
+# Warnings of older NumPy versions that announce an error in the grader's NumPy: (text, error, fix).
+GRADER_ERRORS = (
+    ("Conversion of an array with ndim > 0 to a scalar", "TypeError",
+     "take an array's one value with .item() (b.item()), or index it (b[0, 0, 0]), or np.squeeze it"),
+    ("`product` is deprecated", "AttributeError", "use np.prod"),
+    ("`alltrue` is deprecated", "AttributeError", "use np.all"),
+    ("`sometrue` is deprecated", "AttributeError", "use np.any"),
+    ("`cumproduct` is deprecated", "AttributeError", "use np.cumprod"),
+    ("`round_` is deprecated", "AttributeError", "use np.round"),
+    ("`in1d` is deprecated", "AttributeError", "use np.isin"),
+    ("`trapz` is deprecated", "AttributeError", "use np.trapezoid"),
+)
+
+
+class _FailsWhenGraded(Exception):
+    """A warning here that is an error in the grader's NumPy: (first line, detail lines)."""
+
+
+def check_numpy():
+    """Say which NumPy grades this notebook, and warn when yours differs (the first code cell calls this)."""
+    if os.environ.get(_EXCHANGE_VAR):
+        return
+    if np.__version__ == GRADER_NUMPY:
+        print(f"NumPy {np.__version__}, the same as the grader's.")
+    else:
+        print(f"warning: the grader runs NumPy {GRADER_NUMPY} and you have NumPy {np.__version__}. "
+              "The checks fail where they know the grader's NumPy raises, but only the same version "
+              f"is sure to agree: pip install numpy=={GRADER_NUMPY}")
+
+
 def _call(func, *args, **kwargs):
-    """Call the student's function; report its warnings on stdout (they cost nothing by themselves)."""
+    """Call the student's function; report its warnings on stdout (they cost nothing by themselves),
+    except those that are errors in the grader's NumPy (GRADER_ERRORS): the check fails with the fix."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = func(*args, **kwargs)
+    for w in caught:
+        for text, error, fix in GRADER_ERRORS:
+            if text in str(w.message):
+                line = linecache.getline(w.filename, w.lineno).strip()
+                raise _FailsWhenGraded(
+                    f"{func.__name__} would raise {error} when graded (NumPy {GRADER_NUMPY}); "
+                    f"your NumPy {np.__version__} only warns",
+                    [f"{w.category.__name__}: {str(w.message)[:200]}",
+                     f"at line {w.lineno}" + (f": {line}" if line else ""), f"fix: {fix}"])
     for w in caught[:3]:
         print(f"note: {func.__name__} warned {w.category.__name__}: {w.message}")
     return result
@@ -207,7 +337,7 @@ def assert_array(name, got, expected, case, equation):
         rel = float(np.max(err / np.maximum(np.abs(expected), 1e-12)))
         _fail(f"{name} has wrong values", case, equation, [
             f"largest abs error {float(np.max(err)):.3g} at index {tuple(int(i) for i in where)}: "
-            f"got {got64[where]:.6g}, expected {expected[where]:.6g}",
+            f"got {got64[where] + 0.0:.6g}, expected {expected[where] + 0.0:.6g}",
             f"largest rel error {rel:.3g}"])
 
 
@@ -284,18 +414,41 @@ def _hint(analytic, numeric, covered=None):
     return None
 
 
+def _passes(check, functions, params):
+    """Whether the visible `check` passes with these parameters (run quietly)."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            check(*functions, **params)
+    except Exception:
+        return False
+    return True
+
+
+def layer_hint(error, check, functions, params, default_order, stride_words):
+    """The CheckFailed `error` of a layer check, with a hint when a quiet rerun shows what is wrong.
+
+    Rerun with the hyper-parameters' keys in the usual order: when that passes, the function reads
+    them by position. Else, for stride > 1, rerun at stride 1: when that passes, the stride is wrong.
+    """
+    order = tuple(params.get("order", default_order))
+    if order != tuple(default_order) and _passes(check, functions, dict(params, order=tuple(default_order))):
+        hint = (f"hint: right when hparameters lists {default_order[0]!r} first, wrong when {order[0]!r} comes "
+                f"first: read each value by its key (hparameters[{default_order[0]!r}]), not by position "
+                "(hparameters.values())")
+    elif params["stride"] > 1 and _passes(check, functions, dict(params, stride=1)):
+        hint = f"hint: right at stride 1, wrong at stride {params['stride']}: look where the stride enters ({stride_words})"
+    else:
+        return error
+    return CheckFailed(f"{error}\n{hint}")
+
+
 def right_at_stride_1(check, functions, params):
     """Whether the visible `check` passes on the same case with stride 1 (run quietly).
 
     A backward that fails only when the stride is above 1 is wrong where the
     stride enters, which is worth saying (the judge's diagnosis says the same).
     """
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            check(*functions, **dict(params, stride=1))
-    except Exception:
-        return False
-    return True
+    return _passes(check, functions, dict(params, stride=1))
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -325,7 +478,7 @@ def assert_gradient(name, analytic, forward_of, x, case, equation, covered=None)
         hint = _hint(analytic.astype(np.float64), numeric, covered)
         _fail(f"{name} disagrees with central differences (relative error {err:.2e})", case, equation, [
             f"largest difference at index {tuple(int(i) for i in where)}: your backward gives "
-            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}",
+            f"{float(analytic[where]) + 0.0:.6g}, central differences give {numeric[where] + 0.0:.6g}",
             f"(central differences of your own forward; tolerance {bound:.0e})"]
             + ([f"hint: {hint}"] if hint else []))
 # ---- END SHARED ----

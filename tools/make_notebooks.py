@@ -33,6 +33,8 @@ from autograder.grading import citations
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "autograder" / "source"
 TEMPLATE = ROOT / "tools" / "helpers_template.py"
+EXPLAIN = ROOT / "autograder" / "grading" / "explain.py"  # its SHIPPED part goes into every helper module
+EXPLAIN_BEGIN, EXPLAIN_END = "# ---- BEGIN SHIPPED", "# ---- END SHIPPED ----"
 SHARED_BEGIN = "# ---- BEGIN SHARED"
 SHARED_END = "# ---- END SHARED ----"
 EQUATIONS_BEGIN = "# ---- BEGIN EQUATIONS"
@@ -154,17 +156,22 @@ the grader, and does nothing while you work) and is worth the points in its head
 visible checks is necessary, not sufficient. Arrays are channels-last, `(m, n_H, n_W, n_C)`, in
 float64 (float32 results are accepted with float32 precision). Before you submit:
 *Kernel > Restart & Run All*, or `nbgrader validate {assignment}.ipynb`.
+
+**Grading runs NumPy {grader_numpy()}.** The first code cell says whether yours differs
+(`pip install numpy=={grader_numpy()}` makes them agree): NumPy 2 refuses some things NumPy 1 only
+warned about, such as Python's `float` of an array of shape `(1, 1, 1)`.
 """)
 
 
 def imports_cell(assignment, names):
     return code(f"import numpy as np\n\nfrom {assignment}_tests import (\n"
-                + "".join(f"    {n},\n" for n in names) + ")")
+                + "".join(f"    {n},\n" for n in names) + ")\n\n"
+                + f"check_numpy()  # the grader runs NumPy {grader_numpy()}: this warns when yours differs")
 
 
 def imported(visible):
     """The helper names the test cells call (plus grader_record)."""
-    return sorted({check for checks in visible.values() for check, _, _ in checks} | {"grader_record"})
+    return sorted({check for checks in visible.values() for check, _, _ in checks} | {"grader_record", "check_numpy"})
 
 
 # ------------------------------------------------------------- the three notebooks
@@ -297,7 +304,9 @@ only, for every image and channel; chapter 3 writes it for one channel of one im
 
 One filter on one window: multiply element-wise, sum everything, add the bias. This is one term of
 [[eq-conv-forward]] below (one $n, h, w, c$). Return a single Python number: `b` has shape
-`(1, 1, 1)`, so add its one value (`b.item()`), not the array.
+`(1, 1, 1)`, so add its one value, `b.item()` (or `b[0, 0, 0]`), not the array. Do not convert
+`b` with Python's `float`: NumPy 2, which grades this, refuses to turn an array with dimensions
+into a number (NumPy 1.25 and later only warned).
 """),
         "conv_forward": ("Names used by the book: A_prev_pad, vert_start, vert_end, horiz_start,\n"
                          "horiz_end, a_slice_prev. Read hparameters by key.", r"""
@@ -483,8 +492,19 @@ def notebook(assignment):
 # ------------------------------------------------------------- the helper modules
 
 def shared_block():
+    """The template's shared block, with the grader's NumPy version and explain.py's shipped part filled in."""
     text = TEMPLATE.read_text()
-    return text[text.index(SHARED_BEGIN):text.index(SHARED_END) + len(SHARED_END)]
+    block = text[text.index(SHARED_BEGIN):text.index(SHARED_END) + len(SHARED_END)]
+    block = re.sub(r'^GRADER_NUMPY = .*$', f"GRADER_NUMPY = {grader_numpy()!r}  # requirements.txt", block,
+                   count=1, flags=re.M)
+    shipped = EXPLAIN.read_text()
+    shipped = shipped[shipped.index(EXPLAIN_BEGIN):shipped.index(EXPLAIN_END) + len(EXPLAIN_END)]
+    return re.sub(r"^# ---- EXPLAIN: .*$", lambda m: shipped, block, count=1, flags=re.M)
+
+
+def grader_numpy():
+    """The NumPy version the grader's kernels run: its pin in requirements.txt."""
+    return re.search(r"^numpy==(\S+)", (ROOT / "requirements.txt").read_text(), re.M).group(1)
 
 
 # Non-graded helpers the shipped modules hold as exact copies of the trusted code.

@@ -7,18 +7,25 @@ runs hidden cases of the same kind. `grader_record` is used by the
 instructor's grader only: outside grading it does nothing.
 """
 # ---- BEGIN SHARED (from tools/helpers_template.py; tools/make_notebooks.py copies it) ----
+import ast
 import contextlib
 import io
 import json
+import linecache
+import math
 import os
+import re
+import sysconfig
 import textwrap
 import traceback
+import types
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 _EXCHANGE_VAR = "BTC_GRADER_EXCHANGE"
+GRADER_NUMPY = '2.4.6'  # requirements.txt
 
 
 def grader_record(grade_id, func):
@@ -42,6 +49,10 @@ def grader_record(grade_id, func):
             lines = traceback.format_exception(type(e), e, e.__traceback__.tb_next)
             doc["raised"] = {"type": type(e).__name__, "message": str(e)[:2000],
                              "traceback": "".join(lines)[-4000:]}
+            try:  # the shapes in the failing frames, for the grader's explanation (bounded plain data)
+                doc["raised"]["frames"] = _frames(e.__traceback__)
+            except Exception:
+                pass
         else:
             doc["result"] = _encode(result, arrays)
     doc["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught[:5]]
@@ -79,6 +90,392 @@ def _decode(enc, arrays):
     if kind == "dict":
         return {k: _decode(v, arrays) for k, v in enc["items"]}
     return enc.get("value")
+
+
+# ------------------------------------------------------------------ the failing frames, as plain data
+
+def _library(filename):
+    """Whether `filename` is NumPy's, Python's or this module's (not the student's own code)."""
+    if filename == __file__:
+        return True
+    roots = [os.path.dirname(np.__file__)] + [sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")]
+    return any(filename.startswith(root + os.sep) for root in roots)
+
+
+def _fact(value, top=True):
+    """A local's value as bounded plain data: an array's shape and dtype, an int, a slice's bounds..."""
+    if isinstance(value, np.ndarray):
+        if value.ndim > 32:
+            return {"kind": "other", "type": "ndarray"}
+        return {"kind": "array", "shape": [int(d) for d in value.shape], "dtype": str(value.dtype)[:32]}
+    if isinstance(value, (bool, np.bool_)):
+        return {"kind": "bool", "value": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"kind": "int", "value": int(value)} if abs(int(value)) < 2**53 else {"kind": "other", "type": "int"}
+    if isinstance(value, (float, np.floating)):
+        return {"kind": "float", "value": float(value)} if math.isfinite(value) else {"kind": "other", "type": "float"}
+    if isinstance(value, str):
+        return {"kind": "str", "value": re.sub(r"[\x00-\x1f\x7f]", "?", value[:40])}
+    if value is None:
+        return {"kind": "none"}
+    if isinstance(value, slice):
+        bounds = [value.start, value.stop, value.step]
+        if all(b is None or (isinstance(b, (int, np.integer)) and not isinstance(b, bool) and abs(int(b)) < 2**53)
+               for b in bounds):
+            return dict(zip(("kind", "start", "stop", "step"), ["slice"] + [None if b is None else int(b) for b in bounds]))
+    if top and isinstance(value, (tuple, list)):
+        return {"kind": type(value).__name__, "len": len(value), "items": [_fact(v, False) for v in value[:8]]}
+    if top and isinstance(value, dict):
+        items = [[k, _fact(v, False)] for k, v in list(value.items())[:8] if isinstance(k, str) and len(k) <= 40]
+        return {"kind": "dict", "len": len(value), "items": [[re.sub(r"[\x00-\x1f\x7f]", "?", k), f] for k, f in items]}
+    return {"kind": "other", "type": re.sub(r"[^\w.]", "?", type(value).__name__[:60])}
+
+
+def _frames(tb, limit=3):
+    """The last `limit` frames of the student's code in a traceback, innermost last, as plain data:
+    {"function", "line", "source" (the function's lines up to the failing one), "locals": [[name, fact]]}.
+    autograder/grading/exchange.py validates this on the grader's side; explain_lines reads it."""
+    picked = []
+    while tb is not None:
+        if not _library(tb.tb_frame.f_code.co_filename):
+            picked.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    frames = []
+    for frame, line in picked[-limit:]:
+        code = frame.f_code
+        source = [re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", " ", linecache.getline(code.co_filename, k).rstrip("\n")[:200])
+                  for k in range(max(code.co_firstlineno, line - 39), line + 1)]
+        local = []
+        for name, value in list(frame.f_locals.items()):
+            if len(local) < 40 and isinstance(name, str) and name.isidentifier() and len(name) <= 40 \
+                    and not name.startswith("_") and not callable(value) and not isinstance(value, types.ModuleType):
+                local.append([name, _fact(value)])
+        frames.append({"function": re.sub(r"[^\w<>.]", "?", code.co_name[:80]), "line": line,
+                       "source": source if any(s.strip() for s in source) else [], "locals": local})
+    return frames
+
+
+# ---- BEGIN SHIPPED (autograder/grading/explain.py; tools/make_notebooks.py copies it) ----
+_CACHES = {"conv_backward": "(A_prev, W, b, hparameters) = cache", "pool_backward": "(A_prev, hparameters) = cache"}
+_SCALAR_MESSAGES = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays")
+
+
+def explain_lines(kind, message, frames, context=None):
+    """Lines explaining an exception `kind`: `message` raised in `frames` (the student's, innermost last).
+
+    context: the case's geometry when known ({"n_H_prev", "n_W_prev", "f", "stride", "pad",
+    "functions"}); rules use it only in the frames of those functions.
+    """
+    if not frames:
+        return []
+    frame = frames[-1]
+    out = [_where(frames)] + _facts(frame)
+    for rule in (_scalar_conversion, _zeros_shape, _undefined_name, _bad_slice, _object_array):
+        try:
+            said = rule(kind, message, frames, context or {})
+        except Exception:  # the rule cannot read this evidence: it says nothing
+            said = None
+        if said:
+            return out + said
+    return out
+
+
+def _text(frame):
+    return frame["source"][-1].strip() if frame["source"] else ""
+
+
+def _where(frames):
+    frame = frames[-1]
+    where = f"at line {frame['line']} of {frame['function']}"
+    if len(frames) > 1:
+        where += f" (called from {frames[-2]['function']}, line {frames[-2]['line']})"
+    return where + (f": {_text(frame)}" if _text(frame) else "")
+
+
+def _show(fact):
+    kind = fact["kind"]
+    if kind == "array":
+        return f"{tuple(fact['shape'])} {fact['dtype']}"
+    if kind == "slice":
+        return f"{'' if fact['start'] is None else fact['start']}:{'' if fact['stop'] is None else fact['stop']}"
+    if kind in ("tuple", "list"):
+        items = ", ".join(_show(f) for f in fact["items"]) + (", ..." if fact["len"] > len(fact["items"]) else "")
+        return f"({items}{',' if fact['len'] == 1 else ''})" if kind == "tuple" else f"[{items}]"
+    if kind == "dict":
+        return "{" + ", ".join(f"{k!r}: {_show(f)}" for k, f in fact["items"]) + "}"
+    if kind in ("int", "float", "bool"):
+        return repr(fact["value"])
+    return repr(fact["value"]) if kind == "str" else ("None" if kind == "none" else f"<{fact['type']}>")
+
+
+def _names_in(text):
+    return list(dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text)))
+
+
+def _facts(frame, arrays=6, values=8):
+    """'arrays here: ...' and 'values here: ...', the names on the failing line first."""
+    local = dict(frame["locals"])
+    order = [n for n in _names_in(_text(frame)) if n in local] + [n for n in local]
+    order = list(dict.fromkeys(order))
+    shown_arrays = [f"{n} {_show(local[n])}" for n in order if local[n]["kind"] == "array"][:arrays]
+    shown_values = [f"{n} = {_show(local[n])}" for n in order
+                    if local[n]["kind"] in ("int", "slice", "tuple", "dict", "str", "bool", "float")][:values]
+    out = [f"arrays here: {', '.join(shown_arrays)}"] if shown_arrays else []
+    return out + ([f"values here: {', '.join(shown_values)}"] if shown_values else [])
+
+
+def _arrays(frame):
+    return {n: f for n, f in frame["locals"] if f["kind"] == "array"}
+
+
+def _ints(frame):
+    return {n: f["value"] for n, f in frame["locals"] if f["kind"] == "int"}
+
+
+def _parse(text):
+    """The statement on one source line as an ast, or None (a partial line, a header, a continuation)."""
+    text = text.strip()
+    for attempt in (text, text + "\n    pass"):
+        try:
+            return ast.parse(attempt)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
+
+
+def _assigned(frame, name):
+    """(line number, text) of the last line before the failing one that assigns `name`, or None."""
+    lines = frame["source"][:-1]
+    first = frame["line"] - len(frame["source"]) + 1
+    for k in range(len(lines) - 1, -1, -1):
+        tree = _parse(lines[k])
+        for node in ast.walk(tree) if tree else ():
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return first + k, lines[k].strip()
+    return None
+
+
+def _value(node, ints):
+    """The integer an index expression has, from the recorded integers only; None when unknown."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.Name):
+        return ints.get(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = _value(node.operand, ints)
+        return None if v is None else -v
+    if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv):
+        a, b = _value(node.left, ints), _value(node.right, ints)
+        if a is None or b is None or abs(a) > 10**9 or abs(b) > 10**9:
+            return None
+        if isinstance(node.op, ast.FloorDiv):
+            return a // b if b else None
+        return a + b if isinstance(node.op, ast.Add) else a - b if isinstance(node.op, ast.Sub) else a * b
+    return None
+
+
+# ------------------------------------------------------------------------------ the rules
+
+def _scalar_conversion(kind, message, frames, context):
+    """float(b) on a (1, 1, 1) array: NumPy 2 refuses what NumPy 1.25+ only warned about."""
+    if kind != "TypeError" or not any(m in message for m in _SCALAR_MESSAGES):
+        return None
+    frame = frames[-1]
+    arrays, text = _arrays(frame), _text(frame)
+    called = re.findall(r"\b(?:float|int)\(\s*([A-Za-z_]\w*)\s*\)", text)
+    ones = [n for n in (called + _names_in(text)) if n in arrays and arrays[n]["shape"]
+            and all(d == 1 for d in arrays[n]["shape"])]
+    if not ones:
+        return ["float() or int() was given an array with more than 0 dimensions: NumPy 2, which grades "
+                "this, refuses it (NumPy 1.25 and later only warned). Take the array's one value with .item()."]
+    name, shape = ones[0], tuple(arrays[ones[0]]["shape"])
+    index = ", ".join("0" for _ in shape)
+    out = [f"{name} has shape {shape}: float() and int() take only a number or a 0-dimensional array "
+           f"under NumPy 2, which grades this (NumPy 1.25 and later only warned). Take its one value: "
+           f"{name}.item(), or {name}[{index}], or np.squeeze({name})."]
+    made = _assigned(frame, name) if name != "b" else None
+    if made and "b" in _names_in(made[1].split("=", 1)[-1]) and arrays.get("b", {}).get("shape") == list(shape):
+        out.append(f"{name} became an array at line {made[0]} ({made[1]}): b has shape {shape}, so adding b "
+                   "gives an array of that shape; add b.item() instead.")
+    return out
+
+
+def _zeros_shape(kind, message, frames, context):
+    """np.zeros(m, n_H, n_W, n_C): the shape must be one tuple."""
+    if kind != "TypeError" or not re.search(r"positional argument|as a data type|cannot be interpreted", message):
+        return None
+    tree = _parse(_text(frames[-1]))
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Call) and len(node.args) >= 2 and not node.keywords:
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            second = ast.unparse(node.args[1])
+            if func in ("zeros", "ones", "empty") and not re.search(r"float|int|bool|dtype|complex", second):
+                call = ast.unparse(node.func)
+                return [f"{call} takes the shape as one tuple: {call}(({', '.join(map(ast.unparse, node.args))})), "
+                        f"not {ast.unparse(node)} (its second argument is read as a dtype)."]
+    return None
+
+
+def _undefined_name(kind, message, frames, context):
+    """A name read from the notebook's globals (NameError), or a local used before it is assigned."""
+    frame = frames[-1]
+    unbound = re.search(r"local variable '(\w+)'", message)
+    if kind == "UnboundLocalError" and unbound:
+        return [f"{unbound.group(1)} is assigned in {frame['function']}, but not before line {frame['line']} "
+                "runs (or only in a branch that did not run)."]
+    m = re.search(r"name '(\w+)' is not defined", message)
+    if kind != "NameError" or not m:
+        return None
+    name, function = m.group(1), frame["function"]
+    out = [f"{name} is not defined where line {frame['line']} runs: it is neither an argument of {function} "
+           f"nor assigned in it before that line, and no cell run before this test defines it. A function "
+           "takes what it uses from its arguments (a global left over from another cell hides this "
+           "while you work; the grader runs the notebook from the top)."]
+    if name == "hparameters" and function in _CACHES:
+        out.append(f"In {function} it comes with the cache: {_CACHES[function]}.")
+    return out
+
+
+def _subscripts(frame, depth=3, most=12):
+    """(line number, subscript node, array name, [index nodes]) on the failing line, then on the lines
+    that made its names, and the lines that made theirs (up to `depth` steps back, `most` lines)."""
+    sources, names, seen = [(frame["line"], _text(frame))], _names_in(_text(frame)), set()
+    for _ in range(depth):
+        made = [m for m in (_assigned(frame, n) for n in names if n not in seen) if m and m not in sources]
+        seen.update(names)
+        sources += made[:most - len(sources)]
+        names = [n for _, text in made for n in _names_in(text.split("=", 1)[-1])]
+    for line, text in sources:
+        tree = _parse(text)
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                yield line, node, node.value.id, items
+
+
+_AXES = {4: {1: "rows", 2: "columns"}, 3: {0: "rows", 1: "columns"}, 2: {0: "rows", 1: "columns"}}
+
+
+def _bad_slice(kind, message, frames, context):
+    """A window that is empty, runs past its array, or lands on the wrong axis."""
+    if kind not in ("ValueError", "IndexError") or not re.search(
+            r"zero-size array|broadcast|out of bounds|too many indices", message):
+        return None
+    for frame in reversed(frames):
+        arrays, ints = _arrays(frame), _ints(frame)
+        for line, node, name, items in _subscripts(frame):
+            if name not in arrays or any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items):
+                continue
+            shape, at = arrays[name]["shape"], f"{_evaluated(name, items, ints)} (line {line})"
+            if len(items) > len(shape):
+                return [f"{at} indexes {name}, of shape {tuple(shape)} ({len(shape)} axes), with {len(items)} indices."]
+            if len(shape) == 4 and len(items) == 3 and _window_on_images(items, ints, frame, context):
+                return [f"{at} indexes the 4-axis {name} {tuple(shape)}, (m, n_H, n_W, n_C), with 3 indices: "
+                        f"{ast.unparse(items[0])} lands on the images axis, not on the rows. Put the image "
+                        f"index first: {name}[i, {', '.join(map(ast.unparse, items))}]."]
+            for axis, item in enumerate(items):
+                said = _past_the_end(name, shape, axis, item, ints, at, frame, context)
+                if said:
+                    return said
+    return None
+
+
+def _evaluated(name, items, ints):
+    """name[items] with every bound the recorded integers give replaced by its value: A_prev_pad[1, 6:8, 0:2, :]."""
+    def show(node):
+        if node is None:
+            return ""
+        value = _value(node, ints)
+        return ast.unparse(node) if value is None else str(value)
+    shown = [f"{show(i.lower)}:{show(i.upper)}" + (f":{show(i.step)}" if i.step else "") if isinstance(i, ast.Slice)
+             else show(i) for i in items]
+    return f"{name}[{', '.join(shown)}]"
+
+
+def _window_on_images(items, ints, frame, context):
+    """Whether [rows, columns, c] indexes a 4-axis (m, n_H, n_W, n_C) array: two f-wide windows first."""
+    if not context or frame["function"] not in context.get("functions", ()) or context["f"] < 2:
+        return False
+    widths = []
+    for item in items[:2]:
+        if not isinstance(item, ast.Slice) or item.lower is None or item.upper is None:
+            return False
+        low, high = _value(item.lower, ints), _value(item.upper, ints)
+        widths.append(None if low is None or high is None else high - low)
+    return widths == [context["f"], context["f"]]
+
+
+def _past_the_end(name, shape, axis, item, ints, at, frame, context):
+    size, where = shape[axis], _AXES.get(len(shape), {}).get(axis, f"entries along axis {axis}")
+    if not isinstance(item, ast.Slice):
+        k = _value(item, ints)
+        if k is not None and not -size <= k < size:
+            return [f"{at}: index {k} is past the end of {name}, which has {size} {where} (axis {axis})."]
+        return None
+    start = 0 if item.lower is None else _value(item.lower, ints)
+    stop = size if item.upper is None else _value(item.upper, ints)
+    if start is None or stop is None or item.step is not None or start < 0 or stop < 0:
+        return None
+    if start < stop <= size:
+        return None
+    held = max(0, min(stop, size) - start)
+    out = [f"the window {at} " + ("is empty" if held == 0 else f"holds only {held} of its {stop - start} {where}")
+           + f": {name} has {size} {where} (axis {axis}), and the window takes {where} {start}:{stop}."]
+    return out + _why_past(name, size, axis, len(shape), item, ints, frame, context)
+
+
+def _why_past(name, size, axis, ndim, item, ints, frame, context):
+    """Why a window runs past, from the recorded integers and the case's geometry (never a guess)."""
+    spatial = axis - (1 if ndim == 4 else 0)
+    if spatial not in (0, 1) or not context or frame["function"] not in context.get("functions", ()):
+        return []
+    n_prev = context["n_H_prev" if spatial == 0 else "n_W_prev"]
+    f, stride, pad = context["f"], context["stride"], context.get("pad", 0)
+    n_out = (n_prev + 2 * pad - f) // stride + 1
+    out_name, index, words = ("n_H", "h", "rows") if spatial == 0 else ("n_W", "w", "columns")
+    if pad > 0 and size == n_prev:
+        return [f"{name} is not padded: the windows index the padded input, which has {n_prev + 2 * pad} {words} "
+                f"(n_prev + 2 * pad); cut them from A_prev_pad = zero_pad(A_prev, pad)."]
+    if ints.get(out_name) is not None and ints[out_name] != n_out:
+        return [f"{out_name} = {ints[out_name]}, but the output has {n_out} {words}: {out_name} = "
+                f"(n_prev + 2 * pad - f) // stride + 1 = ({n_prev} + 2 * {pad} - {f}) // {stride} + 1."]
+    if ints.get(index) is not None and ints[index] >= n_out:
+        return [f"{index} = {ints[index]}, but there are only {n_out} windows along the {words}: {index} runs "
+                f"over range({out_name}) with {out_name} = {n_out}."]
+    start = item.lower.id if isinstance(item.lower, ast.Name) else None
+    if start and index in ints and start in ints and ints[start] != ints[index] * stride:
+        return [f"{start} = {ints[start]}, but window {index} = {ints[index]} starts at {index} * stride = "
+                f"{ints[index] * stride}."]
+    last = (n_out - 1) * stride
+    return [f"The last window starts at ({out_name} - 1) * stride = {last} and ends at {last} + f = {last + f}, "
+            f"inside the {n_prev + 2 * pad} {words} of the {'padded ' if pad else ''}input."]
+
+
+def _object_array(kind, message, frames, context):
+    """Arrays of Python objects, and numbers expected where an array was given."""
+    frame = frames[-1]
+    if "inhomogeneous shape" in message:
+        return ["np.array(...) was given pieces of different shapes, which cannot make one numeric array: "
+                "create the result with np.zeros(shape) and fill it by index."]
+    objects = [n for n, f in _arrays(frame).items() if f["dtype"] == "object" and n in _names_in(_text(frame))]
+    if objects:
+        return [f"{objects[0]} has dtype object: it holds Python objects (NumPy makes such an array from a "
+                "list of pieces of unequal shapes or of non-numbers), and arithmetic on it fails. Create it "
+                "with np.zeros(shape) and fill it by index."]
+    tree = _parse(_text(frame))
+    node = tree.body[0] if tree and tree.body else None
+    if message.startswith("setting an array element with a sequence") and isinstance(node, ast.Assign) \
+            and isinstance(node.targets[0], ast.Subscript) and isinstance(node.targets[0].value, ast.Name):
+        target = node.targets[0]
+        items = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+        shape = _arrays(frame).get(target.value.id, {}).get("shape")
+        if shape is not None and len(items) == len(shape) and not any(isinstance(i, ast.Slice) for i in items):
+            return [f"{ast.unparse(target)} is one number, and {ast.unparse(node.value)} gave an array: "
+                    "the right-hand side must be a single number."]
+    return None
+# ---- END SHIPPED ----
 
 
 def _read_inputs(folder, grade_id):
@@ -124,10 +521,15 @@ def _fail(problem, case, equation, details=()):
 
 def _student_frames(error, limit=3):
     """The last frames of `error`'s traceback in the student's code (not this module's, not NumPy's)."""
-    numpy_dir = os.path.dirname(np.__file__)
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if f.filename != __file__ and not f.filename.startswith(numpy_dir)]
-    return frames[-limit:]
+    return [f for f in traceback.extract_tb(error.__traceback__) if not _library(f.filename)][-limit:]
+
+
+def _geometry(functions, params):
+    """What explain_lines knows of a layer check's case: its functions and hyper-parameters."""
+    if "shape" not in params or "stride" not in params or len(params["shape"]) != 4:
+        return None
+    return {"functions": tuple(getattr(f, "__name__", "") for f in functions), "n_H_prev": params["shape"][1],
+            "n_W_prev": params["shape"][2], "f": params["f"], "stride": params["stride"], "pad": params.get("pad", 0)}
 
 
 def visible(describe):
@@ -147,6 +549,8 @@ def visible(describe):
                 return check(*functions, case=case, equation=equation, **params)
             except CheckFailed:
                 raise
+            except _FailsWhenGraded as e:
+                _fail(*e.args[:1], case, equation, e.args[1])
             except Exception as e:  # raised by the student's code
                 frames = _student_frames(e)
                 where = frames[-1].name if frames else check.__name__
@@ -157,6 +561,12 @@ def visible(describe):
                 lines += [f"  case: {case}", "  your code, last lines:"]
                 for f in frames:
                     lines += [f"    {f.name}, line {f.lineno}: {(f.line or '').strip()}"]
+                try:  # the same explanation the grader gives (explain_lines, below)
+                    said = explain_lines(type(e).__name__, str(e), _frames(e.__traceback__),
+                                         _geometry(functions, params))[1:]
+                except Exception:
+                    said = []
+                lines += [f"  {line}" for line in said]
                 words, url = _cite(equation)
                 lines += [f"  re-read {words} in the book:", f"  {url}"]
                 raise CheckFailed("\n".join(lines)) from None
@@ -165,11 +575,51 @@ def visible(describe):
     return wrap
 
 
+# Warnings of older NumPy versions that announce an error in the grader's NumPy: (text, error, fix).
+GRADER_ERRORS = (
+    ("Conversion of an array with ndim > 0 to a scalar", "TypeError",
+     "take an array's one value with .item() (b.item()), or index it (b[0, 0, 0]), or np.squeeze it"),
+    ("`product` is deprecated", "AttributeError", "use np.prod"),
+    ("`alltrue` is deprecated", "AttributeError", "use np.all"),
+    ("`sometrue` is deprecated", "AttributeError", "use np.any"),
+    ("`cumproduct` is deprecated", "AttributeError", "use np.cumprod"),
+    ("`round_` is deprecated", "AttributeError", "use np.round"),
+    ("`in1d` is deprecated", "AttributeError", "use np.isin"),
+    ("`trapz` is deprecated", "AttributeError", "use np.trapezoid"),
+)
+
+
+class _FailsWhenGraded(Exception):
+    """A warning here that is an error in the grader's NumPy: (first line, detail lines)."""
+
+
+def check_numpy():
+    """Say which NumPy grades this notebook, and warn when yours differs (the first code cell calls this)."""
+    if os.environ.get(_EXCHANGE_VAR):
+        return
+    if np.__version__ == GRADER_NUMPY:
+        print(f"NumPy {np.__version__}, the same as the grader's.")
+    else:
+        print(f"warning: the grader runs NumPy {GRADER_NUMPY} and you have NumPy {np.__version__}. "
+              "The checks fail where they know the grader's NumPy raises, but only the same version "
+              f"is sure to agree: pip install numpy=={GRADER_NUMPY}")
+
+
 def _call(func, *args, **kwargs):
-    """Call the student's function; report its warnings on stdout (they cost nothing by themselves)."""
+    """Call the student's function; report its warnings on stdout (they cost nothing by themselves),
+    except those that are errors in the grader's NumPy (GRADER_ERRORS): the check fails with the fix."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = func(*args, **kwargs)
+    for w in caught:
+        for text, error, fix in GRADER_ERRORS:
+            if text in str(w.message):
+                line = linecache.getline(w.filename, w.lineno).strip()
+                raise _FailsWhenGraded(
+                    f"{func.__name__} would raise {error} when graded (NumPy {GRADER_NUMPY}); "
+                    f"your NumPy {np.__version__} only warns",
+                    [f"{w.category.__name__}: {str(w.message)[:200]}",
+                     f"at line {w.lineno}" + (f": {line}" if line else ""), f"fix: {fix}"])
     for w in caught[:3]:
         print(f"note: {func.__name__} warned {w.category.__name__}: {w.message}")
     return result
@@ -207,7 +657,7 @@ def assert_array(name, got, expected, case, equation):
         rel = float(np.max(err / np.maximum(np.abs(expected), 1e-12)))
         _fail(f"{name} has wrong values", case, equation, [
             f"largest abs error {float(np.max(err)):.3g} at index {tuple(int(i) for i in where)}: "
-            f"got {got64[where]:.6g}, expected {expected[where]:.6g}",
+            f"got {got64[where] + 0.0:.6g}, expected {expected[where] + 0.0:.6g}",
             f"largest rel error {rel:.3g}"])
 
 
@@ -284,18 +734,41 @@ def _hint(analytic, numeric, covered=None):
     return None
 
 
+def _passes(check, functions, params):
+    """Whether the visible `check` passes with these parameters (run quietly)."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            check(*functions, **params)
+    except Exception:
+        return False
+    return True
+
+
+def layer_hint(error, check, functions, params, default_order, stride_words):
+    """The CheckFailed `error` of a layer check, with a hint when a quiet rerun shows what is wrong.
+
+    Rerun with the hyper-parameters' keys in the usual order: when that passes, the function reads
+    them by position. Else, for stride > 1, rerun at stride 1: when that passes, the stride is wrong.
+    """
+    order = tuple(params.get("order", default_order))
+    if order != tuple(default_order) and _passes(check, functions, dict(params, order=tuple(default_order))):
+        hint = (f"hint: right when hparameters lists {default_order[0]!r} first, wrong when {order[0]!r} comes "
+                f"first: read each value by its key (hparameters[{default_order[0]!r}]), not by position "
+                "(hparameters.values())")
+    elif params["stride"] > 1 and _passes(check, functions, dict(params, stride=1)):
+        hint = f"hint: right at stride 1, wrong at stride {params['stride']}: look where the stride enters ({stride_words})"
+    else:
+        return error
+    return CheckFailed(f"{error}\n{hint}")
+
+
 def right_at_stride_1(check, functions, params):
     """Whether the visible `check` passes on the same case with stride 1 (run quietly).
 
     A backward that fails only when the stride is above 1 is wrong where the
     stride enters, which is worth saying (the judge's diagnosis says the same).
     """
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            check(*functions, **dict(params, stride=1))
-    except Exception:
-        return False
-    return True
+    return _passes(check, functions, dict(params, stride=1))
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -386,7 +859,7 @@ def assert_gradient(name, analytic, forward_of, x, case, equation, covered=None)
         hint = _hint(analytic.astype(np.float64), numeric, covered)
         _fail(f"{name} disagrees with central differences (relative error {err:.2e})", case, equation, [
             f"largest difference at index {tuple(int(i) for i in where)}: your backward gives "
-            f"{float(analytic[where]):.6g}, central differences give {numeric[where]:.6g}",
+            f"{float(analytic[where]) + 0.0:.6g}, central differences give {numeric[where] + 0.0:.6g}",
             f"(central differences of your own forward; tolerance {bound:.0e})"]
             + ([f"hint: {hint}"] if hint else []))
 # ---- END SHARED ----
