@@ -137,8 +137,10 @@ def _decode(enc, arrays, depth=0, nodes=None):
     kind = enc.get("kind")
     if kind == "array":
         key = enc.get("key")
-        if not isinstance(key, str) or key not in arrays:
-            raise MalformedRecord(f"array {key!r} missing from the .npz file")
+        if not isinstance(key, str):
+            raise MalformedRecord(f"an array's key is a {type(key).__name__}, not a name")
+        if key not in arrays:
+            raise MalformedRecord(f"array {key[:60]!r} missing from the .npz file")
         array = arrays[key]
         return array[()] if enc.get("scalar") is True and array.ndim == 0 else array
     if kind in ("float", "int", "bool", "str", "none"):
@@ -251,8 +253,11 @@ def load_arrays(raw):
     stays within the file's own size. No pickle.
     """
     entries, directory = _zip_directory_size(raw)
-    if entries > MAX_ITEMS or directory > MAX_ZIP_DIRECTORY:
+    if entries > MAX_ITEMS:
         raise MalformedRecord(f"the arrays file lists {entries} entries; a record holds at most {MAX_ITEMS}")
+    if directory > MAX_ZIP_DIRECTORY:
+        raise MalformedRecord(f"the arrays file's directory is {directory} bytes, far more than "
+                              f"{MAX_ITEMS} arrays need ({MAX_ZIP_DIRECTORY})")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             infos = z.infolist()

@@ -543,3 +543,123 @@ def build(case, submitted_root, source_root):
     nb = nbformat.read(str(src / f"{case.assignment}.ipynb"), as_version=4)
     case.build(folder, nb, case.assignment)
     return folder
+
+# ---- issue 18: the judge after the kernel (findings 2, 4, 7, 9) ----
+
+# 30 sparse 64 MB files in the outputs folder, and a sparse 64 MB record for every case (cost: 0
+# bytes on the kernel's disk, 1.9 GB once copied to the host's /tmp, with full marks kept).
+SPARSE_RECORDS = """
+import json, os
+_ex = os.environ.get("BTC_GRADER_EXCHANGE", "")
+_n = 0
+if _ex:
+    _out = os.path.join(_ex, "outputs")
+    _ids = [n[:-5] for n in os.listdir(os.path.join(_ex, "inputs")) if n.endswith(".json")]
+    for _name in [f"fill{_i}" for _i in range(30)] + _ids:
+        with open(os.path.join(_out, _name + ".npz"), "wb") as _f:
+            _f.truncate(64_000_000)
+        with open(os.path.join(_out, _name + ".json"), "w") as _f:
+            json.dump({"result": {"kind": "array", "key": "a0"}, "warnings": []}, _f)
+        _n += 1
+    grader_record = lambda *a, **k: None
+    _st = os.statvfs(_ex)
+    print("PROBE exchange_fs:", "bounded" if _st.f_blocks * _st.f_frsize < 2**30 else "host")
+print("PROBE sparse_written:", _n > 30)
+"""
+
+# A wrapper around the real grader_record that rewrites the record of some cases afterwards.
+_REWRITE = """
+import json, os, struct
+import numpy as _np
+_real_record = grader_record
+
+
+def grader_record(grade_id, func):
+    _real_record(grade_id, func)
+    if grade_id.startswith("{prefix}"):
+        _out = os.path.join(os.environ["BTC_GRADER_EXCHANGE"], "outputs", grade_id)
+{body}
+print("PROBE rewrite: armed")
+"""
+
+# 28,800 references to one array in a 0.9 MB record (its repr held a worker 693 s and 4 GB).
+MANY_REFS = _REWRITE.format(prefix="pool_forward__", body="""
+        _np.savez(_out + ".npz", a0=_np.zeros((2, 2)))
+        _ref = {"kind": "array", "key": "a0"}
+        _hp = {"kind": "dict", "items": [[f"k{i}", {"kind": "list", "items": [
+            {"kind": "list", "items": [_ref] * 60}] * 8}] for i in range(60)]}
+        _doc = {"result": {"kind": "tuple", "items": [_ref, {"kind": "tuple", "items": [_ref, _hp]}]}}
+        with open(_out + ".json", "w") as _f:
+            json.dump(_doc, _f)""")
+
+# A 52 MB zip whose central directory lists a million entries (zipfile parsed them all: ~10 s and
+# 1.3 GB per record; the notebook ended with SystemError).
+MANY_ENTRIES = _REWRITE.format(prefix="create_mask_from_window__", body="""
+        _name = b"a0.npy"
+        _entry = b"PK\\x01\\x02" + struct.pack("<HHHHHHIIIHHHHHII", 20, 20, 0, 0, 0, 0, 0, 0, 0,
+                                                len(_name), 0, 0, 0, 0, 0, 0) + _name
+        _cd = _entry * 1_000_000
+        with open(_out + ".npz", "wb") as _f:
+            _f.write(_cd + b"PK\\x05\\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(_cd), 0, 0))
+        with open(_out + ".json", "w") as _f:
+            json.dump({"result": {"kind": "array", "key": "a0"}}, _f)""")
+
+# An array key that is a list (read_output raised TypeError and the notebook's grading aborted).
+LIST_KEY = _REWRITE.format(prefix="relu_backward__", body="""
+        with open(_out + ".json", "w") as _f:
+            json.dump({"result": {"kind": "array", "key": ["a0"]}, "warnings": []}, _f)""")
+
+# Forked children flooding the kernel's output (gave "Invalid Signature" and no feedback page).
+FORK_FLOOD = """
+import os, sys, time
+_kids = []
+for _ in range(40):
+    _pid = os.fork()
+    if _pid == 0:
+        _end = time.time() + 4
+        while time.time() < _end:
+            print("flood " * 50)
+            sys.stdout.flush()
+        os._exit(0)
+    _kids.append(_pid)
+for _pid in _kids:
+    os.waitpid(_pid, 0)
+print("PROBE fork_flood: done")
+"""
+
+# Every hidden input this notebook gets, as a digest printed into the student's own feedback.
+PRINT_INPUTS = """
+import hashlib, os
+import numpy as _np
+_ex = os.environ.get("BTC_GRADER_EXCHANGE", "")
+_h = hashlib.sha256()
+for _n in sorted(os.listdir(os.path.join(_ex, "inputs")) if _ex else []):
+    if _n.endswith(".npz"):
+        with _np.load(os.path.join(_ex, "inputs", _n)) as _z:
+            for _k in sorted(_z.files):
+                _h.update(_n.encode() + _z[_k].tobytes())
+print("PROBE inputs_digest:", _h.hexdigest()[:16] if _ex else "none")
+"""
+
+JUDGE_ATTACKS = [
+    Case("h_sparse_records", ACT, notebook_builder(A("sigmoid_backward", SPARSE_RECORDS, after)),
+         may_lose={ALL},
+         probes=dict({"sparse_written": "True"}, **({"exchange_fs": "bounded"} if os.geteuid() == 0 else {})),
+         about="30 sparse 64 MB files and a sparse 64 MB record per case (1.9 GB copied to /tmp, full marks)"),
+    Case("h_many_refs", POOL, notebook_builder(A("pool_forward", MANY_REFS, after)),
+         lose={"pool_forward"}, probes={"rewrite": "armed"},
+         about="a 0.9 MB record holding 28,800 references to one array (693 s, 4 GB in the judge)"),
+    Case("h_many_entries", POOL, notebook_builder(A("create_mask_from_window", MANY_ENTRIES, after)),
+         lose={"create_mask_from_window"}, probes={"rewrite": "armed"},
+         about="records pointing at a 52 MB zip listing a million entries (SystemError, 1.3 GB in /tmp)"),
+    Case("h_list_key", ACT, notebook_builder(A("relu_backward", LIST_KEY, after)),
+         lose={"relu_backward"}, probes={"rewrite": "armed"},
+         about="a record whose array key is a list (TypeError: the notebook's grading aborted)"),
+    Case("h_fork_flood", ACT, notebook_builder(A("tanh_backward", FORK_FLOOD, after)),
+         may_lose={ALL}, about="40 forked children flooding the output (Invalid Signature, no feedback page)"),
+    Case("h_inputs_a", ACT, notebook_builder(A("sigmoid_backward", PRINT_INPUTS, after)),
+         about="prints a digest of every hidden input into its own feedback"),
+    Case("h_inputs_b", ACT, notebook_builder(A("sigmoid_backward", PRINT_INPUTS, after)),
+         about="the same, as another student: other inputs"),
+]
+CASES += JUDGE_ATTACKS
