@@ -10,7 +10,7 @@ SHARDS ?=
 # COURSE: the nbgrader course folder (default autograder/); STUDENTS=a,b ASSIGNMENTS=x narrow `make grade`.
 COURSE ?= autograder
 
-.PHONY: setup setup-dev book test release grade export roster grade-prepare grade-shard grade-finish slurm-grade bench bench-grading clean
+.PHONY: setup setup-dev book test release collect grade export roster grade-prepare grade-shard grade-finish slurm-grade bench bench-grading clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: setup-dev
 
 release: setup
 	$(PY) -m autograder.grading.release
+
+# Copies every student's newest inbound folder from nbgrader's exchange into autograder/submitted/,
+# treating each as hostile (grading/collect.py); ASSIGNMENTS=a,b limits it, EXCHANGE=path picks the exchange.
+collect: setup
+	$(PY) -m autograder.grading.collect --course $(COURSE) $(if $(EXCHANGE),--exchange $(EXCHANGE)) $(ASSIGNMENTS)
 
 # ALLOW_UNSANDBOXED=1 grades without bubblewrap (announced everywhere); never on a shared host.
 grade: setup

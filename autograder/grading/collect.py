@@ -365,8 +365,9 @@ def main(argv=None):
                         help="never replace a submission collected before")
     parser.add_argument("--before-duedate", action="store_true",
                         help="the newest folder at or before the assignment's due date (from the gradebook)")
-    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
+    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS), help="names (or a,b lists)")
     args = parser.parse_args(argv)
+    args.assignments = [a for arg in args.assignments for a in arg.split(",") if a]
     quiet()
     course = Course(args.course)
     root = args.exchange or (course.config.Exchange.root if "root" in course.config.Exchange else "")

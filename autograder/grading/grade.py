@@ -198,6 +198,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     quiet()
     venv_on_path()
+    from .permissions import refuse_if_exposed  # course data no student can read (permissions.py)
+    refuse_if_exposed(Course(args.course), "make grade")
     # nbgrader 0.9 trips SQLAlchemy 2's autoflush warnings; they say nothing about the grades.
     warnings.filterwarnings("ignore", category=SAWarning)
     grade(args.course, args.shard, args.jobs or default_jobs())

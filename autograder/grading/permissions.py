@@ -7,8 +7,8 @@ readable by other users: a world-readable checkout hands them all out.
 
 When the check applies: only while this host's exchange is in use for the
 course, i.e. `<exchange root>/<course_id>/` exists (made by `nbgrader
-release_assignment`), or the old in-course exchange `autograder/exchange/`
-does. Without an exchange on this host nobody else submits from here, and a
+release_assignment`), or the old in-course exchange's
+`autograder/exchange/<course_id>/` does. Without an exchange on this host nobody else submits from here, and a
 clone on a laptop (umask 022) is not refused; the test suite's course copies
 live in pytest's 0700 folder and pass the check whenever it applies.
 
@@ -37,7 +37,7 @@ def exchange_in_use(course, exchange=None):
     if exchange is None:
         cfg = course.config.Exchange
         exchange = cfg.root if "root" in cfg else ""
-    inside = course.root / "exchange"
+    inside = course.root / "exchange" / course.course_id  # the old default; an empty leftover is harmless
     if inside.is_dir():
         return f"the exchange inside the course ({inside}) makes students traverse the course folder"
     if exchange and (Path(exchange) / course.course_id).is_dir():

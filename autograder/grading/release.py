@@ -32,6 +32,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     quiet()
     venv_on_path()
+    from .permissions import refuse_if_exposed  # course data no student can read (permissions.py)
+    refuse_if_exposed(Course(args.course), "make release")
     release(Course(args.course), args.assignments)
     return 0
 
