@@ -6,14 +6,16 @@ input, shaped like the output. f*f whole-array operations replace
 m * n_H * n_W * n_C small ones.
 
 Ties in max pooling: the teaching loops (create_mask_from_window) send a
-window's gradient to *every* maximal entry, so a window with k tied maxima
-passes on k times its gradient. Where the tied entries move together (blank
+window's gradient to *every* maximal entry, so a window with n_tie tied maxima
+passes on n_tie times its gradient. Where the tied entries move together (blank
 image regions, where every entry equals the conv bias) the max is
-differentiable and that is k times too much. pool_backward_fast routes each
+differentiable and that is n_tie times too much. pool_backward_fast routes each
 window's gradient to ONE maximal entry, the first in row-major order, as
 PyTorch's max_pool2d does: a correct gradient where the tied entries move
-together, and a valid subgradient where they do not. Without ties the two
-rules are the same.
+together; where they do not, a subgradient of the window's max, times the
+upstream gradient (for the loss: a Clarke generalised gradient, and a
+subgradient only where that upstream gradient is >= 0; book chapter 5).
+Without ties the two rules are the same.
 """
 from functools import partial
 
