@@ -290,3 +290,178 @@ def test_a_backward_wrong_only_at_stride_above_1_gets_the_stride_hint():
     failures = {gid: str(e) for gid, e in failures.items() if e is not None}  # some cases cannot tell
     assert len(failures) >= 3, failures
     assert all("right at stride 1, wrong at stride" in text for text in failures.values()), failures
+
+
+# ---------------------------------------------------------------- issue 17: the grader's words while the student works
+
+def _catalogue_failures(name, only=None):
+    """{grade_id: message} of the failing visible checks of catalogue mistake `name`."""
+    from submissions import MISTAKES, apply_edits
+    from test_notebooks import run_cells
+
+    mistake = next(m for m in MISTAKES if m.name == name)
+    nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)
+    with contextlib.redirect_stdout(io.StringIO()):
+        results = run_cells(nb, mistake.assignment, only=only or mistake.function)
+    return {gid: "\n".join(e._render_traceback_()) if hasattr(e, "_render_traceback_") else str(e)
+            for gid, e in results.items() if e is not None}
+
+
+KEY_ORDER = "hint: right when hparameters lists"
+
+
+@pytest.mark.parametrize("name, grade_id", [("conv_forward_hparams_by_order", "conv_forward__hparams_pad_first"),
+                                            ("conv_backward_hparams_by_order", "conv_backward__hparams_pad_first"),
+                                            ("pool_forward_hparams_by_order", "pool_forward__max_hparams_stride_first")])
+def test_hyperparameters_read_by_position_get_the_key_order_message(name, grade_id):
+    failed = _catalogue_failures(name)
+    assert grade_id in failed, failed
+    text = " ".join(line.strip() for line in failed[grade_id].splitlines())
+    assert KEY_ORDER in text and "not by position (hparameters.values())" in text, text
+    assert "right at stride 1" not in text
+
+
+def test_the_key_order_message_needs_the_usual_order_to_pass():
+    """A forward wrong in every key order (the flipped kernel) is not told to read by key."""
+    failed = _catalogue_failures("conv_forward_flipped_kernel")
+    assert "conv_forward__hparams_pad_first" in failed
+    assert not any(KEY_ORDER in text for text in failed.values())
+
+
+def test_forward_passes_get_the_stride_hint():
+    failed = _catalogue_failures("conv_forward_stride_ignored")
+    # cells whose first check is a layer case with stride > 1 (a worked example first decides alone)
+    strided = [gid for gid, checks in gen.VISIBLE["convolution"]().items() if gid.startswith("conv_forward__")
+               and checks[0][0] == "check_conv_forward_case" and checks[0][2]["stride"] > 1]
+    assert len(strided) >= 2
+    assert set(strided) <= set(failed)
+    assert all("right at stride 1, wrong at stride" in failed[gid] for gid in strided), failed
+    assert not any("right at stride 1" in text for gid, text in failed.items() if gid not in strided)
+    # pooling: windows moved by 1 whatever the stride
+    def pool_stride_ignored(A_prev, hparameters, mode="max"):
+        f, stride = hparameters["f"], hparameters["stride"]
+        return solutions.pool_forward(A_prev[:, ::1, ::1, :], {"f": f, "stride": 1}, mode)[0][:, ::1, ::1, :][
+            :, :solutions.output_size(A_prev.shape[1], f, stride), :solutions.output_size(A_prev.shape[2], f, stride), :
+        ], (A_prev, hparameters)
+    failure = run_visible("pooling", "pool_forward__max_f2_s3_gaps", "pool_forward", pool_stride_ignored)
+    assert "right at stride 1, wrong at stride 3" in str(failure)
+
+
+def test_assign_instead_of_add_is_hinted_on_every_failing_cell():
+    failed = _catalogue_failures("conv_backward_assign_not_accumulate")
+    assert len(failed) >= 5, failed
+    assert all("hint: dA_prev keeps, at each input, only the share of the last window" in text
+               for text in failed.values()), failed
+
+
+def _dW_assigned(dZ, cache):
+    """conv_backward with dW[:, :, :, c] = ... (not +=): dW keeps only the last window's share."""
+    A_prev, W, b, hparameters = cache
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    f, (m, n_H, n_W, n_C) = W.shape[0], dZ.shape
+    dA_prev, _, db = solutions.conv_backward(dZ, cache)
+    A_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    dW = np.zeros(W.shape)
+    for i, h, w, c in np.ndindex(m, n_H, n_W, n_C):
+        dW[:, :, :, c] = A_pad[i, h * stride:h * stride + f, w * stride:w * stride + f, :] * dZ[i, h, w, c]
+    return dA_prev, dW, db
+
+
+def test_assign_into_dW_is_told_as_such_not_as_minus_zero():
+    for grade_id in [g for g in gen.VISIBLE["convolution"]() if g.startswith("conv_backward__")]:
+        failure = run_visible("convolution", grade_id, "conv_backward", _dW_assigned)
+        assert failure is not None, grade_id
+        text = str(failure)
+        assert "hint: dW holds only the last window's share" in text, (grade_id, text)
+        assert not re.search(r"gives? -0(?![.\d])", text), text
+
+
+def test_a_mask_taken_without_the_image_index_points_at_the_slice():
+    def pool_backward(dA, cache, mode="max"):
+        (A_prev, hparameters) = cache
+        f, stride = hparameters["f"], hparameters["stride"]
+        dA_prev = np.zeros(A_prev.shape)
+        for i, h, w, c in np.ndindex(dA.shape):
+            vert_start, horiz_start = h * stride, w * stride
+            a_prev_slice = A_prev[vert_start:vert_start + f, horiz_start:horiz_start + f, c]
+            mask = a_prev_slice == np.max(a_prev_slice)
+            dA_prev[i, vert_start:vert_start + f, horiz_start:horiz_start + f, c] += mask * dA[i, h, w, c]
+        return dA_prev
+
+    failure = run_visible("pooling", "pool_backward__max_f2_s2", "pool_backward", pool_backward)
+    text = " ".join(line.strip() for line in failure._render_traceback_())
+    line = pool_backward.__code__.co_firstlineno + 6  # the slice, not the line that uses the mask
+    assert f"(line {line}) indexes the 4-axis A_prev" in text, text
+    assert "Put the image index first: A_prev[i, vert_start:vert_start + f, horiz_start:horiz_start + f, c]" in text
+
+
+# ---------------------------------------------------------------- the visible checks agree with the grader's NumPy
+
+def _warns_like_numpy_1(message):
+    def conv_single_step(a_slice_prev, W, b):
+        import warnings
+        warnings.warn(message, DeprecationWarning)  # what NumPy 1.25+ says where NumPy 2 raises
+        return float(np.sum(a_slice_prev * W) + b.item())
+    return conv_single_step
+
+
+def test_a_warning_that_is_an_error_in_the_graders_numpy_fails_the_check_with_the_fix():
+    module = helper("convolution")
+    failure = run_visible("convolution", "conv_single_step__random", "conv_single_step", _warns_like_numpy_1(
+        "Conversion of an array with ndim > 0 to a scalar is deprecated, and will error in future. "
+        "Ensure you extract a single element from your array before performing this operation."))
+    assert failure is not None
+    text = str(failure)
+    assert text.startswith(f"conv_single_step would raise TypeError when graded (NumPy {module.GRADER_NUMPY})")
+    assert "fix: take an array's one value with .item() (b.item())" in text
+    assert "warnings.warn(message, DeprecationWarning)" in text  # the line that warned
+    # a warning the grader's NumPy does not turn into an error still passes, with a note
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        module.check_conv_single_step(_warns_like_numpy_1("something else is deprecated"), example="two_channels")
+    assert "note: conv_single_step warned DeprecationWarning" in out.getvalue()
+
+
+def test_the_first_code_cell_says_which_numpy_grades_and_warns_when_yours_differs(monkeypatch):
+    pinned = re.search(r"^numpy==(\S+)$", (Path(__file__).parents[1] / "requirements.txt").read_text(), re.M).group(1)
+    for assignment in ASSIGNMENTS:
+        module = helper(assignment)
+        assert module.GRADER_NUMPY == pinned
+        cells = notebook(assignment)["cells"]
+        first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert "check_numpy()" in first_code and f"NumPy {pinned}" in first_code
+        assert f"**Grading runs NumPy {pinned}.**" in "".join(cells[0]["source"])
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            module.check_numpy()
+        assert out.getvalue() == f"NumPy {pinned}, the same as the grader's.\n"
+        monkeypatch.setattr(module, "GRADER_NUMPY", "2.0.0")
+        with contextlib.redirect_stdout(out := io.StringIO()):
+            module.check_numpy()
+        assert out.getvalue().startswith(f"warning: the grader runs NumPy 2.0.0 and you have NumPy {np.__version__}")
+        assert "pip install numpy==2.0.0" in out.getvalue()
+        monkeypatch.setenv(exchange.ENV_VAR, "/nonexistent")  # while grading it says nothing
+        with contextlib.redirect_stdout(out := io.StringIO()):
+            module.check_numpy()
+        assert out.getvalue() == ""
+        monkeypatch.delenv(exchange.ENV_VAR)
+
+
+def test_conv_single_step_task_text_says_how_to_add_the_bias():
+    cells = notebook("convolution")["cells"]
+    task = next("".join(c["source"]) for c in cells if "## 2. `conv_single_step`" in "".join(c["source"]))
+    assert "`b.item()`" in task and "`b[0, 0, 0]`" in task
+    assert "Do not convert\n`b` with Python's `float`: NumPy 2" in task
+
+
+def test_student_requirements_pin_the_graders_versions():
+    """requirements-student.txt: the same pins as the grader's kernel (requirements.txt), nothing unpinned."""
+    root = Path(__file__).parents[1]
+
+    def pins(path):
+        lines = [line.split("#")[0].strip() for line in (root / path).read_text().splitlines()]
+        return dict(line.split("==") for line in lines if line)
+
+    student, grader = pins("requirements-student.txt"), pins("requirements.txt")
+    assert {"numpy", "ipykernel", "nbgrader"} <= set(student)
+    assert {name: grader.get(name) for name in student} == student

@@ -84,7 +84,14 @@ def with_equations(text):
 
     def display(m):
         label = m.group(1)
-        return f"$$\n{citations.latex(label)}\n\\tag{{{table[label].number}}}\n$$"
+        latex, number = citations.latex(label), table[label].number
+        if "\\\\" in latex:
+            # Sphinx's MathJax output wraps a `$$` display holding a line break (\\) in a
+            # split environment, where \tag is an error; a top-level equation* environment is
+            # passed through unwrapped and unnumbered (MyST's amsmath extension); Jupyter renders it too.
+            body = latex if latex.startswith("\\begin{") else f"\\begin{{aligned}}\n{latex}\n\\end{{aligned}}"
+            return f"\\begin{{equation*}}\n{body}\n\\tag{{{number}}}\n\\end{{equation*}}"
+        return f"$$\n{latex}\n\\tag{{{number}}}\n$$"
 
     text = re.sub(r"<<(eq-[a-z0-9-]+)>>", display, text)
     return re.sub(r"\[\[((?:eq-[a-z0-9-]+ ?)+)\]\]", lambda m: citations.cite_markdown(m.group(1).split()), text)
@@ -343,8 +350,10 @@ $\bar{\tilde X}$ are `db`, `dW` and the gradient of the padded input, `dA_prev_p
 <<eq-conv-dx>>
 
 In loop form: every window adds $\bar Z_{nhwc}\, W_{:,:,:,c}$ into its slice of $\bar{\tilde X}$
-(with `+=`: where windows overlap, stride < f, an input collects gradient from each of them) and
-$\bar Z_{nhwc}$ times the window into $\bar W_{:,:,:,c}$. The book also writes
+and $\bar Z_{nhwc}$ times the window into $\bar W_{:,:,:,c}$, always with `+=`: an input collects
+gradient from every output channel $c$ (whenever $n_C > 1$, even where no windows overlap) and,
+where windows overlap (stride < f), from every window that contains it; with `=` the last
+channel or window would overwrite the others. The book also writes
 [[eq-conv-dx]] as the full correlation of the (dilated) upstream gradient with
 $\operatorname{rot180}(W)$, equivalently the full convolution with $W$, [[eq-conv-dx-full]];
 the loop form is the one to code. At the end, crop the padding from $\bar{\tilde X}$ to get
@@ -421,7 +430,10 @@ Return `A` and `cache = (A_prev, hparameters)`, the inputs as given.
 Max pooling passes each window's upstream gradient only to the input that was the window's
 maximum: in [[eq-maxpool-backward]] below, $M_{hw}$ is the mask of the window $R_{hw}$, 1 where its
 maximum sits and 0 elsewhere. Return a boolean mask of the window's shape, True where the maximum
-sits. (Graded windows have a single maximum; chapter 5 discusses ties.)
+sits. Graded windows never tie, by design, so the tests do not decide what the mask does
+at a tie: marking every tied maximum and marking only the first both pass. That is not a verdict
+on the all-ties mask: when a network trains, the gradient should go to the first maximum only, as
+the frameworks (PyTorch's `max_pool2d`) do; chapter 5 explains why.
 """),
         "distribute_value": ("", r"""
 ## 3. `distribute_value`

@@ -547,11 +547,15 @@ def visible(describe):
                 return None
             case, equation = describe(**params)
             try:
-                return check(*functions, case=case, equation=equation, **params)
-            except CheckFailed:
+                try:
+                    return check(*functions, case=case, equation=equation, **params)
+                except _FailsWhenGraded as e:
+                    _fail(*e.args[:1], case, equation, e.args[1])
+            except CheckFailed as e:
+                hint = _rerun_hint(run, functions, params)
+                if hint:
+                    raise CheckFailed(f"{e}\n{hint}") from None
                 raise
-            except _FailsWhenGraded as e:
-                _fail(*e.args[:1], case, equation, e.args[1])
             except Exception as e:  # raised by the student's code
                 frames = _student_frames(e)
                 where = frames[-1].name if frames else check.__name__
@@ -570,6 +574,8 @@ def visible(describe):
                 lines += [f"  {line}" for line in said]
                 words, url = _cite(equation)
                 lines += [f"  re-read {words} in the book:", f"  {url}"]
+                hint = _rerun_hint(run, functions, params)
+                lines += [hint] if hint else []
                 raise CheckFailed("\n".join(lines)) from None
         run.__name__, run.__doc__, run.describe = check.__name__, check.__doc__, describe
         return run
@@ -745,31 +751,33 @@ def _passes(check, functions, params):
     return True
 
 
-def layer_hint(error, check, functions, params, default_order, stride_words):
-    """The CheckFailed `error` of a layer check, with a hint when a quiet rerun shows what is wrong.
+_RERUNNING = []  # set while a check reruns quietly for a hint (no hints inside hints)
 
-    Rerun with the hyper-parameters' keys in the usual order: when that passes, the function reads
-    them by position. Else, for stride > 1, rerun at stride 1: when that passes, the stride is wrong.
+
+def _rerun_hint(run, functions, params):
+    """A hint for a failing layer check, from quiet reruns of the same check, or None.
+
+    Rerun with the hyper-parameters' keys in the usual order (HPARAMETERS_ORDER, set by the
+    assignment's module): when that passes, the functions read them by position. Else, for
+    stride > 1, rerun at stride 1: when that passes, the stride enters wrongly (the judge's
+    diagnosis says the same).
     """
-    order = tuple(params.get("order", default_order))
-    if order != tuple(default_order) and _passes(check, functions, dict(params, order=tuple(default_order))):
-        hint = (f"hint: right when hparameters lists {default_order[0]!r} first, wrong when {order[0]!r} comes "
-                f"first: read each value by its key (hparameters[{default_order[0]!r}]), not by position "
-                "(hparameters.values())")
-    elif params["stride"] > 1 and _passes(check, functions, dict(params, stride=1)):
-        hint = f"hint: right at stride 1, wrong at stride {params['stride']}: look where the stride enters ({stride_words})"
-    else:
-        return error
-    return CheckFailed(f"{error}\n{hint}")
-
-
-def right_at_stride_1(check, functions, params):
-    """Whether the visible `check` passes on the same case with stride 1 (run quietly).
-
-    A backward that fails only when the stride is above 1 is wrong where the
-    stride enters, which is worth saying (the judge's diagnosis says the same).
-    """
-    return _passes(check, functions, dict(params, stride=1))
+    usual = tuple(globals().get("HPARAMETERS_ORDER", ()))
+    if _RERUNNING or "stride" not in params or not usual:
+        return None
+    order = tuple(params.get("order", usual))
+    _RERUNNING.append(True)
+    try:
+        if order != usual and _passes(run, functions, dict(params, order=usual)):
+            return (f"hint: right when hparameters lists {usual[0]!r} first, wrong when {order[0]!r} comes first: "
+                    f"read each value by its key (hparameters[{usual[0]!r}]), not by position "
+                    "(hparameters.values())")
+        if params["stride"] > 1 and _passes(run, functions, dict(params, stride=1)):
+            return (f"hint: right at stride 1, wrong at stride {params['stride']}: look where the stride enters "
+                    "(output (h, w) reads the window from row h * stride, column w * stride)")
+    finally:
+        _RERUNNING.pop()
+    return None
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -907,9 +915,47 @@ def _layer(shape, f, n_C, seed):
     return rng, A_prev, W, b
 
 
+HPARAMETERS_ORDER = ("stride", "pad")  # the usual key order; a failing case in another is rerun in this one
+
+
 def _hparameters(stride, pad, order):
     values = {"stride": stride, "pad": pad}
     return {k: values[k] for k in order}
+
+
+def _assigned_shares(A_prev, W, dZ, stride, pad):
+    """What conv_backward returns when each window's share is assigned (=) instead of added (+=).
+
+    With ascending loops each entry keeps the share of the last window that wrote it: for dA_prev
+    from the last channel c (or from all channels, when they are summed before the write), for dW
+    and db from the last window, (m - 1, n_H - 1, n_W - 1). Returns {gradient: [arrays]}.
+    """
+    (m, n_H, n_W, n_C), f = dZ.shape, W.shape[0]
+    A_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    last_c, all_c = np.zeros(A_pad.shape), np.zeros(A_pad.shape)
+    for i, h, w in np.ndindex(m, n_H, n_W):
+        rows, cols = slice(h * stride, h * stride + f), slice(w * stride, w * stride + f)
+        last_c[i, rows, cols, :] = W[:, :, :, -1] * dZ[i, h, w, -1]
+        all_c[i, rows, cols, :] = W @ dZ[i, h, w]
+    n_H_prev, n_W_prev = A_prev.shape[1:3]
+    window = A_pad[-1, (n_H - 1) * stride:(n_H - 1) * stride + f, (n_W - 1) * stride:(n_W - 1) * stride + f, :]
+    return {"dA_prev": [a[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :] for a in (last_c, all_c)],
+            "dW": [window[..., None] * dZ[-1, -1, -1]], "db": [dZ[-1, -1, -1].reshape(1, 1, 1, n_C)]}
+
+
+ASSIGNED = {
+    "db": "db holds only the last window's dZ: add each, db[:, :, :, c] += dZ[i, h, w, c]",
+    "dW": "dW holds only the last window's share: add each, dW[:, :, :, c] += a_slice * dZ[i, h, w, c]",
+    "dA_prev": ("dA_prev keeps, at each input, only the share of the last window (or channel) that "
+                "reached it: add each share with +=, since = overwrites the others"),
+}
+
+
+def _assigned_hints(grads, shares):
+    """'hint: ...' for each gradient that equals what = instead of += gives (see _assigned_shares)."""
+    return [f"hint: {ASSIGNED[name]}" for name, got in grads.items()
+            if isinstance(got, np.ndarray) and got.dtype.kind == "f"
+            and any(got.shape == s.shape and np.allclose(got, s, rtol=1e-6, atol=1e-12) for s in shares[name])]
 
 
 @visible(lambda shape, pad, seed=0: (f"zero_pad(X, pad={pad}) with X of shape {shape}", EQ_PAD))
@@ -1058,20 +1104,19 @@ def check_conv_backward_case(conv_forward, conv_backward, *, shape, f, n_C, stri
     cache = (A_prev.copy(), W.copy(), b.copy(), dict(hparameters))
     dA_prev, dW, db = assert_tuple("conv_backward", _call(conv_backward, dZ.copy(), cache),
                                    ["dA_prev", "dW", "db"], case, equation)
-    assert_array("db", db, dZ.sum(axis=(0, 1, 2)).reshape(b.shape), case, EQ_DB)
 
     def loss(A, Wt):
         return float(np.sum(conv_forward(A, Wt, b.copy(), dict(hparameters))[0] * dZ))
 
     dx = EQ_DX + (EQ_DILATE if stride > 1 else ())
     try:
+        assert_array("db", db, dZ.sum(axis=(0, 1, 2)).reshape(b.shape), case, EQ_DB)
         assert_gradient("dW", dW, lambda Wt: loss(A_prev.copy(), Wt), W.copy(), case, EQ_DW)
         assert_gradient("dA_prev", dA_prev, lambda A: loss(A, W.copy()), A_prev.copy(), case, dx,
                         covered=coverage(shape, f, stride, pad))
     except CheckFailed as e:
-        if stride > 1 and right_at_stride_1(check_conv_backward_case, (conv_forward, conv_backward),
-                                            dict(shape=shape, f=f, n_C=n_C, pad=pad, order=order, seed=seed)):
-            raise CheckFailed(f"{e}\nhint: right at stride 1, wrong at stride {stride}: look where the stride "
-                              "enters (output (h, w) reads the window from row h * stride; dZ is dilated)") from None
+        hints = _assigned_hints({"db": db, "dW": dW, "dA_prev": dA_prev}, _assigned_shares(A_prev, W, dZ, stride, pad))
+        if hints:
+            raise CheckFailed("\n".join([str(e)] + hints)) from None
         raise
     print(f"conv_backward: gradient check OK for {case}")

@@ -547,11 +547,15 @@ def visible(describe):
                 return None
             case, equation = describe(**params)
             try:
-                return check(*functions, case=case, equation=equation, **params)
-            except CheckFailed:
+                try:
+                    return check(*functions, case=case, equation=equation, **params)
+                except _FailsWhenGraded as e:
+                    _fail(*e.args[:1], case, equation, e.args[1])
+            except CheckFailed as e:
+                hint = _rerun_hint(run, functions, params)
+                if hint:
+                    raise CheckFailed(f"{e}\n{hint}") from None
                 raise
-            except _FailsWhenGraded as e:
-                _fail(*e.args[:1], case, equation, e.args[1])
             except Exception as e:  # raised by the student's code
                 frames = _student_frames(e)
                 where = frames[-1].name if frames else check.__name__
@@ -570,6 +574,8 @@ def visible(describe):
                 lines += [f"  {line}" for line in said]
                 words, url = _cite(equation)
                 lines += [f"  re-read {words} in the book:", f"  {url}"]
+                hint = _rerun_hint(run, functions, params)
+                lines += [hint] if hint else []
                 raise CheckFailed("\n".join(lines)) from None
         run.__name__, run.__doc__, run.describe = check.__name__, check.__doc__, describe
         return run
@@ -745,31 +751,33 @@ def _passes(check, functions, params):
     return True
 
 
-def layer_hint(error, check, functions, params, default_order, stride_words):
-    """The CheckFailed `error` of a layer check, with a hint when a quiet rerun shows what is wrong.
+_RERUNNING = []  # set while a check reruns quietly for a hint (no hints inside hints)
 
-    Rerun with the hyper-parameters' keys in the usual order: when that passes, the function reads
-    them by position. Else, for stride > 1, rerun at stride 1: when that passes, the stride is wrong.
+
+def _rerun_hint(run, functions, params):
+    """A hint for a failing layer check, from quiet reruns of the same check, or None.
+
+    Rerun with the hyper-parameters' keys in the usual order (HPARAMETERS_ORDER, set by the
+    assignment's module): when that passes, the functions read them by position. Else, for
+    stride > 1, rerun at stride 1: when that passes, the stride enters wrongly (the judge's
+    diagnosis says the same).
     """
-    order = tuple(params.get("order", default_order))
-    if order != tuple(default_order) and _passes(check, functions, dict(params, order=tuple(default_order))):
-        hint = (f"hint: right when hparameters lists {default_order[0]!r} first, wrong when {order[0]!r} comes "
-                f"first: read each value by its key (hparameters[{default_order[0]!r}]), not by position "
-                "(hparameters.values())")
-    elif params["stride"] > 1 and _passes(check, functions, dict(params, stride=1)):
-        hint = f"hint: right at stride 1, wrong at stride {params['stride']}: look where the stride enters ({stride_words})"
-    else:
-        return error
-    return CheckFailed(f"{error}\n{hint}")
-
-
-def right_at_stride_1(check, functions, params):
-    """Whether the visible `check` passes on the same case with stride 1 (run quietly).
-
-    A backward that fails only when the stride is above 1 is wrong where the
-    stride enters, which is worth saying (the judge's diagnosis says the same).
-    """
-    return _passes(check, functions, dict(params, stride=1))
+    usual = tuple(globals().get("HPARAMETERS_ORDER", ()))
+    if _RERUNNING or "stride" not in params or not usual:
+        return None
+    order = tuple(params.get("order", usual))
+    _RERUNNING.append(True)
+    try:
+        if order != usual and _passes(run, functions, dict(params, order=usual)):
+            return (f"hint: right when hparameters lists {usual[0]!r} first, wrong when {order[0]!r} comes first: "
+                    f"read each value by its key (hparameters[{usual[0]!r}]), not by position "
+                    "(hparameters.values())")
+        if params["stride"] > 1 and _passes(run, functions, dict(params, stride=1)):
+            return (f"hint: right at stride 1, wrong at stride {params['stride']}: look where the stride enters "
+                    "(output (h, w) reads the window from row h * stride, column w * stride)")
+    finally:
+        _RERUNNING.pop()
+    return None
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -900,6 +908,9 @@ def distinct_values(shape, seed):
     """Random values, all different, so no pooling window has a tie for its maximum."""
     rng = np.random.default_rng(seed)
     return rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0
+
+
+HPARAMETERS_ORDER = ("f", "stride")  # the usual key order; a failing case in another is rerun in this one
 
 
 def _hparameters(f, stride, order):
@@ -1036,14 +1047,6 @@ def check_pool_backward_case(pool_forward, pool_backward, *, shape, f, stride, m
         raise CheckFailed("this check uses your pool_forward, which fails on this case: fix it first\n"
                           + str(e)) from None
     dA_prev = _call(pool_backward, dA.copy(), (A_prev.copy(), dict(hparameters)), mode=mode)
-    try:
-        assert_gradient("dA_prev", dA_prev,
-                        lambda A: float(np.sum(pool_forward(A, dict(hparameters), mode=mode)[0] * dA)),
-                        A_prev, case, equation, covered=coverage(shape, f, stride))
-    except CheckFailed as e:
-        if stride > 1 and right_at_stride_1(check_pool_backward_case, (pool_forward, pool_backward),
-                                            dict(shape=shape, f=f, mode=mode, order=order, seed=seed)):
-            raise CheckFailed(f"{e}\nhint: right at stride 1, wrong at stride {stride}: look where the stride "
-                              "enters (output (h, w) reads the window from row h * stride)") from None
-        raise
+    assert_gradient("dA_prev", dA_prev, lambda A: float(np.sum(pool_forward(A, dict(hparameters), mode=mode)[0] * dA)),
+                    A_prev, case, equation, covered=coverage(shape, f, stride))
     print(f"pool_backward: gradient check OK for {case}")
