@@ -163,12 +163,25 @@ def test_a_float32_student_is_diagnosed_within_float32_tolerance(name):
 @pytest.mark.parametrize("pair", [("conv_backward_crop_p_minus_p", "conv_backward_dW_unpadded"),
                                   ("conv_backward_db_wrong_shape", "conv_backward_stride_ignored"),
                                   ("pool_backward_assign_not_accumulate", "pool_backward_average_by_stride")])
-def test_two_mistakes_in_one_function_name_neither(pair):
-    """Each known mistake explains only some failing cases: the verdict names none (it would mislead)."""
+def test_two_mistakes_in_one_function_are_named_together_or_not_at_all(pair):
+    """Each known mistake explains only some failing cases: only the two made together explain them all, so
+    the verdict names both (real students often make two, e.g. the stride ignored and the p:-p crop); with
+    either left out of the registry, nothing is named (the other alone would mislead)."""
     ms = [next(m for m in MISTAKES if m.name == name) for name in pair]
-    verdicts = judge(S.with_mistakes(C.source_notebook(ms[0].assignment), ms), ms[0].assignment)
+    nb = S.with_mistakes(C.source_notebook(ms[0].assignment), ms)
+    verdicts = judge(nb, ms[0].assignment)
     findings = failing(verdicts)[ms[0].function]
-    assert all(f is None or f.kind != "mistake" for f in findings), [f.key for f in findings if f]
+    keys = {m.diagnosis for m in ms}
+    assert findings and all(f is not None and f.kind == "mistake" and set(f.key.split("+")) == keys for f in findings)
+    text = next(t for gid, (p, t, _, _) in verdicts.items() if not p and gid.startswith(ms[0].function + "__"))
+    assert "likely mistakes (two):" in text
+    for m in ms:
+        known = next(k for k in mistakes.registry(m.function) if k.key == m.diagnosis)
+        assert known.what in text and known.fix in text
+    for left in keys:
+        findings = failing(judge(S.with_mistakes(C.source_notebook(ms[0].assignment), ms), ms[0].assignment,
+                                 leave_out={left}))[ms[0].function]
+        assert all(f is None or f.kind != "mistake" for f in findings), [f.key for f in findings if f]
 
 
 def test_nothing_recognised_leaves_todays_message():

@@ -41,6 +41,7 @@ drawn per student by cases.drawing, stay the same); a picture takes a few
 tens of ms.
 """
 import dataclasses
+import itertools
 import logging
 import re
 import warnings
@@ -191,7 +192,38 @@ def _named(function, judged, leave_out):
     for known in mistakes.registry(function, leave_out):
         if known.key not in found and explains(known, judged):
             found[known.key] = known
+    if not found:
+        found = {pair.key: pair for pair in _pairs(function, judged, leave_out)}
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _pairs(function, judged, leave_out):
+    """Two known mistakes of `function` made together that explain the student, each visible in some failing
+    case (the pair's outcome differs there from the other mistake's alone)."""
+    fails = [j for j in judged if not j.passed and j.outcome is not None]
+    usable = [j for j in judged if j.case is not None and j.outcome is not None]
+    student = {j.grade_id for j in fails}
+    known = {}
+    for k in mistakes.registry(function, leave_out):
+        # one implementation per key; a mistake that fails a case the student passes cannot be half of the pair
+        failed = {j.grade_id for j in usable if variant_outcome(k, j.grade_id)[1]}
+        if k.key not in known and failed <= student:
+            known[k.key] = (k, failed)
+    out = []
+    for (a, fa), (b, fb) in itertools.combinations(known.values(), 2):
+        if fa | fb != student:  # together they must fail exactly where the student fails
+            continue
+        pair = mistakes.combined(a, b)
+        if pair is None or not explains(pair, judged):
+            continue
+        if all(any(not _same(variant_outcome(pair, j.grade_id)[0], variant_outcome(one, j.grade_id)[0]) for j in fails)
+               for one in (a, b)):
+            out.append(pair)
+    return out
+
+
+def _same(x, y):
+    return x[0] == y[0] and (x[1:] == y[1:] if x[0] == "raised" else agree(x[1], y[1]))
 
 
 def _raised(j):
@@ -245,7 +277,8 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
     fails = [j for j in judged if not j.passed and j.outcome is not None]
     known = _named(function, judged, leave_out)
     if known is not None:
-        lines = [f"likely mistake: {known.what}.", f"fix: {known.fix}; see {cite(known.equation)}"]
+        lines = [f"likely mistake{'s (two)' if '+' in known.key else ''}: {known.what}.",
+                 f"fix: {known.fix}; see {cite(known.equation)}"]
         return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
     for helper in mistakes.CALLS.get(function, ()):
         if helper in failed_functions and by_function and helper in by_function:

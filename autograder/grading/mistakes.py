@@ -279,6 +279,21 @@ def registry(function, leave_out=()):
     return [k for k in REGISTRY if k.function == function and k.key not in leave_out]
 
 
+@functools.lru_cache(maxsize=None)
+def combined(a, b):
+    """Known mistakes a and b of one function made together (one Known naming both), or None when their edits
+    cannot both apply (one changes what the other edits)."""
+    if a.function != b.function or a.key == b.key:
+        return None
+    pair = Known(f"{a.key}+{b.key}", a.function, f"{a.label}; and {b.label}"[:60], f"{a.what}; and also {b.what}",
+                 f"{a.fix}; and {b.fix}", tuple(dict.fromkeys(a.equation + b.equation)), a.edits + b.edits)
+    try:
+        _edit(_source(MODULES[a.function].__name__), pair.edits)
+    except ValueError:
+        return None
+    return pair
+
+
 def _edit(text, edits):
     """Apply ((function, old, new), ...) inside each function's own lines of a module's source."""
     tree = ast.parse(text)

@@ -75,6 +75,15 @@ SEEN = [
      "use dA[i, h, w, c]", MAXBACK + AVGBACK,
      ("pool_backward", "mask * dA[i, h, w, c]", "mask * dA[i, vert_start, horiz_start, c]"),
      ("pool_backward", "da = dA[i, h, w, c]", "da = dA[i, vert_start, horiz_start, c]")),
+    ("average_mode_missing", "pool_forward", "mode 'average' never computed",
+     "your loop computes only mode 'max': in mode 'average' nothing is written, so A stays all zeros",
+     "add the branch: elif mode == 'average': A[i, h, w, c] = np.mean(a_prev_slice)", AVGPOOL,
+     ("pool_forward", "A[i, h, w, c] = np.mean(a_prev_slice)", "pass")),
+    ("average_mode_missing", "pool_backward", "mode 'average' never computed",
+     "your loop handles only mode 'max': in mode 'average' nothing is added, so dA_prev stays all zeros",
+     "add the branch: elif mode == 'average': spread dA[i, h, w, c] with distribute_value(da, (f, f))", AVGBACK,
+     ("pool_backward", "dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))",
+      "pass")),
     # ---- max pooling's mask
     ("mask_wrong_example", "pool_backward", "mask taken from example 0",
      "every example's mask is taken from the windows of example 0 (a_prev = A_prev[0]), so the gradient goes "

@@ -124,10 +124,16 @@ def array_signatures(function, case, got, ref, what):
     if not bad.any():
         return out
     g, r = got.astype(np.float64), ref.astype(np.float64)
-    if not g.any():
+    if not g.any() and what == "mask":
+        # not "never written to": a mask built as mask = x and then overwritten with 0s and 1s is written, and
+        # ends all False because what it compares with changes as it goes
+        out["zeros"] = ("mask marks nothing", "your mask is all False: no entry is marked as the window's maximum",
+                        "a comparison with the maximum that never holds; compare x with np.max(x) taken before "
+                        "anything is written, into a new array")
+    elif not g.any():
         out["zeros"] = ("all zeros", f"your {what} is all zeros",
-                        "the array is created but never written to (a loop that does not run, "
-                        "or results written into a copy)")
+                        "nothing but zeros reaches it: a loop or branch that does not run (a mode never handled), "
+                        "or results written into a copy")
     hp = hyper(case)
     denom = float(np.sum(r * r))
     if denom > 0 and g.any():
