@@ -8,7 +8,9 @@ import json
 import logging
 import os
 import socket
+import stat
 import sys
+import threading
 import time
 import uuid
 from fnmatch import fnmatch
@@ -25,6 +27,8 @@ from hostile.course import make_course as _make_course  # noqa: E402,F401 (test_
 from hostile.probes import PROBES, SHADOW, SHADOWED  # noqa: E402
 
 from autograder.grading import launcher, precheck, sandbox  # noqa: E402
+from autograder.grading.budgets import grading_mounts, tree_bytes  # noqa: E402
+from autograder.grading.cases import SEED_FILE  # noqa: E402
 from autograder.grading.recovering import RecoveringExecute  # noqa: E402
 
 
@@ -87,6 +91,8 @@ def probed(tmp_path_factory):
     other.write_text("bob's answers")
     exchange = base / "exchange"
     (exchange / "outputs").mkdir(parents=True)
+    (exchange / "inputs").mkdir()
+    (exchange / "inputs" / "probe.json").write_text("{}")  # the judge's one case: `probe`
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -155,6 +161,10 @@ class TestSandboxProbes:
     def test_exchange_folder_is_writable_for_the_judge(self, probed):
         exchange = probed[3]
         assert (exchange / "outputs" / "probe.json").read_text() == "{}"
+        if os.geteuid() == 0:  # records written on the kernel's own disk are copied out by exact name ...
+            assert not (exchange / "outputs" / "stray.json").exists()
+            # ... and counted at their apparent size: the sparse 60 MB .npz is kept, within the budget
+            assert (exchange / "outputs" / "probe.npz").stat().st_size == 60_000_000
 
     def test_grader_secrets_do_not_reach_the_kernel(self, probed):
         lines = probed[0]
@@ -333,6 +343,7 @@ def _tree_hashes(*tops):
 
 
 SECRET = f"hunter2-{uuid.uuid4().hex}"
+COURSE_SEED = f"{uuid.uuid4().int:032x}\n"
 
 
 def _grades(course, students):
@@ -378,6 +389,10 @@ def corpus_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("corpus")
     hostile = _make_course(base / "hostile", corpus.CASES + corpus.HONEST)
     clean = _make_course(base / "clean", corpus.HONEST)
+    # one course seed for both, so the honest students get the same hidden inputs in each
+    for course in (hostile, clean):
+        (course / SEED_FILE).write_text(COURSE_SEED)
+        os.chmod(course / SEED_FILE, 0o600)
     watched = [hostile / "source", hostile / "nbgrader_config.py", hostile / "submitted"]
     before = _tree_hashes(*watched)
     cmd = [sys.executable, "-m", "autograder.grading.grade", "--jobs", "2", "--course"]
@@ -392,15 +407,30 @@ def corpus_run(tmp_path_factory):
                                     stderr=subprocess.STDOUT, text=True,
                                     env=dict(os.environ, TMPDIR=str(tmp[name]), **secrets))
              for name, course in (("hostile", hostile), ("clean", clean))}
+    # the run's scratch (sandboxes, the kernels' disks, exchanges: all in its TMPDIR), sampled
+    peak, done = {"hostile": 0, "clean": 0}, threading.Event()
+
+    def sample():
+        while not done.wait(0.2):
+            for name in peak:
+                peak[name] = max(peak[name], tree_bytes(str(tmp[name]), 10**6)[0])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     logs = {}
-    for name, proc in procs.items():
-        logs[name], _ = proc.communicate(timeout=900)
+    try:
+        for name, proc in procs.items():
+            logs[name], _ = proc.communicate(timeout=900)
+    finally:
+        done.set()
+        sampler.join()
     (base / "hostile.log").write_text(logs["hostile"])
     after = _tree_hashes(*watched)
     every = [(c.student, c.assignment) for c in corpus.CASES + corpus.HONEST]
     run_log = json.loads((hostile / "report" / "run.json").read_text())
     corpus.remove_nested(hostile / "submitted" / "h_nested" / "pooling")  # pytest's cleanup recurses per level
-    return dict(hostile=hostile, clean=clean, logs=logs, before=before, after=after, tmp=tmp,
+    mounts = {name: grading_mounts(str(t)) for name, t in tmp.items()}
+    return dict(hostile=hostile, clean=clean, logs=logs, before=before, after=after, tmp=tmp, peak=peak, mounts=mounts,
                 run_log=run_log, exit=procs["hostile"].returncode,
                 grades=_grades(hostile, every),
                 clean_grades=_grades(clean, [(c.student, c.assignment) for c in corpus.HONEST]))
@@ -418,6 +448,9 @@ def _outcome(case, run):
         return wrong
     if grades is None:
         return [f"{case.student}: no submission in the gradebook"]
+    page = run["hostile"] / "feedback" / case.student / case.assignment / f"{case.assignment}.html"
+    if not page.exists():  # every notebook that was graded, however it ended, has its page
+        wrong.append("no feedback page")
     if case.precheck:
         if any(score for score, _ in (grades or {}).values()):
             wrong.append("scored above 0")
@@ -516,9 +549,17 @@ def test_the_host_is_as_it_was(corpus_run):
     """After the corpus: the run succeeded, left nothing behind, leaked nothing, stayed within budget."""
     run = corpus_run
     assert run["exit"] == 0, run["logs"]["hostile"][-3000:]
-    # nothing left in the run's temporary folder (sandbox copies, IPC folders, exchanges)
+    # nothing left in the run's temporary folder (sandbox copies, IPC folders, exchanges), nothing mounted there
     for name, tmp in run["tmp"].items():
         assert list(tmp.iterdir()) == [], (name, list(tmp.iterdir())[:5])
+        assert run["mounts"][name] == [], (name, run["mounts"][name])
+    # the run's scratch stayed within its budget: per worker, a kernel's disk and the judge's exchange
+    from autograder.grading.exchange import MAX_RECORD_TOTAL
+    from autograder.grading.sandbox import SandboxKernelManager as SKM
+    budget = 2 * (SKM.disk_budget.default_value + MAX_RECORD_TOTAL + 64 * 2**20)
+    print(f"\nscratch peak: hostile {run['peak']['hostile'] / 2**20:.0f} MiB, clean "
+          f"{run['peak']['clean'] / 2**20:.0f} MiB (budget {budget / 2**20:.0f} MiB)")
+    assert 0 < run["peak"]["hostile"] < budget
     # no process of any kernel outlives the run (each worker's kernels have uids derived from its pid)
     from autograder.grading.sandbox import SandboxKernelManager
     base = SandboxKernelManager.uid_base.default_value
@@ -548,6 +589,27 @@ def test_the_host_is_as_it_was(corpus_run):
                 assert size < 5 * 2**20, (case.student, top, size)
     # terminal escapes a student chose never reach the instructor's terminal
     assert "\x1b]0;pwned" not in run["logs"]["hostile"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+def test_hidden_inputs_are_each_students_own(corpus_run):
+    """Two students print every hidden input they get: each gets other inputs, none the fixed seeds' (issue 18, 7)."""
+    digests = {s: _probe_lines(corpus_run["hostile"], next(c for c in corpus.CASES if c.student == s)).get("inputs_digest")
+               for s in ("h_inputs_a", "h_inputs_b")}
+    assert all(d and d != "none" for d in digests.values()), digests
+    assert digests["h_inputs_a"] != digests["h_inputs_b"]
+    run = json.loads((corpus_run["hostile"] / "report" / "run.json").read_text())
+    assert run["inputs_seed"] == COURSE_SEED.strip()  # recorded: a regrade can draw them again
+    assert stat.S_IMODE(os.stat(corpus_run["hostile"] / "report" / "run.json").st_mode) == 0o600
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile_corpus")
+def test_no_control_byte_reaches_the_instructors_terminal(corpus_run):
+    for name, log in corpus_run["logs"].items():
+        found = sorted({hex(ord(ch)) for ch in log if (ord(ch) < 32 and ch not in "\n\t\r") or 0x7f <= ord(ch) <= 0x9f})
+        assert found == [], (name, found)
 
 
 @pytest.mark.slow

@@ -242,7 +242,7 @@ def remove_tree(top, log=None):
 
 
 # Folders grading makes in a temporary folder, named <prefix>-<pid of the process that owns them>-...
-OWNED_PREFIXES = ("nbsandbox", "btc-exchange", "btc-worker")
+OWNED_PREFIXES = ("sbx", "btcx")  # short: the kernel's IPC socket path below it must fit in 107 bytes
 _OWNED = re.compile(r"^(%s)-(\d+)-" % "|".join(OWNED_PREFIXES))
 
 

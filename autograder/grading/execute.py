@@ -164,7 +164,7 @@ class JudgedExecute(RecoveringExecute, Execute):
     exchange_folder = None  # this notebook's folder while it runs (absolute; also in the kernel's env)
 
     def preprocess(self, nb, resources=None, km=None):
-        folder = tempfile.mkdtemp(prefix=budgets.owned_name("btc-exchange"), dir=self.exchange_root)
+        folder = tempfile.mkdtemp(prefix=budgets.owned_name("btcx"), dir=self.exchange_root)
         cells = list(graded_test_cells(nb))
         # the exchange on a tmpfs of its own when root: the records copied out of the kernel's disk
         # are bounded there, not by the host's /tmp (and the kernel's statvfs shows only it)

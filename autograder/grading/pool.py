@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import precheck
 from . import progress as progress_mod
-from .budgets import owned_name, remove_tree, run_all, sweep_stale
+from .budgets import run_all, sweep_stale
 from .course import COURSE, as_course, venv_on_path
 from .draws import course_seed
 from .gradebooks import merge, seed_gradebook
@@ -64,26 +64,23 @@ class _Pool:
         self.ctx = _context()
         self.tasks, self.results = self.ctx.Queue(), self.ctx.Queue()
         self.args = (str(course_root), str(seed), scratch, options, log_dir)
-        self.procs, self.current, self.count, self.tmp = {}, {}, 0, {}
+        self.procs, self.current, self.count = {}, {}, 0
 
     def spawn(self):
         course_root, seed, scratch, options, log_dir = self.args
         i, self.count = self.count, self.count + 1
         log = str(Path(course_root) / log_dir / f"grader-{i}.log") if log_dir else None
-        # the worker's sandboxes and exchanges go in a folder of its own, so whatever a killed
-        # worker leaves there (folders, tmpfs mounts) is found and removed by this process
-        self.tmp[i] = tempfile.mkdtemp(prefix=f"{owned_name('btc-worker')}{i}-")
         proc = self.ctx.Process(target=worker_main, name=f"grader-{i}", daemon=True,
-                                args=(i, course_root, seed, str(scratch / f"w{i}"),
-                                      dict(options, tmp_dir=self.tmp[i]), self.tasks, self.results, log))
+                                args=(i, course_root, seed, str(scratch / f"w{i}"), options, self.tasks,
+                                      self.results, log))
         proc.start()
         self.procs[i] = proc
 
     def remove_leftovers(self, i):
-        """Everything worker i made that a kill can leave: its temporary folder (and mounts), its scratch."""
-        scratch = self.args[2] / f"w{i}"
-        remove_tree(self.tmp.pop(i), log=LOG)
-        shutil.rmtree(scratch, ignore_errors=True)
+        """What a killed worker i can leave: its scratch, and its sandboxes and exchanges (folders named
+        for the worker's pid, tmpfs mounts included: budgets.sweep_stale removes those of dead processes)."""
+        shutil.rmtree(self.args[2] / f"w{i}", ignore_errors=True)
+        sweep_stale(tempfile.gettempdir(), log=LOG)
 
     def reap(self, job_timeout):
         """Results of the jobs whose worker died (or was killed for taking over job_timeout s); new workers."""
@@ -111,8 +108,7 @@ class _Pool:
             if proc.is_alive():
                 proc.kill()
                 proc.join(timeout=10)
-        for i in list(self.tmp):
-            self.remove_leftovers(i)
+        sweep_stale(tempfile.gettempdir(), log=LOG)  # a worker killed on the way out leaves nothing either
         self.tasks.cancel_join_thread()
         self.results.cancel_join_thread()
 
@@ -228,8 +224,9 @@ def failed_pages(course, results):
     A partial grading is not kept: the page and the gradebook say the same thing.
     """
     for res in results:
+        why = precheck.shown(res.error or "unknown error")  # an error can quote the kernel: escaped
         problem = GradingFailure(res.student, res.assignment, f"{res.assignment}.ipynb", "grading_error",
-                                 f"grading stopped before it was complete: {res.error or 'unknown error'}")
+                                 f"grading stopped before it was complete: {why}")
         run_all(lambda: precheck.record_zero(course.db_url, res.student, res.assignment),
                 lambda: precheck.write_feedback(course.root, problem), log=LOG)
 

@@ -150,7 +150,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         as_root = hasattr(os, "geteuid") and os.geteuid() == 0
         self.budget_exceeded = ""
         if self._rundir is None:
-            self._rundir = tempfile.mkdtemp(prefix=owned_name("nbsandbox"))  # 0700, the grader's alone
+            self._rundir = tempfile.mkdtemp(prefix=owned_name("sbx"))  # 0700, the grader's alone
             RUNDIRS[self._rundir] = self._release
             self._disk = os.path.join(self._rundir, "disk")
             os.mkdir(self._disk, 0o700)

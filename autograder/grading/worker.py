@@ -14,7 +14,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -200,10 +199,6 @@ def worker_main(index, course, seed_path, scratch_dir, options, tasks, results, 
         os.dup2(log.fileno(), 2)
         sys.stderr = log
     _bound_memory()
-    options = dict(options)
-    tmp_dir = options.pop("tmp_dir", None)
-    if tmp_dir:  # sandboxes and exchanges in the folder the parent cleans if this process is killed
-        tempfile.tempdir = tmp_dir
     try:
         worker = Worker(course, seed_path, scratch_dir, **options)
     except BaseException:

@@ -224,6 +224,27 @@ grader_record = lambda *a, **k: None
 print(f"PROBE forged: {_forged > 0}")
 """
 
+# A raised record whose failing frames (explain.py) are forged: control characters, an unknown
+# kind that claims a pickle, a name that is no identifier, nesting, more frames than allowed.
+FORGE_FRAMES = """
+import json, os
+_ex = os.environ.get("BTC_GRADER_EXCHANGE", "")
+_frame = {"function": "f\\x1b[2J", "line": -1, "source": ["import os; os.system('id')"] * 50,
+          "locals": [["not a name", {"kind": "object", "pickle": "gASV"}],
+                     ["t", {"kind": "tuple", "len": 1, "items": [{"kind": "tuple", "len": 0, "items": []}]}]] * 30}
+_forged = 0
+if _ex:
+    for _name in os.listdir(os.path.join(_ex, "inputs")):
+        if _name.startswith("tanh_backward__") and _name.endswith(".json"):
+            with open(os.path.join(_ex, "outputs", _name), "w") as _f:
+                json.dump({"raised": {"type": "TypeError", "message": "forged", "traceback": "",
+                                      "frames": [_frame] * 9}}, _f)
+            _forged += 1
+_real_record = grader_record
+grader_record = lambda gid, func: None if gid.startswith("tanh_backward__") else _real_record(gid, func)
+print(f"PROBE forged_frames: {_forged > 0}")
+"""
+
 SHOWTRACEBACK = """
 _ip = get_ipython()
 _ip.showtraceback = lambda *a, **k: None
@@ -331,6 +352,9 @@ CASES = [
                                                    A("sigmoid_backward", FORGE_EXCHANGE, after)),
          lose={"sigmoid_backward"}, may_lose={ALL}, probes={"forged": "True"},
          about="forges the exchange records (one a symlink) and disables grader_record"),
+    Case("h_forge_frames", ACT, notebook_builder(A("tanh_backward", FORGE_FRAMES, after)),
+         lose={"tanh_backward"}, probes={"forged_frames": "True"},
+         about="forges raised records whose failing frames are hostile (explain.py's evidence)"),
     Case("h_network", ACT, notebook_builder(A("sigmoid_backward", NETWORK, after)),
          probes={"net_connected": "0"}, about="opens network connections"),
     Case("h_write_outside", ACT, notebook_builder(A("sigmoid_backward", WRITE_OUTSIDE, after)),

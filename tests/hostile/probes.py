@@ -54,7 +54,11 @@ PROBES = {
         "print('PROBE write_tmp: wrote')"),
     "exchange": (
         "import os\n"
-        "open(os.path.join(os.environ['BTC_GRADER_EXCHANGE'], 'outputs', 'probe.json'), 'w').write('{{}}')\n"
+        "_out = os.path.join(os.environ['BTC_GRADER_EXCHANGE'], 'outputs')\n"
+        "open(os.path.join(_out, 'probe.json'), 'w').write('{{}}')\n"
+        "open(os.path.join(_out, 'stray.json'), 'w').write('{{}}')  # no case of the judge's: never copied\n"
+        "with open(os.path.join(_out, 'probe.npz'), 'wb') as f:\n"
+        "    f.truncate(60_000_000)  # sparse: nothing on the kernel's disk, 60 MB once copied\n"
         "print('PROBE exchange: wrote')"),
     # secrets in the grader's environment stay there
     "env": "import os; print('PROBE env:', os.environ.get('PROBE_SECRET_TOKEN', 'absent'))",
