@@ -27,10 +27,12 @@ from autograder.grading.execute import DIAGNOSIS_KEY, judge_notebook, verdict_ou
 
 sys.path.insert(0, str(Path(__file__).parent))
 import submissions as S  # noqa: E402
-from submissions import MISTAKES, VARIANTS  # noqa: E402
+from submissions import REAL_MISTAKES, VARIANTS  # noqa: E402
+from submissions import MISTAKES as IMAGINED  # noqa: E402
 from submissions import course as C  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+MISTAKES = IMAGINED + REAL_MISTAKES  # the imagined catalogue and the classes seen in real students' code
 BOOK = "\n".join(page.read_text() for page in (ROOT / "chapters").glob("*.md"))
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -89,9 +91,11 @@ def test_each_catalogue_mistake_is_diagnosed_as_itself(mistake):
     assert set(broken) <= mistake.allowed
     for fn, findings in broken.items():
         for finding in findings:
-            if mistake.diagnosis:
-                assert finding is not None and finding.kind == "mistake" and finding.key == mistake.diagnosis, \
-                    (fn, finding)
+            if mistake.diagnosis:  # named in its own function; named or a cascade from it in its callers
+                assert finding is not None and (
+                    (finding.kind == "mistake" and finding.key == mistake.diagnosis) or
+                    (fn != mistake.function and finding.kind == "cascade"
+                     and finding.key == f"{mistake.function}:{mistake.diagnosis}")), (fn, finding)
             else:  # not in the registry: never a name
                 assert finding is None or finding.kind != "mistake", (fn, finding)
     if mistake.diagnosis:
@@ -132,7 +136,7 @@ def test_zero_wrong_diagnoses_with_an_empty_registry():
     seen = {}
     for m in MISTAKES:
         for fn, findings in failing(judge(mistake_notebook(m), m.assignment, leave_out=everything)).items():
-            assert all(f is None or f.kind in ("signature", "helper", "") for f in findings), (m.name, fn)
+            assert all(f is None or f.kind in ("signature", "cascade", "") for f in findings), (m.name, fn)
             seen[m.name, fn] = findings[0].kind if findings[0] else None
     # those the catalogue gives a signature still get it
     for m in MISTAKES:

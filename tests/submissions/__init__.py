@@ -533,3 +533,6 @@ def exchange_record(result, warnings=()):
     encoded = exchange.encode(result, arrays)
     decoded = exchange._decode(encoded, {k: np.array(v, copy=True) for k, v in arrays.items()})
     return exchange.Record(result=decoded, warnings=warnings)
+
+
+from .real_style import REAL_MISTAKES  # noqa: E402  (real-style classes: tests/test_diagnose.py runs both lists)
