@@ -36,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.grading import draws
 from tests.submissions import MISTAKES, VARIANTS, replace_body, with_mistakes  # run from the repository root
 from tests.submissions import course as C
 
@@ -186,6 +187,9 @@ def main(argv=None):
             subprocess.run([str(PY), "-m", "autograder.grading.release"], cwd=repo, env=env(), check=True,
                            capture_output=True)
             repos[name] = repo
+        # one course seed for both copies: the same hidden inputs, so grades and pages can be compared
+        seed = draws.course_seed(repos["serial"] / "autograder")
+        (repos["parallel"] / "autograder" / draws.SEED_FILE).write_text(f"{seed:032x}\n")
         kinds = {}
         for name, repo in repos.items():
             kinds = build_class(repo, args.students)
