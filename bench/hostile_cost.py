@@ -27,7 +27,8 @@ from tests.hostile.course import make_course
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT = ["h_print_100mb", "h_print_chunks", "h_fill_exchange", "h_fork_memory", "h_alloc_10gb",
-           "h_fork_bomb", "h_sparse", "h_many_cells", "h_nested"]
+           "h_fork_bomb", "h_sparse", "h_many_cells", "h_nested",
+           "h_sparse_records", "h_many_refs", "h_many_entries", "h_list_key", "h_fork_flood"]  # issue 18
 
 
 def measure(case, where):
