@@ -377,3 +377,35 @@ def test_real_grading_names_the_mistake_draws_it_and_the_report_groups_students(
     assert re.search(r"data-function='conv_backward' data-kind='mistake' data-key='assign_not_accumulate' "
                      r"data-count='2'>", page)
     assert "2 students</td><td><code>=</code> instead of <code>+=</code>" in page
+
+
+# ----------------------------------------------------------------------------- the class view groups by these names
+
+def test_the_class_report_groups_students_by_named_mistake_and_by_cascade(tmp_path):
+    """Two students with float(b) in conv_single_step and one with the bias added to every product: the report
+    groups them by the helper's mistake, and their conv_forward by the cascade from it (judge -> cell metadata
+    -> report.diagnoses_from_disk, no kernels)."""
+    from autograder.grading import report
+    by_name = {m.name: m for m in MISTAKES}
+    who = {"ann": "conv_single_step_float_of_b", "bob": "conv_single_step_float_of_b",
+           "cat": "conv_single_step_bias_in_sum"}
+    for student, name in who.items():
+        nb = S.with_mistakes(C.source_notebook("convolution"), [by_name[name]])
+        verdicts = judge(nb, "convolution")
+        for cell in nb["cells"]:
+            gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+            if gid in verdicts and not verdicts[gid][0]:
+                _, text, _, finding = verdicts[gid]
+                cell["outputs"] = [{"output_type": "error", "ename": "GradingFailure", "evalue": text, "traceback": []}]
+                if finding is not None and finding.kind:
+                    cell["metadata"][DIAGNOSIS_KEY] = finding.metadata(gid.split("__")[0])
+        folder = tmp_path / "autograded" / student / "convolution"
+        folder.mkdir(parents=True)
+        (folder / "convolution.ipynb").write_text(json.dumps(nb))
+    groups = {(fn, kind, key): sorted(students)
+              for (fn, kind, key, _), students in report.diagnoses_from_disk(tmp_path)["convolution"].items()}
+    assert groups == {
+        ("conv_single_step", "mistake", "float_of_b"): ["ann", "bob"],
+        ("conv_forward", "cascade", "conv_single_step:float_of_b"): ["ann", "bob"],
+        ("conv_single_step", "mistake", "bias_in_sum"): ["cat"],
+        ("conv_forward", "cascade", "conv_single_step:bias_in_sum"): ["cat"]}

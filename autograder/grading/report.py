@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import COURSE
+from .status import render_students, standings
 
 
 @dataclass
@@ -220,6 +221,7 @@ td.num { text-align: right; }
 tr.fn th { background: #eef; }
 .low { color: #a00; font-weight: bold; }
 .none { color: #666; font-style: italic; }
+.note { color: #8a4b00; font-size: 0.9em; }
 code { background: #f3f3f3; padding: 0 0.2em; }
 img { max-width: 100%; }
 """
@@ -242,7 +244,8 @@ def render_diagnoses(stats, diagnoses, feedback_links):
     """The class view: per assignment, the students grouped by diagnosed mistake, most students first."""
     out = ["<h2 id='mistakes'>Diagnosed mistakes (what to re-teach)</h2>",
            "<p>Per function, the students whose failing cases the grader recognised: a known mistake by name, "
-           "where the result is wrong (a signature), or a helper function failing first; then those it could "
+           "where the result is wrong (a signature), or a cascade (the function fails because a graded function it "
+           "calls does: grouped by that function's own mistake); then those it could "
            "not explain. Each name links to the failing cell in the student's feedback.</p>"]
     any_rows = False
     for st in stats:
@@ -271,7 +274,7 @@ def render_diagnoses(stats, diagnoses, feedback_links):
     return out
 
 
-def render(stats, problems, feedback_links, run_summary=None, diagnoses=None):
+def render(stats, problems, feedback_links, run_summary=None, diagnoses=None, standing=None):
     """The HTML text. feedback_links: {(student, assignment): relative href};
     diagnoses: as diagnoses_from_disk returns."""
     out = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
@@ -334,23 +337,8 @@ def render(stats, problems, feedback_links, run_summary=None, diagnoses=None):
         out.append("</table>")
     else:
         out.append("<p id='no-problems'>None.</p>")
-    out.append("<h2 id='students'>Students</h2>")
-    names = [st.name for st in stats]
-    students = sorted({s for st in stats for s in st.scores})
-    out.append("<table id='students-table'><tr><th>student</th>"
-               + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>")
-    for s in students:
-        cells = []
-        for st in stats:
-            if s not in st.scores:
-                cells.append("<td>-</td>")
-                continue
-            score = f"{st.scores[s]:g}/{st.max_score:g}"
-            href = feedback_links.get((s, st.name))
-            cells.append(f"<td class='num'>{score} <a href='{_e(href)}'>feedback</a></td>" if href
-                         else f"<td class='num'>{score}</td>")
-        out.append(f"<tr data-student='{_e(s)}'><td>{_e(s)}</td>{''.join(cells)}</tr>")
-    out.append("</table></body></html>")
+    out += render_students(stats, feedback_links, standing or {})  # scores after late penalties, with notes
+    out.append("</body></html>")
     return "\n".join(out)
 
 
@@ -392,7 +380,8 @@ def write_report(course=COURSE, db_url=None, out_dir=None, problems=None, run_su
     pairs = {(s, st.name) for st in stats for s in st.scores} | {(p[0], p[1]) for p in problems}
     links = feedback_links(course, out_dir, pairs)
     page = out_dir / "index.html"
-    page.write_text(render(stats, problems, links, run_summary, diagnoses_from_disk(course)), encoding="utf-8")
+    page.write_text(render(stats, problems, links, run_summary, diagnoses_from_disk(course),
+                           standings(course, db_url, course_id)), encoding="utf-8")
     return page
 
 
