@@ -58,6 +58,7 @@ from .launcher import (_LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV,  # 
                        missing_protections, sandbox_status)
 
 GiB = 1024 ** 3
+NOTEBOOK_PARENT = "/home/student"  # the sandbox's notebook folder is NOTEBOOK_PARENT/<its folder's name>
 MiB = 1024 ** 2
 _counter = itertools.count()
 
@@ -168,10 +169,13 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
 
         env = self._kernel_env(kw.get("env") or os.environ)
         cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
+        # Inside the sandbox the notebook's folder is at a neutral path: the kernel never learns
+        # where the course lives (a link to it in a later submission would need that path).
+        inside = os.path.join(NOTEBOOK_PARENT, os.path.basename(cwd) or "notebook") if use_bwrap else cwd
         limits = self._limits(as_root)
         uid = "" if self._uid is None else str(self._uid)
         launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(limits), uid, uid,
-                    "1" if use_bwrap else "0", cwd]
+                    "1" if use_bwrap else "0", inside]
         kernel_cmd = launcher + [self._resolve_exe(kernel_cmd[0])] + kernel_cmd[1:]
         self._writable = []
         if use_bwrap:
@@ -180,7 +184,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
             # must ignore it (or it dies and takes the kernel with it); the
             # launcher restores the default before the kernel starts.
             kernel_cmd = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh"] \
-                + self._bwrap_argv(cwd, env) + kernel_cmd
+                + self._bwrap_argv(cwd, env, inside) + kernel_cmd
             self.sandboxed = True
         kw["env"] = env
         kw["cwd"] = "/"  # the launcher moves into the notebook's folder after the drop
@@ -259,7 +263,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
                 paths.add(p)
         return sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)} | set(paths))
 
-    def _bwrap_argv(self, cwd, env):
+    def _bwrap_argv(self, cwd, env, inside=None):
         argv = [bwrap_path(), "--die-with-parent",
                 "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--hostname", "sandbox"]
@@ -309,7 +313,8 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
             shutil.rmtree(work, ignore_errors=True)
             shutil.copytree(cwd, work, symlinks=True)
             self._hand_over(*[os.path.join(root, d) for root, dirs, _ in os.walk(work) for d in dirs], work)
-        argv += parents(cwd) + ["--bind", work, cwd]
+        inside = inside or cwd
+        argv += parents(inside) + ["--bind", work, inside]
         self._writable = [work, self._ipc]
         argv += parents(self._ipc) + ["--bind", self._ipc, self._ipc]
         exchange = env.get(EXCHANGE_ENV)
