@@ -192,7 +192,7 @@ def test_a_name_from_the_notebook_globals(tmp_path, monkeypatch):
     ''')
     text = verdict(tmp_path, monkeypatch, "pool_backward__max_f2_s2", m.pool_backward)
     assert "hparameters is not defined where line 5 runs" in text
-    assert "In pool_backward it comes with the cache: (A_prev, hparameters) = cache." in text
+    assert "In pool_backward it comes with the cache, which holds A_prev and hparameters, in this order." in text
 
 
 def test_arrays_built_from_lists_of_unequal_pieces(tmp_path, monkeypatch):
@@ -381,3 +381,15 @@ def test_the_visible_checks_tell_dw_from_the_unpadded_input_at_the_slice(tmp_pat
     text = " ".join(line.strip() for line in failure._render_traceback_())
     assert "A_prev is not padded: the windows index the padded input" in text
     assert "(line 16)" in text  # the slice's line, not only the line that used it
+
+
+def test_the_shipped_explanations_hold_no_line_of_the_solutions():
+    """explain.py's shipped part and the hints around it teach without quoting a solution line, even inside a sentence."""
+    from test_grading import solution_lines
+
+    lines = [line for line in solution_lines() if len(line) > 16]
+    assert len(lines) > 30
+    for assignment in ("activations", "convolution", "pooling"):
+        text = (Path(__file__).parents[1] / "autograder" / "source" / assignment / f"{assignment}_tests.py").read_text()
+        assert "def explain_lines" in text
+        assert [line for line in lines if line in text] == [], assignment

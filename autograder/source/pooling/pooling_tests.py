@@ -157,7 +157,7 @@ def _frames(tb, limit=3):
 
 
 # ---- BEGIN SHIPPED (autograder/grading/explain.py; tools/make_notebooks.py copies it) ----
-_CACHES = {"conv_backward": "(A_prev, W, b, hparameters) = cache", "pool_backward": "(A_prev, hparameters) = cache"}
+_CACHES = {"conv_backward": "A_prev, W, b and hparameters", "pool_backward": "A_prev and hparameters"}
 _SCALAR_MESSAGES = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays")
 
 
@@ -335,7 +335,7 @@ def _undefined_name(kind, message, frames, context):
            "takes what it uses from its arguments (a global left over from another cell hides this "
            "while you work; the grader runs the notebook from the top)."]
     if name == "hparameters" and function in _CACHES:
-        out.append(f"In {function} it comes with the cache: {_CACHES[function]}.")
+        out.append(f"In {function} it comes with the cache, which holds {_CACHES[function]}, in this order.")
     return out
 
 
@@ -438,7 +438,7 @@ def _why_past(name, size, axis, ndim, item, ints, frame, context):
     out_name, index, words = ("n_H", "h", "rows") if spatial == 0 else ("n_W", "w", "columns")
     if pad > 0 and size == n_prev:
         return [f"{name} is not padded: the windows index the padded input, which has {n_prev + 2 * pad} {words} "
-                f"(n_prev + 2 * pad); cut them from A_prev_pad = zero_pad(A_prev, pad)."]
+                f"(n_prev + 2 * pad); cut them from the padded input (zero_pad of A_prev)."]
     if ints.get(out_name) is not None and ints[out_name] != n_out:
         return [f"{out_name} = {ints[out_name]}, but the output has {n_out} {words}: {out_name} = "
                 f"(n_prev + 2 * pad - f) // stride + 1 = ({n_prev} + 2 * {pad} - {f}) // {stride} + 1."]
