@@ -23,7 +23,8 @@ the command line.
    its failing verdicts take:
      named     (a) a known mistake (registry key in the cell's btc_diagnosis)
      cascade   (b) it fails because a graded function it calls fails (kind "cascade")
-     explained (c) an exception explained at the student's line (kind "exception")
+     explained (c) an exception explained at the student's line (explain.py's "at line N of f", which only
+                   the kernel's recorded frames give: never with --in-process)
      other     a structural signature or helper note only, or nothing
    A function counts under the first form any of its failing cells has, in
    that order.
@@ -37,6 +38,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -109,14 +111,17 @@ def cell_results(nb):
     return out
 
 
-def form(diagnoses):
-    """The verdict form of a failing function, from its failing cells' diagnosis metadata."""
+EXPLAINED = re.compile(r"^  at line \d+ of \w+", re.M)  # explain.py's first line for a raised record
+
+
+def form(diagnoses, texts=()):
+    """The verdict form of a failing function, from its failing cells' diagnosis metadata and verdict texts."""
     kinds = {d.get("kind") for d in diagnoses}
     if "mistake" in kinds:
         return "named"
     if "cascade" in kinds:
         return "cascade"
-    if "exception" in kinds:
+    if "exception" in kinds or any(EXPLAINED.search(t) for t in texts):
         return "explained"
     return "other"
 
@@ -190,7 +195,7 @@ def measure(sets, graded):
             if not failing:
                 continue
             table[function]["wrong"] += 1
-            found = form([r[2] for r in failing])
+            found = form([r[2] for r in failing], [r[3] for r in failing])
             table[function][found] += 1
             verdicts.append({"set": name, "function": function, "form": found,
                              "key": next((r[2].get("key") for r in failing if r[2]), ""),
