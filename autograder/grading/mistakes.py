@@ -300,9 +300,10 @@ def _edit(text, edits):
     # each function's code after its docstring (docstrings quote the formulas the edits change)
     spans = {n.name: (n.body[1 if ast.get_docstring(n) else 0].lineno, n.end_lineno)
              for n in tree.body if isinstance(n, ast.FunctionDef)}
+    heads = {n.name: (n.lineno, n.lineno) for n in tree.body if isinstance(n, ast.FunctionDef)}
     lines = text.splitlines(keepends=True)
     for function, old, new in edits:
-        start, end = spans[function]
+        start, end = (heads if old.startswith("def ") else spans)[function]  # "def ...": the signature line
         body = "".join(lines[start - 1:end])
         if body.count(old) != 1:
             raise ValueError(f"{function}: {old!r} occurs {body.count(old)} times in solutions")

@@ -75,6 +75,12 @@ SEEN = [
      "use dA[i, h, w, c]", MAXBACK + AVGBACK,
      ("pool_backward", "mask * dA[i, h, w, c]", "mask * dA[i, vert_start, horiz_start, c]"),
      ("pool_backward", "da = dA[i, h, w, c]", "da = dA[i, vert_start, horiz_start, c]")),
+    ("mode_without_default", "pool_forward", "mode has no default value",
+     "your signature has mode without a default, so a call that leaves mode out (pool_forward(A_prev, "
+     "hparameters)) fails; the default is 'max'",
+     'keep the signature: def pool_forward(A_prev, hparameters, mode="max")', MAXPOOL,
+     ("pool_forward", 'def pool_forward(A_prev, hparameters, mode="max"):',
+      "def pool_forward(A_prev, hparameters, mode):")),
     ("average_mode_missing", "pool_forward", "mode 'average' never computed",
      "your loop computes only mode 'max': in mode 'average' nothing is written, so A stays all zeros",
      "add the branch: elif mode == 'average': A[i, h, w, c] = np.mean(a_prev_slice)", AVGPOOL,

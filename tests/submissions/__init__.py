@@ -70,8 +70,14 @@ def replace_body(nb, function, body):
 
 
 def apply_edits(nb, function, edits):
+    """Each (old, new) inside the solution region; one whose old starts with "def " edits the signature line."""
     cell = solution_cell(nb, function)
     source = "".join(cell["source"])
+    for old, new in [e for e in edits if e[0].startswith("def ")]:
+        if source.count(old) != 1:
+            raise ValueError(f"{function}: {old!r} occurs {source.count(old)} times in the answer cell")
+        source = source.replace(old, new)
+    edits = [e for e in edits if not e[0].startswith("def ")]
     start, end = region(source)
     body = source[start:end]
     for old, new in edits:

@@ -54,6 +54,9 @@ REAL_MISTAKES = [
     Mistake("pool_forward_average_mode_missing", "pooling", "pool_forward",
             (E("A[i, h, w, c] = np.mean(a_prev_slice)", "pass"),),
             why="only mode 'max' handled", known="average_mode_missing", signature="zeros"),
+    Mistake("pool_forward_mode_without_default", "pooling", "pool_forward",
+            (E('def pool_forward(A_prev, hparameters, mode="max"):', "def pool_forward(A_prev, hparameters, mode):"),),
+            why="mode without its default: a call that leaves it out raises", known="mode_without_default"),
     # ---- max pooling's mask
     Mistake("pool_backward_mask_wrong_example", "pooling", "pool_backward",
             (E("a_prev = A_prev[i]", "a_prev = A_prev[0]"),), why="every mask from example 0",
