@@ -221,3 +221,47 @@ def test_readable_by_others_follows_every_folder_on_the_way(tmp_path):
         assert not permissions.readable_by_others(d / "source")
     finally:
         subprocess.run(["rm", "-rf", str(d)])
+
+
+def test_an_entry_swapped_for_a_link_after_its_lstat_is_refused(tmp_path):
+    """The race: a file looked at with lstat, then replaced by a link before it is opened."""
+    top = tmp_path / "in"
+    top.mkdir()
+    (top / "nb.ipynb").write_text("{}")
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        st = os.stat("nb.ipynb", dir_fd=fd, follow_symlinks=False)
+        (top / "nb.ipynb").unlink()
+        (top / "nb.ipynb").symlink_to(C.ROOT / "autograder" / "source" / "pooling" / "pooling.ipynb")
+        with pytest.raises(collect.Refused, match="changed while"):
+            collect._open_checked("nb.ipynb", fd, collect.O_FILE, st, os.getuid(), "nb.ipynb")
+        (top / "nb.ipynb").unlink()
+        os.mkfifo(top / "nb.ipynb")  # a FIFO swapped in: opened without blocking, then refused
+        with pytest.raises(collect.Refused, match="changed while"):
+            collect._open_checked("nb.ipynb", fd, collect.O_FILE, st, os.getuid(), "nb.ipynb")
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.slow
+def test_collected_then_graded_the_link_attacker_gains_nothing(setup, students):
+    """The finding's whole path: a link to the reference notebook, collect, `make grade`.
+
+    Before: the attacker scored 35/35 and their feedback showed the reference code. Now the
+    attacker is not collected at all; the honest student beside them scores full marks."""
+    repo, course, exchange, secret = setup
+    alice = ctx_for(students.alice, course, exchange, secret)
+    alice.notebook = (course / "source" / "pooling" / "pooling.ipynb").read_bytes().replace(
+        b"### BEGIN SOLUTION", b"### my answer").replace(b"### END SOLUTION", b"### end of my answer")
+    X.run_as(students.alice, X.honest, alice)
+    X.run_as(students.attacker, X.relative_link_to_source, ctx_for(students.attacker, course, exchange, secret))
+    assert run_collect(repo, course, exchange).returncode == 0
+    env = dict(os.environ, PYTHONPATH=str(repo), BTC_EXCHANGE_ROOT=str(exchange))
+    done = subprocess.run([sys.executable, "-m", "autograder.grading.grade", "--jobs", "1"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    grades = C.grades(repo)
+    assert set(grades) == {(students.alice, "pooling")}, grades
+    assert all(score == top for score, top in grades[(students.alice, "pooling")].values())
+    for top in ("submitted", "autograded", "feedback"):
+        assert not (course / top / students.attacker).exists()

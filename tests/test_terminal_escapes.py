@@ -15,35 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import require  # noqa: E402
-from hostile import corpus  # noqa: E402
 from hostile.course import make_course  # noqa: E402
+from hostile.terminal_attacks import BAD_ID, CASES, ESCAPES  # noqa: E402
 
 from autograder.grading import terminal  # noqa: E402
-
-ESCAPES = "\x1b]0;owned-title\x07\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J\x1b[1;31mRED\x9b0m"
-LAST_WORDS = f"import os\nos.write(2, {('last words ' + ESCAPES).encode()!r})\nos._exit(3)"
-BAD_ID = "sigmoid__x\x1b]0;grade-id-title\x07"
-
-
-def last_words(folder, nb, assignment):
-    corpus.after(nb, "sigmoid_backward", "import os\nprint('PROBE cwd:', os.getcwd())")
-    corpus.after(nb, "relu_backward", LAST_WORDS)
-    nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
-
-
-def bad_grade_id(folder, nb, assignment):
-    cell = new_code_cell("print('a read-only cell nbgrader never saw')")
-    cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": True,
-                                 "grade_id": BAD_ID, "schema_version": 3}
-    nb.cells.append(cell)
-    nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
-
 
 def control_bytes(data):
     text = data.decode("utf-8", "replace")
@@ -72,8 +51,7 @@ def test_the_filter_escapes_message_args_and_traceback():
 @pytest.mark.slow
 def test_plain_nbgrader_autograde_prints_no_control_byte(tmp_path):
     require("bwrap", "bubblewrap")
-    course = make_course(tmp_path, [corpus.Case("esc", "activations", last_words),
-                                    corpus.Case("esc_id", "activations", bad_grade_id)])
+    course = make_course(tmp_path, CASES)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     env.pop("BTC_ALLOW_UNSANDBOXED", None)
     nbgrader = [sys.executable, "-m", "nbgrader"]
