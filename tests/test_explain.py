@@ -120,6 +120,66 @@ def test_too_many_windows_say_which_window_is_empty_and_why(tmp_path, monkeypatc
     assert "is not padded" not in text  # pooling pads nothing: never said
 
 
+CONV_FORWARD = '''
+def conv_forward(A_prev, W, b, hparameters):
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    (f, f, n_C_prev, n_C) = W.shape
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    n_H = (n_H_prev + 2 * pad - f) // stride + 1
+    n_W = (n_W_prev + 2 * pad - f) // stride + 1
+    Z = np.zeros((m, n_H, n_W, n_C))
+    A_prev_pad = zero_pad(A_prev, pad)
+    for i in range(m):
+        for h in range(ROWS):
+            for w in range(COLUMNS):
+                vert_start = START_H
+                horiz_start = START_W
+                vert_end, horiz_end = vert_start + f, horiz_start + f
+                a_slice_prev = A_prev_pad[i, vert_start:vert_end, horiz_start:horiz_end, :]
+                for c in range(n_C):
+                    Z[i, h, w, c] = np.sum(a_slice_prev * W[:, :, :, c]) + b[0, 0, 0, c]
+    return Z, (A_prev, W, b, hparameters)
+'''
+
+
+def _conv_forward(tmp_path, rows="n_H", columns="n_W", start_h="h * stride", start_w="w * stride"):
+    code = CONV_FORWARD.replace("ROWS", rows).replace("COLUMNS", columns)
+    return student(tmp_path, code.replace("START_H", start_h).replace("START_W", start_w), zero_pad=True).conv_forward
+
+
+def test_a_window_start_off_its_formula(tmp_path, monkeypatch):
+    text = verdict(tmp_path, monkeypatch, "conv_forward__stride1_pad1",
+                   _conv_forward(tmp_path, start_h="h * stride + 1", start_w="w * stride + 1"))
+    assert "the window A_prev_pad[0, 1:4, 5:8, :]" in text and "holds only 2 of its 3 columns" in text
+    assert "horiz_start = 5, but window w = 4 starts at w * stride = 4." in text
+
+
+def test_a_loop_over_the_input_instead_of_the_output(tmp_path, monkeypatch):
+    text = verdict(tmp_path, monkeypatch, "conv_forward__pad0", _conv_forward(tmp_path, rows="n_H_prev", columns="n_W_prev"))
+    assert "holds only 2 of its 3 columns: A_prev_pad has 6 columns (axis 2)" in text
+    assert "w = 4, but there are only 4 windows along the columns: w runs over range(n_W) with n_W = 4." in text
+
+
+def test_an_index_past_the_end(tmp_path, monkeypatch):
+    m = student(tmp_path, '''
+    def pool_backward(dA, cache, mode="max"):
+        (A_prev, hparameters) = cache
+        dA_prev = np.zeros(A_prev.shape)
+        for h in range(A_prev.shape[1]):
+            dA_prev[0, h, 0, 0] += dA[0, h, 0, 0]
+        return dA_prev
+    ''')
+    text = verdict(tmp_path, monkeypatch, "pool_backward__max_f2_s2", m.pool_backward)
+    assert "dA[0, 2, 0, 0] (line 7): index 2 is past the end of dA, which has 2 rows (axis 1)." in text
+
+
+def test_the_correct_forward_raises_nothing_to_explain(tmp_path, monkeypatch):
+    """The template above is right as it stands: the judge passes it (the mistakes above are single edits)."""
+    record = recorded(tmp_path, monkeypatch, "conv_forward__stride2_overlap", _conv_forward(tmp_path))
+    assert record.raised is None
+    registry.judge(registry.CASES["conv_forward__stride2_overlap"], record.result)
+
+
 def test_dw_from_the_unpadded_input_is_told_at_the_slice(tmp_path, monkeypatch):
     m = student(tmp_path, zero_pad=True, code='''
     def conv_backward(dZ, cache):
@@ -221,6 +281,31 @@ def test_an_element_given_an_array(tmp_path, monkeypatch):
     ''')
     text = verdict(tmp_path, monkeypatch, "conv_forward__stride1_pad1", m.conv_forward)
     assert "Z[0, 0, 0, c] is one number, and step(" in text and "must be a single number" in text
+
+
+def test_an_element_given_a_sum_with_the_bias(tmp_path, monkeypatch):
+    """The NumPy 2 form of the Coursera habit inside conv_forward: the (1, 1, 1) bias added in place."""
+    m = student(tmp_path, '''
+    def conv_forward(A_prev, W, b, hparameters):
+        (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+        f, n_C = W.shape[0], W.shape[3]
+        Z = np.zeros((m, 1, 1, n_C))
+        for c in range(n_C):
+            biases = b[:, :, :, c]
+            Z[0, 0, 0, c] = np.sum(A_prev[0, :f, :f, :] * W[:, :, :, c]) + biases
+        return Z, (A_prev, W, b, hparameters)
+    ''')
+    text = verdict(tmp_path, monkeypatch, "conv_forward__stride1_pad1", m.conv_forward)
+    assert "biases has shape (1, 1, 1): np.sum(A_prev[0, :f, :f, :] * W[:, :, :, c]) + biases is an array" in text
+    assert "add biases.item() instead" in text
+    # passed to a call, the bias is not the array's cause as far as this line shows: nothing said of it
+    frames = [{"function": "conv_forward", "line": 1, "source": ["    Z[0, 0, 0, c] = step(a, b + 0)"],
+               "locals": [["Z", {"kind": "array", "shape": [1, 1, 1, 2], "dtype": "float64"}],
+                          ["b", {"kind": "array", "shape": [1, 1, 1], "dtype": "float64"}],
+                          ["c", {"kind": "int", "value": 0}]]}]
+    lines = explain.explain_lines("ValueError", "setting an array element with a sequence.", frames)
+    assert any("must be a single number" in line for line in lines)
+    assert not any("b.item()" in line for line in lines)
 
 
 def test_no_cause_is_claimed_without_evidence(tmp_path, monkeypatch):

@@ -363,22 +363,26 @@ def _bad_slice(kind, message, frames, context):
     if kind not in ("ValueError", "IndexError") or not re.search(
             r"zero-size array|broadcast|out of bounds|too many indices", message):
         return None
-    for frame in reversed(frames):
-        arrays, ints = _arrays(frame), _ints(frame)
-        for line, node, name, items in _subscripts(frame):
-            if name not in arrays or any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items):
-                continue
-            shape, at = arrays[name]["shape"], f"{_evaluated(name, items, ints)} (line {line})"
-            if len(items) > len(shape):
-                return [f"{at} indexes {name}, of shape {tuple(shape)} ({len(shape)} axes), with {len(items)} indices."]
-            if len(shape) == 4 and len(items) == 3 and _window_on_images(items, ints, frame, context):
-                return [f"{at} indexes the 4-axis {name} {tuple(shape)}, (m, n_H, n_W, n_C), with 3 indices: "
-                        f"{ast.unparse(items[0])} lands on the images axis, not on the rows. Put the image "
-                        f"index first: {name}[i, {', '.join(map(ast.unparse, items))}]."]
-            for axis, item in enumerate(items):
-                said = _past_the_end(name, shape, axis, item, ints, at, frame, context)
-                if said:
-                    return said
+    # an index past the end raises IndexError; a window past the end makes a broadcast or an empty reduction
+    wanted = (True, False) if "out of bounds" in message else (False, True)
+    for index in wanted:
+        for frame in reversed(frames):
+            arrays, ints = _arrays(frame), _ints(frame)
+            for line, node, name, items in _subscripts(frame):
+                if name not in arrays or any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items):
+                    continue
+                shape, at = arrays[name]["shape"], f"{_evaluated(name, items, ints)} (line {line})"
+                if len(items) > len(shape):
+                    return [f"{at} indexes {name}, of shape {tuple(shape)} ({len(shape)} axes), with {len(items)} indices."]
+                if len(shape) == 4 and len(items) == 3 and _window_on_images(items, ints, frame, context):
+                    return [f"{at} indexes the 4-axis {name} {tuple(shape)}, (m, n_H, n_W, n_C), with 3 indices: "
+                            f"{ast.unparse(items[0])} lands on the images axis, not on the rows. Put the image "
+                            f"index first: {name}[i, {', '.join(map(ast.unparse, items))}]."]
+                for axis, item in enumerate(items):
+                    if isinstance(item, ast.Slice) != index:
+                        said = _past_the_end(name, shape, axis, item, ints, at, frame, context)
+                        if said:
+                            return said
     return None
 
 
@@ -444,7 +448,7 @@ def _why_past(name, size, axis, ndim, item, ints, frame, context):
     if ints.get(index) is not None and ints[index] >= n_out:
         return [f"{index} = {ints[index]}, but there are only {n_out} windows along the {words}: {index} runs "
                 f"over range({out_name}) with {out_name} = {n_out}."]
-    start = item.lower.id if isinstance(item.lower, ast.Name) else None
+    start = item.lower.id if isinstance(item.lower, ast.Name) else None  # (item is a slice here)
     if start and index in ints and start in ints and ints[start] != ints[index] * stride:
         return [f"{start} = {ints[start]}, but window {index} = {ints[index]} starts at {index} * stride = "
                 f"{ints[index] * stride}."]
@@ -472,9 +476,27 @@ def _object_array(kind, message, frames, context):
         items = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
         shape = _arrays(frame).get(target.value.id, {}).get("shape")
         if shape is not None and len(items) == len(shape) and not any(isinstance(i, ast.Slice) for i in items):
-            return [f"{ast.unparse(target)} is one number, and {ast.unparse(node.value)} gave an array: "
-                    "the right-hand side must be a single number."]
+            out = [f"{ast.unparse(target)} is one number, and {ast.unparse(node.value)} gave an array: "
+                   "the right-hand side must be a single number."]
+            return out + _added_ones(node.value, _arrays(frame))
     return None
+
+
+def _added_ones(expression, arrays):
+    """A sentence for each array of shape (1, 1, 1) (any all-ones shape) added in `expression` itself
+    (not passed to a call): the sum it joins becomes an array of that shape."""
+    out, todo = [], [expression]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Call):  # what a call does with its arguments is not shown here
+            continue
+        todo += list(ast.iter_child_nodes(node))
+        for side in (node.left, node.right) if isinstance(node, ast.BinOp) else ():
+            shape = arrays.get(getattr(side, "id", None), {}).get("shape")
+            if shape and all(d == 1 for d in shape):
+                out.append(f"{side.id} has shape {tuple(shape)}: {ast.unparse(node)} is an array of that shape; "
+                           f"add {side.id}.item() instead.")
+    return out[:1]
 # ---- END SHIPPED ----
 
 
