@@ -140,13 +140,26 @@ def tex_to_mathml(tex, display=False):
     return "".join(out)
 
 
+# A displayed equation's number, as the book and the notebooks write it: \tag{4.3}.
+_TAG = re.compile(r"\\tag\{([^{}\\]{1,40})\}")
+
+
 def math_html(tex, display=False):
-    """The HTML a page shows for one formula: MathML, or its TeX as code when that is not possible."""
+    """The HTML a page shows for one formula: MathML, or its TeX as code when that is not possible.
+
+    A displayed equation with one \\tag{...} shows its number at the right, as the book does
+    (latex2mathml would write it as text right after the formula).
+    """
+    tags = _TAG.findall(tex) if display else []
+    body = _TAG.sub("", tex) if len(tags) == 1 else tex
     try:
-        return tex_to_mathml(tex, display)
+        mathml = tex_to_mathml(body, display)
     except Unfaithful:
         delimiter = "$$" if display else "$"
         return f'<code class="tex">{html.escape(delimiter + tex + delimiter, quote=False)}</code>'
+    if len(tags) != 1:
+        return mathml
+    return f'<span class="equation">{mathml}<span class="equation-number">({html.escape(tags[0])})</span></span>'
 
 
 # ----------------------------------------------------------------------------
