@@ -230,6 +230,44 @@ def test_only_the_feedback_converter_gets_the_feedback_template():
     assert converter.exporter_class(config=converter.config).template_name == feedback.TEMPLATE_NAME
 
 
+def test_release_feedback_names_a_page_without_a_secret_and_releases_the_rest(tmp_path, caplog):
+    """nbgrader's own release stopped for everyone at the first folder without its two files."""
+    import logging
+
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
+    from nbgrader.utils import notebook_hash
+
+    from autograder.grading import patches
+
+    patches.install_release_feedback()
+    patches.install_release_feedback()
+    assert ExchangeReleaseFeedback.copy_files.__wrapped__.__module__ == "nbgrader.exchange.default.release_feedback"
+    course, exchange = tmp_path / "course", tmp_path / "exchange"
+    exchange.mkdir()
+    files = {"ada": {"timestamp.txt": "2026-01-01 00:00:00.000000 UTC", "submission_secret.txt": "s3cret"},
+             "bea": {},  # placed by hand
+             "cy": {"submission_secret.txt": ""},  # (nbgrader's hash asserts on an empty secret)
+             "dee": {"submission_secret.txt": "other"}}  # no timestamp: released all the same
+    for student, extra in files.items():
+        folder = course / "feedback" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / f"{ASSIGNMENT}.html").write_text(f"<p>{student}</p>")
+        for name, text in extra.items():
+            (folder / name).write_text(text)
+    coursedir = CourseDirectory(root=str(course), course_id=COURSE_ID, assignment_id=ASSIGNMENT)
+    release = ExchangeReleaseFeedback(coursedir=coursedir, authenticator=Authenticator(), root=str(exchange))
+    with caplog.at_level(logging.INFO):
+        release.start()
+    outbound = exchange / COURSE_ID / "feedback"
+    assert sorted(p.name for p in outbound.iterdir()) == sorted(
+        f"{notebook_hash(secret=s, notebook_id=ASSIGNMENT)}.html" for s in ("s3cret", "other"))
+    assert (outbound / f"{notebook_hash(secret='s3cret', notebook_id=ASSIGNMENT)}.html").read_text() == "<p>ada</p>"
+    skipped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Not released")]
+    assert len(skipped) == 2 and any("of bea on" in m for m in skipped) and any("of cy on" in m for m in skipped)
+
+
 # ----------------------------------------------------------------------------
 # one assignment through the exchange
 
