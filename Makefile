@@ -41,8 +41,10 @@ book: setup $(VENV)/.node
 test: setup-dev
 	$(PY) -m pytest
 
+# Regenerates the source notebooks first (solutions, cases, the book's URL, autograder/extra/ cells).
 release: setup
-	$(PY) -m autograder.grading.release
+	$(PY) -m tools.make_notebooks
+	$(PY) -m autograder.grading.release --course $(COURSE)
 
 # Copies every student's newest inbound folder from nbgrader's exchange into autograder/submitted/,
 # treating each as hostile (grading/collect.py); ASSIGNMENTS=a,b limits it, EXCHANGE=path picks the exchange.
@@ -51,7 +53,8 @@ collect: setup
 
 # ALLOW_UNSANDBOXED=1 grades without bubblewrap (announced everywhere); never on a shared host.
 grade: setup
-	$(if $(ALLOW_UNSANDBOXED),BTC_ALLOW_UNSANDBOXED=1 )$(PY) -m autograder.grading.grade $(if $(JOBS),--jobs $(JOBS)) --shard $(SHARD)
+	$(if $(ALLOW_UNSANDBOXED),BTC_ALLOW_UNSANDBOXED=1 )$(PY) -m autograder.grading.grade $(if $(JOBS),--jobs $(JOBS)) --shard $(SHARD) --course $(COURSE) \
+		$(if $(STUDENTS),--students $(STUDENTS)) $(if $(ASSIGNMENTS),--assignments $(ASSIGNMENTS))
 
 # The class's grades for a spreadsheet and for Canvas (autograder/export/), and the class list in.
 export: setup

@@ -265,3 +265,35 @@ def test_collected_then_graded_the_link_attacker_gains_nothing(setup, students):
     assert all(score == top for score, top in grades[(students.alice, "pooling")].values())
     for top in ("submitted", "autograded", "feedback"):
         assert not (course / top / students.attacker).exists()
+
+
+def test_the_nbgrader_collect_patch_installs_once_and_collects_by_owner(tmp_path):
+    """patches.install_safe_collect in a fresh Python, on nbgrader's own ExchangeCollect (no root needed):
+    the current user's folder is collected, a folder named for someone else is refused, nothing stops."""
+    code = r"""
+import logging, os, pwd, sys
+logging.basicConfig(level=logging.INFO)
+from pathlib import Path
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default.collect import ExchangeCollect
+from traitlets.config import Config
+from autograder.grading import patches
+original = ExchangeCollect.copy_files
+patches.install_safe_collect(); patches.install_safe_collect()
+assert ExchangeCollect.copy_files.__wrapped__ is original  # installed once
+tmp = Path(sys.argv[1]); me = pwd.getpwuid(os.getuid()).pw_name
+inbound = tmp / "exchange" / "cid" / "inbound"
+for name in (f"{me}+pooling+2026-01-01 00:00:00.000000 UTC+a", "someone+pooling+2099-01-01 00:00:00.000000 UTC+b"):
+    (inbound / name).mkdir(parents=True)
+    (inbound / name / "pooling.ipynb").write_text(name)
+c = Config()
+c.CourseDirectory.root = str(tmp / "course"); c.CourseDirectory.course_id = "cid"
+c.CourseDirectory.assignment_id = "pooling"; c.Exchange.root = str(tmp / "exchange")
+ExchangeCollect(coursedir=CourseDirectory(config=c), config=c).start()
+got = tmp / "course" / "submitted" / me / "pooling"
+print((got / "pooling.ipynb").read_text().split("+")[0] == me, sorted(p.name for p in (tmp / "course" / "submitted").iterdir()) == [me])
+"""
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "True"], done.stdout + done.stderr
+    assert "named for 'someone'" in done.stderr and "refused" in done.stderr, done.stderr
