@@ -10,9 +10,10 @@ the name it was submitted under when a browser renamed it. The summary of
 disagree. A pair with no submission has no Standing: it is blank everywhere,
 never 0.
 
-"Not attempted" is only claimed when it can be checked: every answer cell of
-the graded notebook (`autograded/`) holds exactly what the release holds.
-Without the release or the graded notebook nothing is claimed.
+"Not attempted" is only claimed when it can be checked: every answer cell the
+graded notebook (`autograded/`) shares with the release holds exactly what the
+release holds (cells nbgrader added back do not count). Without the release,
+the graded notebook or a shared answer cell, nothing is claimed.
 """
 from __future__ import annotations
 
@@ -67,8 +68,15 @@ def duration(seconds):
     return " ".join(parts[:2])
 
 
+# nbgrader's OverwriteCells.missing_cell_notification starts a cell it added back to a submission
+ADDED_BACK = "This cell (id:"
+
+
 def _answer_sources(path):
-    """{grade_id: source} of a notebook's answer (solution) cells, or None if it cannot be read."""
+    """{grade_id: source} of a notebook's answer (solution) cells, or None if it cannot be read.
+
+    Cells nbgrader added back (missing from the submission, e.g. a question added after it) are left out.
+    """
     try:
         if Path(path).is_symlink() or Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
             return None
@@ -78,20 +86,21 @@ def _answer_sources(path):
             meta = cell.get("metadata", {}).get("nbgrader", {})
             if isinstance(meta, dict) and meta.get("solution"):
                 src = cell.get("source", "")
-                out[str(meta.get("grade_id", ""))] = ("".join(src) if isinstance(src, list) else str(src)).strip()
+                text = ("".join(src) if isinstance(src, list) else str(src)).strip()
+                if not text.startswith(ADDED_BACK):
+                    out[str(meta.get("grade_id", ""))] = text
         return out
     except (OSError, ValueError, AttributeError, TypeError):
         return None
 
 
 def not_attempted(course, student, assignment):
-    """True when the graded notebook's answer cells are exactly the released ones (nothing written)."""
+    """True when every answer cell the student had is exactly as released (nothing written)."""
     course = Path(course)
     released = _answer_sources(course / "release" / assignment / f"{assignment}.ipynb")
     graded = _answer_sources(course / "autograded" / student / assignment / f"{assignment}.ipynb")
-    if not released or graded is None:
-        return False
-    return all(graded.get(gid) == src for gid, src in released.items())
+    common = set(released or ()) & set(graded or ())
+    return bool(common) and all(graded[gid] == released[gid] for gid in common)
 
 
 def read_renamed(course):
@@ -135,4 +144,35 @@ def standings(course, db_url, course_id=None):
                     seconds_late=float(sub.total_seconds_late or 0.0), manual_cells=manual,
                     not_attempted=not_attempted(course, student, assignment.name),
                     renamed_from=renamed.get(f"{student}/{assignment.name}", ""))
+    return out
+
+
+def render_students(stats, feedback_links, standing):
+    """The report's students table (HTML lines): per assignment the score after any late penalty,
+    a link to the feedback, and the notes ("late (by ...)", "needs manual grading (N cells)" ...).
+
+    stats: report.AssignmentStats (name, max_score, scores); standing: {(student, assignment): Standing}.
+    """
+    from html import escape
+
+    def e(x):
+        return escape(str(x), quote=True)
+
+    out = ["<h2 id='students'>Students</h2>",
+           "<table id='students-table'><tr><th>student</th>" + "".join(f"<th>{e(st.name)}</th>" for st in stats)
+           + "</tr>"]
+    for s in sorted({s for st in stats for s in st.scores} | {s for s, _ in standing}):
+        cells = []
+        for st in stats:
+            got = standing.get((s, st.name))
+            if got is None and s not in st.scores:
+                cells.append("<td>-</td>")
+                continue
+            score = f"{got.score:g}/{got.max_score:g}" if got else f"{st.scores[s]:g}/{st.max_score:g}"
+            href = feedback_links.get((s, st.name))
+            link = f" <a href='{e(href)}'>feedback</a>" if href else ""
+            notes = "".join(f"<br><span class='note'>{e(n)}</span>" for n in (got.notes() if got else []))
+            cells.append(f"<td class='num' data-assignment='{e(st.name)}'>{score}{link}{notes}</td>")
+        out.append(f"<tr data-student='{e(s)}'><td>{e(s)}</td>{''.join(cells)}</tr>")
+    out.append("</table>")
     return out
