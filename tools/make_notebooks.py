@@ -490,9 +490,21 @@ BUILDERS = {"activations": activations, "convolution": convolution, "pooling": p
 VISIBLE = {"activations": activations_visible, "convolution": convolution_visible, "pooling": pooling_visible}
 
 
+# Cells an instructor adds (a written question, a manually graded answer): one notebook per
+# assignment, autograder/extra/<assignment>.ipynb, whose cells are appended as they are, so
+# regenerating the sources keeps them (README, "For instructors").
+EXTRA = ROOT / "autograder" / "extra"
+
+
+def extra_cells(assignment):
+    """The instructor's own cells for `assignment` (none when there is no extra notebook)."""
+    path = EXTRA / f"{assignment}.ipynb"
+    return list(nbformat.read(path, as_version=4).cells) if path.is_file() else []
+
+
 def notebook(assignment):
     nb = nbformat.v4.new_notebook()
-    nb.cells = BUILDERS[assignment]()
+    nb.cells = BUILDERS[assignment]() + extra_cells(assignment)
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                    "language_info": {"name": "python"}}
     # Stable cell ids, so regenerating changes nothing.

@@ -21,9 +21,10 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.plugins import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
-from . import pool, precheck, progress, report
+from . import late, pool, precheck, progress, report, status
 from . import course as course_mod
-from .course import ASSIGNMENTS, COURSE, Course, quiet, venv_on_path
+from .course import COURSE, Course, quiet, safe_url, venv_on_path
+from .export import export as export_lms
 from .launcher import sandbox_status
 from .results import Result
 
@@ -38,16 +39,24 @@ def parse_shard(text):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def submissions(course, shard=(1, 1)):
+def submissions(course, shard=(1, 1), students=None, assignments=None):
     """([(student, assignment)] to grade, [Problem] for folders whose student id is not a plain name).
 
     One rule for the whole run (Course.discover): this shard's students,
-    dot-folders skipped, known assignments only.
+    dot-folders skipped, known assignments only (the course config's list);
+    students / assignments: only these (`make grade STUDENTS=a,b ASSIGNMENTS=x`).
     """
-    pairs = course.discover(ASSIGNMENTS, shard)
+    pairs = course.discover(assignments, shard)
+    if students is not None:
+        pairs = [(s, a) for s, a in pairs if s in set(students)]
     bad = [precheck.check_submission(course.root / "submitted" / s / a, s, a)[0]
            for s, a in pairs if not precheck.valid_id(s)]
     return [(s, a) for s, a in pairs if precheck.valid_id(s)], bad
+
+
+def names(text):
+    """'a,b' -> ['a', 'b'] (an argparse type)."""
+    return [n.strip() for n in str(text).split(",") if n.strip()]
 
 
 def ensure_released(course, assignments):
@@ -76,14 +85,17 @@ def problem(r):
     return "no grades recorded" if r.score is None else ""
 
 
-def summary(results, wall):
-    shown = precheck.shown
+def summary(results, wall, standing=None):
+    """The per-notebook table; standing: {(student, assignment): status.Standing} (score after any
+    late penalty, and "late (by ...)", "needs manual grading (N cells)", "not attempted" beside it)."""
+    shown, standing = precheck.shown, standing or {}
     lines = [f"{'student':<24} {'assignment':<12} {'score':>11} {'seconds':>8}"]
     for r in results:
-        error = problem(r)
-        score = f"{r.score:g}/{r.max_score:g}" if not error else "ERROR"
+        error, st = problem(r), standing.get((r.student, r.assignment))
+        score = "ERROR" if error else f"{r.score:g}/{r.max_score:g}" if st is None else f"{st.score:g}/{st.max_score:g}"
+        notes = [error] if error else (st.notes() if st else [])
         lines.append(f"{shown(r.student):<24} {r.assignment:<12} {score:>11} {r.seconds:8.1f}"
-                     + (f"  {shown(error)}" if error else ""))
+                     + (f"  {shown('; '.join(notes))}" if notes else ""))
     failed = sum(bool(problem(r)) for r in results)
     per = sum(r.seconds for r in results) / max(len(results), 1)
     lines.append(f"graded {len(results) - failed} of {len(results)} notebooks ({failed} with grading errors) "
@@ -114,7 +126,7 @@ def shard_files(shard):
     return f"precheck-{k}of{n}.json", f"report/logs/shard-{k}of{n}"
 
 
-def grade_shard(course, shard=(1, 1), jobs=1):
+def grade_shard(course, shard=(1, 1), jobs=1, students=None, assignments=None):
     """Grade this shard's notebooks only (precheck, workers, merge): no whole-class export or report.
 
     Returns (results, run, problems, sandbox_text). The gradebook must hold the
@@ -126,8 +138,11 @@ def grade_shard(course, shard=(1, 1), jobs=1):
         raise SystemExit(f"make grade: {sandbox_text}")
     if sandbox_text.startswith("UNSANDBOXED"):
         print(f"WARNING: {sandbox_text}", file=sys.stderr)
-    todo, bad_ids = submissions(course, shard)
+    todo, bad_ids = submissions(course, shard, students, assignments)
     precheck_name, log_dir = shard_files(shard)
+    # A browser's "convolution (1).ipynb", alone in its folder, is graded under the released name (and says so).
+    renamed = {(s, a): old for s, a in todo if (old := precheck.accept_renamed(course.root / "submitted" / s / a, a))}
+    status.record_renamed(course.root, todo, renamed)
     start = time.perf_counter()
     # Notebooks nbgrader cannot read score 0, with feedback saying why; folders
     # whose name is not a student id are reported and never reach nbgrader.
@@ -154,7 +169,7 @@ def finish(course, problems, run, sandbox_text, results, start):
     """The whole class's grades.csv and report, and the end-of-run summary."""
     unsandboxed = sandbox_text.startswith("UNSANDBOXED")
     path = export(course)
-    print(summary(results, time.perf_counter() - start))
+    print(summary(results, time.perf_counter() - start, status.standings(course.root, course.db_url, course.course_id)))
     # The summary table (failures with reasons, time per notebook) and the instructor report.
     table = progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]])
     print(table)
@@ -163,11 +178,12 @@ def finish(course, problems, run, sandbox_text, results, start):
         headline = f"{sandbox_text}. {headline}"
         print(f"WARNING: {sandbox_text}")
     page = report.write_report(course.root, course.db_url, run_summary=headline, course_id=course.course_id)
-    print(f"wrote {path}, feedback in {course.root / 'feedback'} and the report {page}"
+    lms = export_lms(course)
+    print(f"wrote {path}, {', '.join(str(p) for p in lms)}, feedback in {course.root / 'feedback'} and the report {page}"
           + (" (graded UNSANDBOXED, as asked)" if unsandboxed else ""))
 
 
-def grade(course=COURSE, shard=(1, 1), jobs=1):
+def grade(course=COURSE, shard=(1, 1), jobs=1, students=None, assignments=None):
     """Grade this shard of the class; returns a Result per notebook (score and max_score where merged).
 
     The whole class (shard 1/1) also gets grades.csv and the report; a shard k/n
@@ -177,8 +193,14 @@ def grade(course=COURSE, shard=(1, 1), jobs=1):
     """
     course = course if isinstance(course, Course) else Course(course)
     start = time.perf_counter()
-    ensure_released(course, sorted({a for _, a in submissions(course, shard)[0]}))
-    results, run, problems, sandbox_text = grade_shard(course, shard, jobs)
+    print(f"gradebook: {safe_url(course.db_url)}")
+    todo = submissions(course, shard, students, assignments)[0]
+    for name in sorted(set(students or ()) - {s for s, _ in todo}):
+        print(f"WARNING: no submission of {precheck.shown(name)} to grade (among {', '.join(assignments or course.assignments)})")
+    ensure_released(course, sorted({a for _, a in todo}))
+    for line in late.apply_due_dates(course):
+        print(line)
+    results, run, problems, sandbox_text = grade_shard(course, shard, jobs, students, assignments)
     if tuple(shard) == (1, 1):
         finish(course, problems, run, sandbox_text, results, start)
     else:
@@ -195,6 +217,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=None,
                         help="worker processes (grading/pool.py); default: the CPUs this task may use")
     parser.add_argument("--shard", type=parse_shard, default=(1, 1), help="k/n: grade every n-th student from the k-th")
+    parser.add_argument("--students", type=names, default=None, help="a,b: regrade only these students")
+    parser.add_argument("--assignments", type=names, default=None, help="x,y: regrade only these assignments")
     args = parser.parse_args(argv)
     quiet()
     venv_on_path()
@@ -202,7 +226,7 @@ def main(argv=None):
     refuse_if_exposed(Course(args.course), "make grade")
     # nbgrader 0.9 trips SQLAlchemy 2's autoflush warnings; they say nothing about the grades.
     warnings.filterwarnings("ignore", category=SAWarning)
-    grade(args.course, args.shard, args.jobs or default_jobs())
+    grade(args.course, args.shard, args.jobs or default_jobs(), args.students, args.assignments)
     # A submission that could not be graded scored 0 and is listed in the summary and
     # the report; it is the student's failure, not the run's, so the run still succeeds.
     return 0
