@@ -81,6 +81,19 @@ def test_float_of_the_bias_is_explained_with_item(tmp_path, monkeypatch):
     assert "b.item(), or b[0, 0, 0], or np.squeeze(b)" in text
 
 
+def test_a_named_mistake_keeps_the_line_and_the_shapes_and_says_its_cause_once(tmp_path, monkeypatch):
+    """When the diagnosis (diagnose.py) names the mistake, form (c) adds the evidence only."""
+    m = student(tmp_path, '''
+    def conv_single_step(a_slice_prev, W, b):
+        return np.sum(a_slice_prev * W) + float(b)
+    ''')
+    record = recorded(tmp_path, monkeypatch, "conv_single_step__random", m.conv_single_step)
+    passed, text = execute.verdict("conv_single_step__random", record, extra=["likely mistake: (named here)"])
+    assert not passed and "likely mistake: (named here)" in text
+    assert "at line 4 of conv_single_step: return np.sum(a_slice_prev * W) + float(b)" in text
+    assert "b (1, 1, 1) float64" in text and "float() and int() take only" not in text
+
+
 def test_float_of_a_sum_with_the_bias_points_at_the_line_that_made_the_array(tmp_path, monkeypatch):
     m = student(tmp_path, '''
     def conv_single_step(a_slice_prev, W, b):

@@ -80,7 +80,8 @@ def verdict(grade_id, record_or_error, kernel_outputs=(), extra=(), judged=None)
         r = record.raised
         return False, "\n".join([
             f"✗ {head}: {case.function} raised {r['type']}: {_clip(r['message'], 600)}", inputs,
-            *[f"  {line}" for line in explain.for_verdict(case, r)], *extra,
+            # form (c): the student's line and its arrays; the cause only when no diagnosis names one
+            *[f"  {line}" for line in explain.for_verdict(case, r, causes=not extra)], *extra,
             f"  re-read {registry.citation(case, '*')}",
             "  your traceback (last lines):", _clip(r["traceback"], 1500), *warned])
     if judged is None:

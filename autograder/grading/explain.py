@@ -33,17 +33,18 @@ _CACHES = {"conv_backward": "A_prev, W, b and hparameters", "pool_backward": "A_
 _SCALAR_MESSAGES = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays")
 
 
-def explain_lines(kind, message, frames, context=None):
+def explain_lines(kind, message, frames, context=None, causes=True):
     """Lines explaining an exception `kind`: `message` raised in `frames` (the student's, innermost last).
 
     context: the case's geometry when known ({"n_H_prev", "n_W_prev", "f", "stride", "pad",
     "functions"}); rules use it only in the frames of those functions.
+    causes: False for the line and the facts only (when a diagnosis already names the mistake).
     """
     if not frames:
         return []
     frame = frames[-1]
     out = [_where(frames)] + _facts(frame)
-    for rule in (_scalar_conversion, _zeros_shape, _undefined_name, _bad_slice, _object_array):
+    for rule in () if not causes else (_scalar_conversion, _zeros_shape, _undefined_name, _bad_slice, _object_array):
         try:
             said = rule(kind, message, frames, context or {})
         except Exception:  # the rule cannot read this evidence: it says nothing
@@ -392,13 +393,16 @@ def geometry(function, args):
             "stride": hparameters["stride"], "pad": hparameters.get("pad", 0)}
 
 
-def for_verdict(case, raised):
-    """The verdict's lines for a raised record (exchange.Record.raised), the case's geometry included."""
+def for_verdict(case, raised, causes=True):
+    """The verdict's lines for a raised record (exchange.Record.raised), the case's geometry included.
+
+    causes: False when the diagnosis (diagnose.py) already names the mistake or a failing callee."""
     try:
         context = geometry(case.function, case.inputs()[0])
     except Exception:  # a case without a layer's inputs: the rules go without geometry
         context = None
     try:
-        return explain_lines(raised.get("type", ""), raised.get("message", ""), raised.get("frames") or [], context)
+        return explain_lines(raised.get("type", ""), raised.get("message", ""), raised.get("frames") or [], context,
+                             causes)
     except Exception:  # validated data cannot make this fail; if it did, the verdict stands without it
         return []

@@ -160,17 +160,18 @@ _CACHES = {"conv_backward": "A_prev, W, b and hparameters", "pool_backward": "A_
 _SCALAR_MESSAGES = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays")
 
 
-def explain_lines(kind, message, frames, context=None):
+def explain_lines(kind, message, frames, context=None, causes=True):
     """Lines explaining an exception `kind`: `message` raised in `frames` (the student's, innermost last).
 
     context: the case's geometry when known ({"n_H_prev", "n_W_prev", "f", "stride", "pad",
     "functions"}); rules use it only in the frames of those functions.
+    causes: False for the line and the facts only (when a diagnosis already names the mistake).
     """
     if not frames:
         return []
     frame = frames[-1]
     out = [_where(frames)] + _facts(frame)
-    for rule in (_scalar_conversion, _zeros_shape, _undefined_name, _bad_slice, _object_array):
+    for rule in () if not causes else (_scalar_conversion, _zeros_shape, _undefined_name, _bad_slice, _object_array):
         try:
             said = rule(kind, message, frames, context or {})
         except Exception:  # the rule cannot read this evidence: it says nothing
