@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import COURSE
+from .course import COURSE, Course, safe_url
 from .status import render_students, standings
 
 
@@ -390,7 +390,8 @@ def main(argv=None):
     parser.add_argument("--course", type=Path, default=COURSE)
     parser.add_argument("--db-url", default=None)
     args = parser.parse_args(argv)
-    print(write_report(args.course, args.db_url))
+    url = args.db_url or Course(args.course).db_url  # and say which gradebook (password hidden)
+    print(f"gradebook: {safe_url(url)}\n{write_report(args.course, url)}")
     return 0
 
 
