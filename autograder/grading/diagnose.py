@@ -14,7 +14,12 @@ For a function with at least one failing case, in this order:
    each of those cases, and which passes every case the student passes. Then the
    verdict names it in one sentence, says how to fix it and cites the equation.
    Two different mistakes that both explain the student (the cases cannot
-   tell them apart) name neither.
+   tell them apart) name neither. When no single mistake explains it, two
+   known mistakes of the function made together may: only a pair that fails
+   exactly where the student fails, explains every case, and whose halves
+   each show in some failing case (real students often make two: the stride
+   ignored and the p:-p crop). The registry holds the imagined catalogue and
+   the classes seen in real students' code (mistakes_seen.py).
 2. a cascade: the function fails only because a graded function it calls
    (conv_single_step in conv_forward, ...) fails, shown conclusively: the
    helper's named mistake, put into the reference caller, gives the student's
@@ -37,8 +42,9 @@ sample and channel where the error is largest.
 
 Cost: nothing for a function whose cases all pass. For a failing function,
 each known variant runs once per case and student (cached while the inputs,
-drawn per student by cases.drawing, stay the same); a picture takes a few
-tens of ms.
+drawn per student by cases.drawing, stay the same); pairs are tried only when
+no single mistake explains the student, and only between mistakes that fail
+no case the student passes; a picture takes a few tens of ms.
 """
 import dataclasses
 import itertools
