@@ -11,19 +11,11 @@ plain data (exchange.py validates it):
             "items": [fact, ...]} | {"kind": "dict", "len": n, "items": [[key, fact], ...]}
           | {"kind": "float"|"str"|"bool", "value": v} | {"kind": "none"} | {"kind": "other", "type": name}
 
-`explain_lines` turns them into lines for the verdict: where (the line, in
-which function), what the frame held (array shapes and dtypes, integers), and,
-only when that evidence shows it, what it means: float() of a (1, 1, 1) array
-under NumPy 2, a window that runs past (or misses) the array it is cut from,
-np.zeros given the shape as separate numbers, a name no cell defines, an
-object array. Nothing here runs or imports student code: source lines are
-parsed with `ast` (never compiled), and the only values are the recorded
-integers. A cause is named only when the recorded facts show it; otherwise the
-facts alone are said.
-
-The part between the SHIPPED markers is copied into every helper module by
-tools/make_notebooks.py, so the visible checks say the same words while the
-student works (they build the same frames from the live traceback).
+`explain_lines` says where (the line, the function), what the frame held (shapes,
+dtypes, integers) and, only when that evidence shows it, the cause (the rules
+below). Student code is never run: source lines are parsed with `ast`, the
+only values are the recorded ones. The SHIPPED part is copied into every helper
+module (tools/make_notebooks.py): the visible checks say the same words.
 """
 import ast
 import re
