@@ -186,6 +186,26 @@ def test_an_index_past_the_end(tmp_path, monkeypatch):
     assert "dA[0, 2, 0, 0] (line 7): index 2 is past the end of dA, which has 2 rows (axis 1)." in text
 
 
+def test_a_crop_that_is_no_window_gets_no_window_reasons(tmp_path, monkeypatch):
+    """The p:-p crop at pad = 0 (a loop variable h is still about): said as an empty slice ending at -pad,
+    never as a window start off h * stride or the last window's place."""
+    m = student(tmp_path, '''
+    def conv_backward(dZ, cache):
+        (A_prev, W, b, hparameters) = cache
+        pad, stride = hparameters["pad"], hparameters["stride"]
+        dA_prev = np.zeros(A_prev.shape)
+        for h in range(dZ.shape[1]):
+            pass
+        da_prev_pad = np.zeros((A_prev.shape[1] + 2 * pad, A_prev.shape[2] + 2 * pad, A_prev.shape[3]))
+        dA_prev[0, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]
+        return dA_prev, np.zeros(W.shape), np.zeros(b.shape)
+    ''')
+    text = verdict(tmp_path, monkeypatch, "conv_backward__pad0", m.conv_backward)
+    assert "the slice da_prev_pad[0:0, 0:0, :] (line 10) is empty" in text
+    assert "An end of -pad is 0 when pad is 0: the slice stops at 0 instead of running to the end." in text
+    assert "starts at h * stride" not in text and "The last window" not in text
+
+
 def test_the_correct_forward_raises_nothing_to_explain(tmp_path, monkeypatch):
     """The template above is right as it stands: the judge passes it (the mistakes above are single edits)."""
     record = recorded(tmp_path, monkeypatch, "conv_forward__stride2_overlap", _conv_forward(tmp_path))

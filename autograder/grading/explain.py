@@ -290,10 +290,14 @@ def _past_the_end(name, shape, axis, item, ints, at, frame, context):
         return None
     if start < stop <= size:
         return None
-    held = max(0, min(stop, size) - start)
-    out = [f"the window {at} " + ("is empty" if held == 0 else f"holds only {held} of its {stop - start} {where}")
-           + f": {name} has {size} {where} (axis {axis}), and the window takes {where} {start}:{stop}."]
-    return out + _why_past(name, size, axis, len(shape), item, ints, frame, context)
+    held, window = max(0, min(stop, size) - start), bool(context) and stop - start == context["f"]
+    what = "window" if window else "slice"
+    out = [f"the {what} {at} " + ("is empty" if held == 0 else f"holds only {held} of its {stop - start} {where}")
+           + f": {name} has {size} {where} (axis {axis}), and the {what} takes {where} {start}:{stop}."]
+    if isinstance(item.upper, ast.UnaryOp) and stop == 0:
+        out.append(f"An end of {ast.unparse(item.upper)} is 0 when {ast.unparse(item.upper.operand)} is 0: "
+                   "the slice stops at 0 instead of running to the end.")
+    return out + (_why_past(name, size, axis, len(shape), item, ints, frame, context) if window else [])
 
 
 def _why_past(name, size, axis, ndim, item, ints, frame, context):
@@ -366,16 +370,13 @@ def _added_ones(expression, arrays):
 # ---- END SHIPPED ----
 
 
-LAYERS = ("conv_forward", "conv_backward", "pool_forward", "pool_backward")
-
-
 def geometry(function, args):
     """The case's geometry for the rules ({"functions", "n_H_prev", "n_W_prev", "f", "stride", "pad"}), or None.
 
     args: the case's inputs as the judge built them (A_prev (m, n_H_prev, n_W_prev, n_C_prev),
     W (f, f, n_C_prev, n_C) for a convolution, hparameters a dict); backward passes read them from the cache.
     """
-    if function not in LAYERS:
+    if function not in ("conv_forward", "conv_backward", "pool_forward", "pool_backward"):
         return None
     given = args[1] if function.endswith("backward") else args
     arrays = [a for a in given if hasattr(a, "shape") and len(a.shape) == 4]
@@ -386,15 +387,13 @@ def geometry(function, args):
 
 
 def for_verdict(case, raised, causes=True):
-    """The verdict's lines for a raised record (exchange.Record.raised), the case's geometry included.
-
+    """The verdict's lines for a raised record (exchange.Record.raised), the case's geometry included;
     causes: False when the diagnosis (diagnose.py) already names the mistake or a failing callee."""
     try:
         context = geometry(case.function, case.inputs()[0])
     except Exception:  # a case without a layer's inputs: the rules go without geometry
         context = None
     try:
-        return explain_lines(raised.get("type", ""), raised.get("message", ""), raised.get("frames") or [], context,
-                             causes)
+        return explain_lines(raised["type"], raised["message"], raised.get("frames") or [], context, causes)
     except Exception:  # validated data cannot make this fail; if it did, the verdict stands without it
         return []

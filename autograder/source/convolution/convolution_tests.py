@@ -426,10 +426,14 @@ def _past_the_end(name, shape, axis, item, ints, at, frame, context):
         return None
     if start < stop <= size:
         return None
-    held = max(0, min(stop, size) - start)
-    out = [f"the window {at} " + ("is empty" if held == 0 else f"holds only {held} of its {stop - start} {where}")
-           + f": {name} has {size} {where} (axis {axis}), and the window takes {where} {start}:{stop}."]
-    return out + _why_past(name, size, axis, len(shape), item, ints, frame, context)
+    held, window = max(0, min(stop, size) - start), bool(context) and stop - start == context["f"]
+    what = "window" if window else "slice"
+    out = [f"the {what} {at} " + ("is empty" if held == 0 else f"holds only {held} of its {stop - start} {where}")
+           + f": {name} has {size} {where} (axis {axis}), and the {what} takes {where} {start}:{stop}."]
+    if isinstance(item.upper, ast.UnaryOp) and stop == 0:
+        out.append(f"An end of {ast.unparse(item.upper)} is 0 when {ast.unparse(item.upper.operand)} is 0: "
+                   "the slice stops at 0 instead of running to the end.")
+    return out + (_why_past(name, size, axis, len(shape), item, ints, frame, context) if window else [])
 
 
 def _why_past(name, size, axis, ndim, item, ints, frame, context):
