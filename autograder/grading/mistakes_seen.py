@@ -29,8 +29,8 @@ _alias_fix = "build a new array without touching x: mask = (x == np.max(x))"
 SEEN = [
     # ---- conv_single_step: the bias
     ("float_of_b", "conv_single_step", "float(b) on the (1, 1, 1) bias (NumPy 2)",
-     "you add float(b); b has shape (1, 1, 1), and NumPy 2 refuses to turn an array with dimensions "
-     "into a number (only 0-dimensional arrays convert)",
+     "float() is taken of an array of shape (1, 1, 1) (the bias b, or Z + b, which has b's shape), and NumPy 2 "
+     "refuses to turn an array with dimensions into a number (only 0-dimensional arrays convert)",
      "add its one value: Z = Z + b.item() (b[0, 0, 0] works too)", FWD,
      ("conv_single_step", "Z = Z + b.item()", "Z = Z + float(b)")),
     ("bias_in_sum", "conv_single_step", "bias added to every product, then summed",
