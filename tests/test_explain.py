@@ -235,7 +235,7 @@ def test_dw_from_the_unpadded_input_is_told_at_the_slice(tmp_path, monkeypatch):
     text = verdict(tmp_path, monkeypatch, "conv_backward__stride1_pad1", m.conv_backward)
     assert "at line 20 of conv_backward: dW[:, :, :, c] += a_slice * dZ[i, h, w, c]" in text
     assert "A_prev[0, 0:3, 3:6, :] (line 18) holds only 2 of its 3 columns: A_prev has 5 columns (axis 2)" in text
-    assert "A_prev is not padded: the windows index the padded input, which has 7 columns" in text
+    assert "A_prev is not padded: the windows index the padded arrays, which have 7 columns" in text
 
 
 def test_a_mask_without_the_image_index_points_at_the_slice_not_at_the_mask(tmp_path, monkeypatch):
@@ -497,7 +497,7 @@ def test_the_visible_checks_tell_dw_from_the_unpadded_input_at_the_slice(tmp_pat
     ''')
     failure = run_visible("convolution", "conv_backward__stride1_pad1", "conv_backward", m.conv_backward)
     text = " ".join(line.strip() for line in failure._render_traceback_())
-    assert "A_prev is not padded: the windows index the padded input" in text
+    assert "A_prev is not padded: the windows index the padded arrays" in text
     assert "(line 16)" in text  # the slice's line, not only the line that used it
 
 

@@ -446,8 +446,8 @@ def _why_past(name, size, axis, ndim, item, ints, frame, context):
     n_out = (n_prev + 2 * pad - f) // stride + 1
     out_name, index, words = ("n_H", "h", "rows") if spatial == 0 else ("n_W", "w", "columns")
     if pad > 0 and size == n_prev:
-        return [f"{name} is not padded: the windows index the padded input, which has {n_prev + 2 * pad} {words} "
-                f"(n_prev + 2 * pad); cut them from the padded input (zero_pad of A_prev)."]
+        return [f"{name} is not padded: the windows index the padded arrays, which have {n_prev + 2 * pad} {words} "
+                f"(n_prev + 2 * pad); cut them from the padded version of {name} (zero_pad)."]
     if ints.get(out_name) is not None and ints[out_name] != n_out:
         return [f"{out_name} = {ints[out_name]}, but the output has {n_out} {words}: {out_name} = "
                 f"(n_prev + 2 * pad - f) // stride + 1 = ({n_prev} + 2 * {pad} - {f}) // {stride} + 1."]
