@@ -91,6 +91,19 @@ NEVER_PASS_ENV = ["*URL*", "*PASS*", "*SECRET*", "*TOKEN*", "*KEY*", "*CRED*", "
 # Set for every kernel: one BLAS thread (deterministic sums, few threads against RLIMIT_NPROC).
 FIXED_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
              "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+# Where the kernel sees its notebook's folder inside the sandbox: NOTEBOOK_PARENT/<the folder's name>.
+NOTEBOOK_PARENT = "/home/student"
+
+
+def neutral_workdir(folder, sandboxed):
+    """(the notebook folder's real path, the path the kernel sees it at).
+
+    Sandboxed, the folder is bound at a neutral path, so the kernel never learns
+    where the course lives (a link to it in a later submission would need that).
+    """
+    real = os.path.realpath(folder)
+    return real, (os.path.join(NOTEBOOK_PARENT, os.path.basename(real) or "notebook") if sandboxed else real)
+
 
 def bwrap_path():
     """The bubblewrap executable, or None where it is not installed or cannot make a sandbox here."""

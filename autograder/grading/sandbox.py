@@ -55,10 +55,9 @@ from traitlets import Bool, CaselessStrEnum, Integer, List, Unicode
 from .budgets import BudgetWatch, copy_records, mount_disk, owned_name, prune_outputs, record_ids, run_all, unmount_disk  # noqa: E501
 from .launcher import (_LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV,  # noqa: F401
                        NEVER_PASS_ENV, _tasks_of_uid, _warn_once, bwrap_path,
-                       missing_protections, sandbox_status)
+                       missing_protections, neutral_workdir, sandbox_status)
 
 GiB = 1024 ** 3
-NOTEBOOK_PARENT = "/home/student"  # the sandbox's notebook folder is NOTEBOOK_PARENT/<its folder's name>
 MiB = 1024 ** 2
 _counter = itertools.count()
 
@@ -168,10 +167,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)  # writes the connection file
 
         env = self._kernel_env(kw.get("env") or os.environ)
-        cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
-        # Inside the sandbox the notebook's folder is at a neutral path: the kernel never learns
-        # where the course lives (a link to it in a later submission would need that path).
-        inside = os.path.join(NOTEBOOK_PARENT, os.path.basename(cwd) or "notebook") if use_bwrap else cwd
+        cwd, inside = neutral_workdir(kw.get("cwd") or os.getcwd(), use_bwrap)  # never the course's path
         limits = self._limits(as_root)
         uid = "" if self._uid is None else str(self._uid)
         launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(limits), uid, uid,
@@ -313,8 +309,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
             shutil.rmtree(work, ignore_errors=True)
             shutil.copytree(cwd, work, symlinks=True)
             self._hand_over(*[os.path.join(root, d) for root, dirs, _ in os.walk(work) for d in dirs], work)
-        inside = inside or cwd
-        argv += parents(inside) + ["--bind", work, inside]
+        argv += parents(inside or cwd) + ["--bind", work, inside or cwd]
         self._writable = [work, self._ipc]
         argv += parents(self._ipc) + ["--bind", self._ipc, self._ipc]
         exchange = env.get(EXCHANGE_ENV)
