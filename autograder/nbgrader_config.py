@@ -148,6 +148,13 @@ _terminal.install()
 # (read here so plain `nbgrader` commands use it too; `make grade` reads it as well).
 if os.environ.get("BTC_GRADEBOOK_URL"):
     c.CourseDirectory.db_url = os.environ["BTC_GRADEBOOK_URL"]
+# Every nbgrader command that reads or writes grades names its gradebook (password hidden), on
+# stderr: a machine that forgot BTC_GRADEBOOK_URL must not grade into its own SQLite file unseen.
+if sys.argv[1:2] and sys.argv[1] in ("autograde", "generate_assignment", "assign", "generate_feedback", "export",
+                                     "db", "release_feedback", "collect", "formgrader"):
+    from autograder.grading.course import announce_gradebook, gradebook_url  # noqa: E402
+
+    announce_gradebook(gradebook_url(COURSE), sys.stderr)
 
 # --- feedback pages (grading/feedback.py; `make grade` and `nbgrader generate_feedback`) ---
 # Hidden tests stripped, markdown and outputs sanitised, maths as MathML, a Content-Security-Policy

@@ -170,3 +170,16 @@ def test_make_targets_print_the_gradebook_with_the_password_hidden(tmp_path):
     assert f"gradebook: sqlite:///{course / 'gradebook.db'}" in proc.stdout
     assert (course / "export" / "canvas.csv").is_file()
     assert Course(course).db_url.endswith("gradebook.db")
+
+
+def test_plain_nbgrader_names_the_gradebook_once_with_the_password_hidden(tmp_path):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from submissions import course as C
+    repo = C.copy_course(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(repo),
+               BTC_GRADEBOOK_URL="postgresql+psycopg2://grader:s3cret-pw@127.0.0.1:9/gradebook")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=repo / "autograder", env=env,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert out.count("gradebook: postgresql+psycopg2://grader:***@127.0.0.1:9/gradebook") == 1, out
+    assert "s3cret-pw" not in out

@@ -96,6 +96,16 @@ def safe_url(url):
     return url
 
 
+_ANNOUNCED = set()
+
+
+def announce_gradebook(url, stream=None):
+    """Print `gradebook: <url>` (password hidden), once per process and URL."""
+    if url not in _ANNOUNCED:
+        _ANNOUNCED.add(url)
+        print(f"gradebook: {safe_url(url)}", file=stream or sys.stdout, flush=True)
+
+
 class Course:
     """One nbgrader course folder (source/, submitted/, nbgrader_config.py, the gradebook).
 
