@@ -235,7 +235,8 @@ def _zip_directory_size(raw):
     if end < 0 or len(raw) - end < 22:
         raise MalformedRecord("the arrays file is not a zip archive (.npz)")
     _, _, _, entries, size, offset, _ = struct.unpack("<HHHHIIH", raw[end + 4:end + 22])
-    if entries == 0xFFFF or size == 0xFFFFFFFF or offset == 0xFFFFFFFF:
+    zip64 = raw[end - 20:end].startswith(b"PK\x06\x07")  # zipfile would read the zip64 record's counts instead
+    if zip64 or entries == 0xFFFF or size == 0xFFFFFFFF or offset == 0xFFFFFFFF:
         raise MalformedRecord("the arrays file is a zip64 archive: far more than a record holds")
     return entries, size
 
