@@ -81,6 +81,10 @@ OVERLAY_MARKDOWN = f"""<div class="navbar-fixed-top modal-backdrop" id="top" sty
 <img src="data:image/png;base64,{PNG}" width="100" style="{COVER}">
 
 $\\style{{{COVER}}}{{\\text{{{FAKE}}}}}$ and $\\href{{javascript:alert(1)}}{{x}}$ and $\\text{{<b>bold</b>}}$
+
+<script>window.__pwned = 1</script>
+
+<img src="x" onerror="window.__pwned = 2"> ![a picture](attachment:dot.png)
 """
 OVERLAY_CODE = f"""from IPython.display import HTML, Markdown, display
 display({{"image/png": {PNG!r}, "text/plain": "a picture"}}, raw=True,
@@ -99,8 +103,8 @@ def _cell(kind, source):
 
 def with_student_cells(nb):
     """The notebook (a dict) with the student's maths and the overlay attack after its first cell."""
-    nb["cells"][1:1] = [_cell("markdown", MATH_MARKDOWN), _cell("markdown", OVERLAY_MARKDOWN),
-                        _cell("code", OVERLAY_CODE)]
+    overlay = dict(_cell("markdown", OVERLAY_MARKDOWN), attachments={"dot.png": {"image/png": PNG}})
+    nb["cells"][1:1] = [_cell("markdown", MATH_MARKDOWN), overlay, _cell("code", OVERLAY_CODE)]
     return nb
 
 
@@ -154,6 +158,17 @@ def test_maths_in_an_attribute_stays_tex_and_tokens_cannot_be_forged():
     # the tokens standing for formulas are random: a student who writes one gets text
     forged = feedback_assets.markdown_html("btcmath0123456789abcdefx0x and $z$")
     assert "btcmath0123456789abcdefx0x" in forged and forged.count("<math") == 1, forged
+
+
+def test_markdown_naming_a_missing_attachment_renders_without_the_image():
+    """nbconvert raises for it (a feedback page, or the formgrader's whole view, would fail)."""
+    page = feedback_assets.markdown_html("![x](attachment:gone.png) and $x$")
+    assert "<img" not in page and "<math" in page, page
+    view = feedback_assets._sanitized_markdown2html({"cell": {"attachments": {}}}, "![x](attachment:gone.png) $x$")
+    assert "<img" not in view and "$x$" in view, view  # the formgrader's maths stays TeX for its own MathJax
+    kept = feedback_assets._sanitized_markdown2html({"cell": {"attachments": {"a.png": {"image/png": PNG}}}},
+                                                    "![x](attachment:a.png)<script>x()</script>")
+    assert f'src="data:image/png;base64,{PNG}"' in kept and "<script" not in kept, kept
 
 
 def test_student_classes_and_ids_cannot_reach_the_page_css():
@@ -367,6 +382,7 @@ INSPECT = """() => {
         headingOnTop: !!(heading && hit && heading.contains(hit)),
         heading: heading ? heading.innerText : null,
         fakeShown: document.body.innerText.includes('Score: 35 / 35'),
+        pwned: window.__pwned === undefined ? null : window.__pwned,
         positioned: positioned.map(e => e.tagName + '.' + e.className).slice(0, 5),
         math: maths.length,
         drawn: maths.filter(m => getComputedStyle(m).display.includes('math') && m.getBoundingClientRect().width > 0).length,
@@ -435,10 +451,11 @@ def test_a_page_alone_draws_its_maths(browsed):
 def test_a_fake_score_cannot_cover_the_page(browsed):
     stock = browsed["stock template"]
     assert stock["fakeShown"] and not stock["headingOnTop"] and stock["positioned"], stock  # the attack is live
+    assert stock["pwned"], stock
     for label, r in _ours(browsed).items():
         assert r["fakeShown"], label  # the student's text is there, as text in its own cell
         assert r["headingOnTop"] and re.match(r"pooling \(Score: [\d.]+ / 35\)", r["heading"]), (label, r["heading"])
-        assert not r["positioned"], (label, r["positioned"])
+        assert not r["positioned"] and r["pwned"] is None, (label, r["positioned"], r["pwned"])
         assert all(ok for ok, _ in r["images"]) and all(w in (None, "100") for _, w in r["images"]), r["images"]
 
 
@@ -512,6 +529,7 @@ def test_the_formgrader_shows_a_submission_and_takes_a_manual_grade(semester, fo
         assert response.status == 200
         body = response.read().decode()
     assert "pool_forward" in body and "TemplateNotFound" not in body
+    assert "<script>window.__pwned" not in body and "onerror" not in body
     grade_id = "pool_forward__max_f2_s2"
     assert grade_id in body, "the view names the test cells"
     with sync_playwright() as pw:
@@ -530,5 +548,7 @@ def test_the_formgrader_shows_a_submission_and_takes_a_manual_grade(semester, fo
             score.fill("0.5")
             score.press("Tab")  # the formgrader saves a score when its input changes
         assert put.value.ok, put.value.status
+        # the student's markdown ran nothing in the instructor's browser (nbgrader's own view would run it)
+        assert page.evaluate("() => window.__pwned === undefined"), page.evaluate("() => window.__pwned")
         browser.close()
     assert _manual_score(semester["course"], grade_id) == 0.5, formgrader["log"].read_text()[-3000:]

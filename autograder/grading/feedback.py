@@ -42,10 +42,10 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import default, validate
 
-from .feedback_assets import SAFE_TOKEN, STYLE_HASHES, clean_html, markdown_html, seal, without_fonts
+from .feedback_assets import (SAFE_TOKEN, STYLE_HASHES, clean_html, markdown_html, sanitized_markdown2html, seal,
+                              without_fonts)
 
 COURSE = Path(__file__).resolve().parents[1]
-REPO = COURSE.parent
 TEMPLATES = COURSE / "templates"
 TEMPLATE_NAME = "btc_feedback"
 
@@ -298,8 +298,10 @@ def configure(c):
     c.GenerateFeedback.exporter_class = FeedbackExporter
     # (GenerateFeedback sets HTMLExporter.extra_template_basedirs to nbgrader's; ours are more specific)
     c.FeedbackExporter.extra_template_basedirs = _template_dirs()
-    # Outputs are sanitised in every HTML view of a submission, the formgrader's included.
+    # Every other HTML view of a submission (the formgrader's) sanitises its outputs and its
+    # markdown cells too: nbgrader's formgrade template shows markdown unsanitised.
     c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"markdown2html": sanitized_markdown2html(), "clean_html": clean_html}
     return c
 
 

@@ -239,15 +239,27 @@ def clean_html(text):
 # markdown with its maths as MathML
 
 
-def _math_renderer(found):
-    """nbconvert's markdown renderer, each formula replaced by a token (its TeX kept in `found`)."""
-    import secrets
-
+def _renderer_class():
+    """nbconvert's markdown renderer, except that an image naming an attachment the cell lacks is
+    dropped (nbconvert raises, which would fail the whole page)."""
     from nbconvert.filters.markdown_mistune import IPythonRenderer
+
+    class Renderer(IPythonRenderer):
+        def _embed_image_or_attachment(self, src):
+            if src.startswith("attachment:") and src[len("attachment:"):] not in self.attachments:
+                return ""  # no source: clean_html drops the image
+            return super()._embed_image_or_attachment(src)
+
+    return Renderer
+
+
+def _math_renderer(found):
+    """The markdown renderer, each formula replaced by a token (its TeX kept in `found`)."""
+    import secrets
 
     prefix = "btcmath" + secrets.token_hex(8)
 
-    class MathTokens(IPythonRenderer):
+    class MathTokens(_renderer_class()):
         def _token(self, tex, display):
             found.append((tex, display))
             return f"{prefix}x{len(found) - 1}x"
@@ -265,6 +277,24 @@ def _math_renderer(found):
             return self._token(f"\\begin{{{name}}}{body}\\end{{{name}}}", True)
 
     return MathTokens(escape=False), re.compile(prefix + r"x(\d+)x")
+
+
+def _sanitized_markdown2html(context, source):
+    """Every other HTML view's `markdown2html` (nbgrader's formgrader shows markdown cells through it
+    unsanitised): nbconvert's, the cell's attachments embedded and its maths left as TeX for the
+    view's own MathJax, then `clean_html`. A student's markdown runs nothing in the instructor's browser."""
+    from nbconvert.filters.markdown_mistune import MarkdownWithMath
+
+    attachments = context.get("cell", {}).get("attachments", {})
+    renderer = _renderer_class()(escape=False, attachments=attachments if isinstance(attachments, dict) else {})
+    return clean_html(MarkdownWithMath(renderer=renderer).render(str(source)))
+
+
+def sanitized_markdown2html():
+    """`_sanitized_markdown2html` as a Jinja filter that is given the template's context."""
+    from jinja2 import pass_context
+
+    return pass_context(_sanitized_markdown2html)
 
 
 def markdown_html(source):
