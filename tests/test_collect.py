@@ -97,6 +97,12 @@ def test_attack_costs_only_its_author(setup, students, attack):
         X.run_as(students.bob, X.honest, bob)
         mallory.victim_folder = next(p for p in bob.inbound.iterdir() if p.name.startswith(students.bob + "+"))
     X.run_as(students.attacker, X.ATTACKS[attack], mallory)
+    if attack == "hard_link_planted":  # as root: what a student could do with fs.protected_hardlinks=0
+        mine = next(p for p in mallory.inbound.iterdir() if p.name.startswith(students.attacker + "+"))
+        os.link(secret, mine / "notes.txt")
+    if attack == "link_to_another_submission":  # bob's notebook, collected before
+        (course / "submitted" / students.bob / X.ASSIGNMENT).mkdir(parents=True)
+        (course / "submitted" / students.bob / X.ASSIGNMENT / f"{X.ASSIGNMENT}.ipynb").write_text("bob's own work")
 
     done = run_collect(repo, course, exchange)
     out = done.stdout + done.stderr
@@ -297,3 +303,27 @@ print((got / "pooling.ipynb").read_text().split("+")[0] == me, sorted(p.name for
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["True", "True"], done.stdout + done.stderr
     assert "named for 'someone'" in done.stderr and "refused" in done.stderr, done.stderr
+
+
+def test_control_stock_nbgrader_collect_falls_for_the_link(setup, students):
+    """The corpus is real: nbgrader 0.9.6's own collect (unpatched) copies the reference notebook through
+    the attacker's relative link, and takes a folder named for the victim as the victim's."""
+    repo, course, exchange, secret = setup
+    X.run_as(students.attacker, X.relative_link_to_source, ctx_for(students.attacker, course, exchange, secret))
+    code = r"""
+import sys
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default.collect import ExchangeCollect
+from traitlets.config import Config
+c = Config()
+c.CourseDirectory.root, c.Exchange.root = sys.argv[1], sys.argv[2]
+c.CourseDirectory.course_id, c.CourseDirectory.assignment_id = sys.argv[3], "pooling"
+c.CourseDirectory.db_url = "sqlite:///" + sys.argv[1] + "/gradebook.db"
+ExchangeCollect(coursedir=CourseDirectory(config=c), config=c).start()
+"""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # alembic
+    done = subprocess.run([sys.executable, "-c", code, str(course), str(exchange), X.COURSE_ID],
+                          capture_output=True, text=True, timeout=300, cwd=course, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = course / "submitted" / students.attacker / X.ASSIGNMENT / f"{X.ASSIGNMENT}.ipynb"
+    assert b"BEGIN SOLUTION" in got.read_bytes()  # what collect.py refuses

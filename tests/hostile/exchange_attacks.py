@@ -82,6 +82,22 @@ def link_to_solutions_folder(ctx):
     os.symlink(ctx.course.parent / "solutions", f / "solutions")
 
 
+def link_to_gradebook(ctx):
+    f = honest(ctx)
+    os.symlink(ctx.course / "gradebook.db", f / "gradebook.db")
+
+
+def link_to_another_submission(ctx):
+    f = folder(ctx)
+    os.symlink(ctx.course / "submitted" / ctx.victim / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", f / f"{ASSIGNMENT}.ipynb")
+
+
+def hard_link_planted(ctx):
+    """A hard link to a root-only file (fs.protected_hardlinks=0 would let a student make it; the
+    test makes it as root in this folder, see test_collect)."""
+    honest(ctx)
+
+
 def inbound_entry_is_a_link(ctx):
     """The inbound entry itself is a link to the source folder."""
     os.symlink(source_notebook(ctx).parent, ctx.inbound / f"{ctx.me}+{ASSIGNMENT}+{TS}+link")
@@ -150,6 +166,7 @@ def forged_early_timestamp(ctx):
 
 ATTACKS = {f.__name__: f for f in (
     relative_link_to_source, absolute_link_to_source, link_to_root_only_secret, link_to_solutions_folder,
+    link_to_gradebook, link_to_another_submission, hard_link_planted,
     inbound_entry_is_a_link, timestamp_not_a_date, symlink_loop, dangling_link, link_to_dev_zero, fifo,
     nested_too_deep, too_many_files, sparse_file, replace_the_victim, plant_in_victims_folder,
     forged_early_timestamp)}
@@ -160,6 +177,9 @@ EXPECT = {
     "absolute_link_to_source": ("refused", "symbolic link"),
     "link_to_root_only_secret": ("refused", "symbolic link"),
     "link_to_solutions_folder": ("refused", "symbolic link"),
+    "link_to_gradebook": ("refused", "symbolic link"),
+    "link_to_another_submission": ("refused", "symbolic link"),
+    "hard_link_planted": ("refused", "belongs to another user"),
     "inbound_entry_is_a_link": ("refused", "symbolic link"),
     "timestamp_not_a_date": ("collected", "not a date"),
     "symlink_loop": ("refused", "symbolic link"),
