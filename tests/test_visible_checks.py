@@ -354,6 +354,15 @@ def test_assign_instead_of_add_is_hinted_on_every_failing_cell():
                for text in failed.values()), failed
 
 
+def test_the_assign_hint_is_given_only_for_the_gradient_that_fails():
+    """With stride > f no windows overlap, so dA_prev assigned per window of summed channels is right:
+    a mistake in dW alone must not be told that dA_prev keeps only the last share."""
+    for name in ("conv_backward_dW_minus", "conv_backward_dW_forgets_dZ"):
+        failed = _catalogue_failures(name)
+        assert "conv_backward__stride3_gaps" in failed
+        assert not any("hint: dA_prev keeps" in text for text in failed.values()), (name, failed)
+
+
 def _dW_assigned(dZ, cache):
     """conv_backward with dW[:, :, :, c] = ... (not +=): dW keeps only the last window's share."""
     A_prev, W, b, hparameters = cache

@@ -1142,7 +1142,9 @@ def check_conv_backward_case(conv_forward, conv_backward, *, shape, f, n_C, stri
         assert_gradient("dA_prev", dA_prev, lambda A: loss(A, W.copy()), A_prev.copy(), case, dx,
                         covered=coverage(shape, f, stride, pad))
     except CheckFailed as e:
-        hints = _assigned_hints({"db": db, "dW": dW, "dA_prev": dA_prev}, _assigned_shares(A_prev, W, dZ, stride, pad))
+        failed = str(e).split(" ", 1)[0]  # the gradient that failed: the others may be right
+        grads = {"db": db, "dW": dW, "dA_prev": dA_prev}
+        hints = _assigned_hints({failed: grads[failed]} if failed in grads else {}, _assigned_shares(A_prev, W, dZ, stride, pad))
         if hints:
             raise CheckFailed("\n".join([str(e)] + hints)) from None
         raise
