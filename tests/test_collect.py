@@ -307,7 +307,7 @@ print((got / "pooling.ipynb").read_text().split("+")[0] == me, sorted(p.name for
 
 def test_control_stock_nbgrader_collect_falls_for_the_link(setup, students):
     """The corpus is real: nbgrader 0.9.6's own collect (unpatched) copies the reference notebook through
-    the attacker's relative link, and takes a folder named for the victim as the victim's."""
+    the attacker's relative link."""
     repo, course, exchange, secret = setup
     X.run_as(students.attacker, X.relative_link_to_source, ctx_for(students.attacker, course, exchange, secret))
     code = r"""

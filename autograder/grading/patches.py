@@ -15,7 +15,8 @@ Every one is idempotent and has a test in tests/test_patches.py.
 - `install_safe_collect` (nbgrader_config.py: plain `nbgrader collect`): the
   inbound folders students write are collected by `collect.collect`, which
   never follows a link, takes the student from the folder's owner and the
-  time from the filesystem, and refuses one bad folder without stopping.
+  time from the filesystem, and refuses one bad folder without stopping
+  (its tests: tests/test_collect.py).
 - `install_release_feedback` (nbgrader_config.py: `nbgrader release_feedback`):
   a feedback folder without nbgrader's timestamp.txt or submission_secret.txt
   (a submission placed by hand) is named and left out instead of stopping
