@@ -295,3 +295,22 @@ def test_one_semester(tmp_path, users):
         assert "needs manual grading (1 cell)" in page and "late (by " in page
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_release_that_fails_leaves_the_previous_release_in_place(tmp_path):
+    repo = C.copy_course(tmp_path)
+    course = repo / "autograder"
+    C.release(repo)
+    page = course / "release" / "pooling" / "pooling.ipynb"
+    before = page.read_text()
+    source = course / "source" / "pooling" / "pooling.ipynb"
+    nb = json.loads(source.read_text())
+    nb["cells"].append({"cell_type": "code", "id": "broken", "metadata": {"nbgrader": {
+        "grade": True, "solution": False, "locked": False, "points": 1, "schema_version": 3}},  # no grade_id
+        "source": "pass", "outputs": [], "execution_count": None})
+    source.write_text(json.dumps(nb))
+    done = C.run(repo, "autograder.grading.release", "pooling", check=False)
+    assert done.returncode != 0                                 # nbgrader refused the broken source
+    assert page.read_text() == before                           # and the students' version is still there
+    assert sorted(p.name for p in (course / "release").iterdir()) == list(C.ASSIGNMENTS)  # no leftover copy
