@@ -716,8 +716,12 @@ def test_record_zero_adds_the_rows_and_zeroes_an_earlier_grading(tmp_path, monke
         assert gb.find_submission("pooling", "graded_before").score == 4
     assert precheck.record_zero(url, "graded_before", "pooling") == 0
     assert precheck.record_zero(url, "never_seen", "pooling") == 0
-    assert precheck.record_zero(url, "never_seen", "pooling") == 0     # idempotent
     with Gradebook(url) as gb:
+        first = [g.auto_score for g in gb.find_submission_notebook("pooling", "pooling", "never_seen").grades]
+    assert precheck.record_zero(url, "never_seen", "pooling") == 0     # idempotent: the same rows again
+    with Gradebook(url) as gb:
+        assert [g.auto_score for g in gb.find_submission_notebook("pooling", "pooling", "never_seen").grades] \
+            == first == [0, 0]
         for student in ("graded_before", "never_seen"):
             nb = gb.find_submission_notebook("pooling", "pooling", student)
             assert sorted(g.name for g in nb.grades) == ["pool_forward__a", "pool_forward__b"]

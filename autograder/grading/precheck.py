@@ -366,12 +366,13 @@ def record_zero(gradebook_url, student, assignment):
             sub = gb.find_submission(assignment, student)
         except MissingEntry:
             sub = gb.add_submission(assignment, student)
-        else:  # graded before: what was graded then is not what is submitted now
-            for nb in sub.notebooks:
-                for grade in nb.grades:
-                    grade.auto_score = 0 if grade.auto_score is not None or grade.cell.cell_type == "code" else None
-                    grade.manual_score = None
-            gb.db.commit()
+        # New, or graded before (what was graded then is not what is submitted now): the same
+        # rows either way, so a regrade of the same broken folder changes nothing.
+        for nb in sub.notebooks:
+            for grade in nb.grades:
+                grade.auto_score = 0 if grade.auto_score is not None or grade.cell.cell_type == "code" else None
+                grade.manual_score = None
+        gb.db.commit()
         return sub.score
 
 
