@@ -348,10 +348,22 @@ def test_forward_passes_get_the_stride_hint():
 
 
 def test_assign_instead_of_add_is_hinted_on_every_failing_cell():
-    failed = _catalogue_failures("conv_backward_assign_not_accumulate")
-    assert len(failed) >= 5, failed
-    assert all("hint: dA_prev keeps, at each input, only the share of the last window" in text
-               for text in failed.values()), failed
+    """The hint compares with what = gives, computed from central differences of the student's own forward."""
+    for name, least in (("conv_backward_assign_not_accumulate", 5), ("pool_backward_assign_not_accumulate", 3)):
+        failed = _catalogue_failures(name)
+        assert len(failed) >= least, failed
+        assert all("hint: dA_prev keeps, at each input, only the share of the last window" in text
+                   for text in failed.values()), failed
+
+
+def test_no_assign_hint_where_the_mistake_is_another():
+    """Errors only where windows overlap are said as such, never as = instead of += (issue 17: a wrong name)."""
+    for name in ("pool_backward_first_channel_gradient", "pool_backward_mask_whole_feature_map",
+                 "pool_backward_mask_whole_volume", "conv_backward_flipped_kernel_dA"):
+        failed = _catalogue_failures(name)
+        assert failed, name
+        assert not any("+=" in text or "look at padding" in text and name.startswith("pool")
+                       for text in failed.values()), (name, failed)
 
 
 def test_the_assign_hint_is_given_only_for_the_gradient_that_fails():

@@ -395,7 +395,53 @@ def coverage(shape, f, stride, pad=0):
     return np.broadcast_to((rows[:, None] * cols[None, :])[None, :, :, None], shape)
 
 
-def _hint(analytic, numeric, covered=None):
+def _last_window(n_prev, f, stride, pad, u):
+    """The last window (along one axis) that covers input position u, or None (as window_counts counts them)."""
+    covering = [h for h in range((n_prev + 2 * pad - f) // stride + 1) if 0 <= u + pad - stride * h < f]
+    return covering[-1] if covering else None
+
+
+def _delta(forward_of, x, u, eps=1e-6):
+    """d forward_of(x) / d x[u] (an array shaped like the output), by central differences."""
+    up, down = x.copy(), x.copy()
+    up[u] += eps
+    down[u] -= eps
+    return (forward_of(up) - forward_of(down)) / (2 * eps)
+
+
+def assigned_input_gradients(forward_of, x, upstream, f, stride, pad=0):
+    """What a backward returns for the input x when each window's share is assigned (=), not added (+=).
+
+    Each entry then keeps the share of the last window covering it: of its last channel, or of
+    all channels (when they are summed before the write). The shares come from central differences
+    of your own forward (forward_of(x) -> Z (m, n_H, n_W, n_C); upstream: dZ shaped like Z), never
+    from a backward pass. Returns [last channel only, all channels], each shaped like x.
+    """
+    last_c, all_c = np.zeros(x.shape), np.zeros(x.shape)
+    for u in np.ndindex(*x.shape):
+        h, w = _last_window(x.shape[1], f, stride, pad, u[1]), _last_window(x.shape[2], f, stride, pad, u[2])
+        if h is not None and w is not None:
+            share = _delta(forward_of, x, u)[u[0], h, w, :] * upstream[u[0], h, w, :]
+            last_c[u], all_c[u] = share[-1], share.sum()
+    return [last_c, all_c]
+
+
+def assigned_weight_gradient(forward_of, W, upstream):
+    """dW when each window's share is assigned (=): only the last window's (the last output's), per filter c,
+    from central differences of your forward (forward_of(W) -> Z; upstream: dZ shaped like Z)."""
+    out = np.zeros(W.shape)
+    for u in np.ndindex(*W.shape):
+        out[u] = _delta(forward_of, W, u)[-1, -1, -1, u[-1]] * upstream[-1, -1, -1, u[-1]]
+    return out
+
+
+def same_as_any(got, variants):
+    """Whether the float array `got` equals one of `variants` (within central differences' precision)."""
+    return isinstance(got, np.ndarray) and got.dtype.kind == "f" and any(
+        got.shape == v.shape and np.allclose(got, v, rtol=1e-5, atol=1e-7) for v in variants)
+
+
+def _hint(analytic, numeric, covered=None, padded=True):
     """A structural hint when a gradient differs from central differences, or None.
 
     covered: for an input gradient, how many windows cover each entry (see coverage()).
@@ -403,15 +449,14 @@ def _hint(analytic, numeric, covered=None):
     bad = np.abs(analytic - numeric) > 1e-5 * (1 + np.abs(numeric))
     if covered is not None and bad.any():
         if not (bad & (covered <= 1)).any() and (covered > 1).any():
-            return ("only inputs that several windows share are wrong: each window's share must be "
-                    "added (+=), not assigned")
+            return "only inputs that several windows share are wrong: each collects the shares of all its windows"
         if not (bad & (covered > 0)).any():
             return "only inputs no window reads are wrong: their gradient is 0"
     if analytic.ndim == 4 and analytic.shape[1] > 2 and analytic.shape[2] > 2:
         inner = np.zeros(bad.shape, dtype=bool)
         inner[:, 1:-1, 1:-1, :] = True
         if bad.any() and not (bad & inner).any():
-            return "only the border rows/columns are wrong: look at padding and cropping"
+            return "only the border rows/columns are wrong" + (": look at padding and cropping" if padded else "")
     if np.any(numeric != 0) and np.all(analytic[numeric == 0] == 0):
         nonzero = np.abs(numeric) > 1e-6
         ratio = analytic[nonzero] / numeric[nonzero]
@@ -471,10 +516,11 @@ def format_citation(labels, entries, link="text"):
     """Copied from autograder/grading/citations.py by tools/make_notebooks.py."""
 
 
-def assert_gradient(name, analytic, forward_of, x, case, equation, covered=None):
+def assert_gradient(name, analytic, forward_of, x, case, equation, covered=None, padded=True):
     """Compare your backward's `analytic` gradient with central differences of the scalar forward_of(x).
 
-    covered: for an input gradient, the windows covering each entry (for a hint when it fails).
+    covered: for an input gradient, the windows covering each entry (for a hint when it fails);
+    padded: whether the layer pads (else a wrong border is not blamed on padding).
     """
     assert_type_shape_dtype(name, analytic, x.shape, case, equation)
     single = analytic.dtype == np.float32
@@ -483,7 +529,7 @@ def assert_gradient(name, analytic, forward_of, x, case, equation, covered=None)
     err = relative_error(analytic, numeric)
     if not err <= bound:
         where = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), x.shape)
-        hint = _hint(analytic.astype(np.float64), numeric, covered)
+        hint = _hint(analytic.astype(np.float64), numeric, covered, padded)
         _fail(f"{name} disagrees with central differences (relative error {err:.2e})", case, equation, [
             f"largest difference at index {tuple(int(i) for i in where)}: your backward gives "
             f"{float(analytic[where]) + 0.0:.6g}, central differences give {numeric[where] + 0.0:.6g}",
