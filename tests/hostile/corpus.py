@@ -367,7 +367,14 @@ CASES = [
     Case("h_invalid_json", POOL, raw_builder(b'{"cells": [{"cell_type": "code",'), precheck="invalid_json",
          about="invalid JSON"),
     Case("h_empty", POOL, raw_builder(b""), precheck="empty", about="empty file"),
-    Case("h_renamed", POOL, renamed_builder("pooling (1).ipynb"), precheck="misnamed", about="renamed notebook"),
+    Case("h_renamed", POOL, renamed_builder("pooling_final.ipynb"), precheck="misnamed", about="renamed notebook"),
+    # A browser's second download, alone in its folder, is graded under the released name (issue 22) ...
+    Case("h_browser_renamed", POOL, renamed_builder("pooling (1).ipynb"),
+         about="a browser-renamed notebook, graded as pooling.ipynb"),
+    # ... but a link with that name is neither renamed nor followed.
+    Case("h_renamed_link", POOL, lambda folder, nb, a: (folder / f"{a} (1).ipynb").symlink_to(
+        Path(__file__).resolve().parents[2] / "autograder" / "source" / a / f"{a}.ipynb"),
+         precheck="unsafe_file", about="a link to the source notebook, named like a browser's rename"),
     Case("h_symlink", POOL, lambda folder, nb, a: (
         nbformat.write(nb, str(folder / f"{a}.ipynb")),
         (folder / "notes.py").symlink_to(Path(__file__).resolve().parents[2] / "solutions" / "__init__.py")),
