@@ -511,3 +511,15 @@ def test_a_regrade_with_the_same_seed_gives_identical_grades_and_pages(tmp_path)
     done = _grade(course, {}, os.environ["PATH"])
     assert done.returncode == 0
     assert (course / "autograded" / "r_buggy" / "pooling" / "pooling.ipynb").read_text() != runs[0][3]
+
+
+def test_a_graded_notebook_whose_page_failed_keeps_its_grades_and_gets_a_page(tmp_path, monkeypatch):
+    from autograder.grading.results import Result
+
+    class Course:
+        root, db_url = tmp_path, "sqlite:///nowhere.db"
+    monkeypatch.setattr(pool.precheck, "record_zero", lambda *a: pytest.fail("a graded notebook was zeroed"))
+    res = Result("s2", "pooling", ok=False, error="feedback: TemplateError <b>", score=31.0, max_score=35.0)
+    pool.failed_pages(Course, [res])
+    page = (tmp_path / "feedback" / "s2" / "pooling" / "pooling.html").read_text()
+    assert "was graded" in page and "31 of 35" in page and "&lt;b&gt;" in page and "<b>" not in page

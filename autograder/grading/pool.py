@@ -8,6 +8,7 @@ on one notebook, and alone merges the results into the main gradebook
 """
 from __future__ import annotations
 
+import html
 import json
 import logging
 import multiprocessing as mp
@@ -219,16 +220,41 @@ def _merge(gb, results):
 
 
 def failed_pages(course, results):
-    """Every notebook whose grading failed, however, gets a score of 0 and a feedback page saying what happened.
+    """Every notebook whose grading failed, however, gets a feedback page saying what happened.
 
-    A partial grading is not kept: the page and the gradebook say the same thing.
+    Not graded to the end: a score of 0 (a partial grading is not kept, so the
+    page and the gradebook say the same thing). Graded, when only the detailed
+    page failed: the merged grades stand and the page gives the score.
     """
     for res in results:
         why = precheck.shown(res.error or "unknown error")  # an error can quote the kernel: escaped
+        if res.score is not None and (res.error or "").startswith("feedback:"):
+            # graded and merged; only the detailed page failed: the grades stand, the page says so
+            run_all(lambda: _write_page(course.root, res, graded_page(res, why)), log=LOG)
+            continue
         problem = GradingFailure(res.student, res.assignment, f"{res.assignment}.ipynb", "grading_error",
                                  f"grading stopped before it was complete: {why}")
         run_all(lambda: precheck.record_zero(course.db_url, res.student, res.assignment),
                 lambda: precheck.write_feedback(course.root, problem), log=LOG)
+
+
+def graded_page(res, why):
+    """The page of a notebook that was graded when its detailed feedback page could not be made."""
+    e = html.escape
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">\n'
+            f"<title>{e(res.assignment)}: graded</title></head><body>\n"
+            f"<h1>{e(res.assignment)}: your notebook was graded</h1>\n"
+            f"<p><strong>Student:</strong> {e(res.student)}<br>\n"
+            f"<strong>Score:</strong> {res.score:g} of {res.max_score:g}</p>\n"
+            f"<p>The page with each test's result could not be made ({e(why)}); "
+            f"ask your instructor for the details.</p>\n</body></html>\n")
+
+
+def _write_page(root, res, text):
+    out = Path(root) / "feedback" / res.student / res.assignment
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{res.assignment}.html").write_text(text, encoding="utf-8")
 
 
 @dataclass
