@@ -148,7 +148,8 @@ def test_an_equation_number_stands_at_the_right_as_in_the_book():
     assert out.startswith('<span class="equation"><math display="block">') and "3.5" not in out.split("</math>")[0]
     assert out.endswith('<span class="equation-number">(3.5)</span></span>'), out
     assert "&lt;b&gt;" in feedback_assets.math_html(r"x \tag{<b>}", display=True)
-    numbered = sum(feedback_assets.markdown_html(src).count('class="equation-number"') for _, src in _notebook_markdown())
+    numbered = sum(feedback_assets.markdown_html(src).count('class="equation-number"')
+                   for _, src in _notebook_markdown())
     assert numbered >= 10, numbered
 
 
@@ -188,6 +189,17 @@ def _render(nb):
     html, _ = exporter.from_notebook_node(
         nb, resources={"nbgrader": {"notebook": "n", "score": 1, "max_score": 2, "late_penalty": 0}})
     return html
+
+
+def test_a_page_converts_a_bounded_number_of_formulas(monkeypatch):
+    """Each formula costs the grader time: past the page's budget, formulas show as their TeX."""
+    monkeypatch.setattr(feedback_assets, "MAX_FORMULAS", 3)
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("$a$ $b$ $c$ $d$ $e$"))
+    for _ in range(2):  # every page starts with its own budget
+        page = _render(nb)
+        assert page.count("<math ") == 3 and page.count('<code class="tex">') == 2, page[-2000:]
+    assert feedback_assets.markdown_html("$a$ $b$ $c$ $d$ $e$").count("<math ") == 5  # no page, no budget
 
 
 def test_image_sizes_are_quoted_numbers_or_dropped():
@@ -352,7 +364,8 @@ def _alone(page, folder):
 def test_release_feedback_releases_the_exchange_page_and_names_the_hand_placed_one(semester):
     log = semester["released"].stdout + semester["released"].stderr
     assert "Releasing feedback for student 'ada'" in log, log
-    assert re.search(r"Not released: the feedback of bea on pooling/pooling: .*did not come through the exchange", log), log
+    assert re.search(r"Not released: the feedback of bea on pooling/pooling: .*did not come through the exchange",
+                     log), log
     outbound = list((semester["exchange"] / COURSE_ID / "feedback").glob("*.html"))
     assert len(outbound) == 1, outbound
     assert len(semester["fetched_pages"]) == 1, semester["fetched"].stdout + semester["fetched"].stderr
@@ -385,7 +398,8 @@ INSPECT = """() => {
         pwned: window.__pwned === undefined ? null : window.__pwned,
         positioned: positioned.map(e => e.tagName + '.' + e.className).slice(0, 5),
         math: maths.length,
-        drawn: maths.filter(m => getComputedStyle(m).display.includes('math') && m.getBoundingClientRect().width > 0).length,
+        drawn: maths.filter(m => getComputedStyle(m).display.includes('math')
+                                 && m.getBoundingClientRect().width > 0).length,
         rawTex: Array.from(document.querySelectorAll('.text_cell_render, .output_markdown, .output_latex'))
             .map(e => e.innerText).filter(t => /\\$[^$\\n]+\\$|\\\\\\(|\\\\\\[|\\\\(frac|sum|tag|begin)\\b/.test(t)),
         fallbacks: document.querySelectorAll('code.tex').length,

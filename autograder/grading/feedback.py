@@ -42,8 +42,8 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import default, validate
 
-from .feedback_assets import (SAFE_TOKEN, STYLE_HASHES, clean_html, markdown_html, sanitized_markdown2html, seal,
-                              without_fonts)
+from .feedback_assets import (SAFE_TOKEN, STYLE_HASHES, clean_html, end_formula_budget, formula_budget, markdown_html,
+                              sanitized_markdown2html, seal, without_fonts)
 
 COURSE = Path(__file__).resolve().parents[1]
 TEMPLATES = COURSE / "templates"
@@ -263,7 +263,11 @@ class FeedbackExporter(HTMLExporter):
         yield from FILTERS.items()
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        output, resources = super().from_notebook_node(nb, resources=resources, **kw)
+        budget = formula_budget()
+        try:
+            output, resources = super().from_notebook_node(nb, resources=resources, **kw)
+        finally:
+            end_formula_budget(budget)
         return seal(output), resources
 
 

@@ -22,6 +22,7 @@ in a <code class="tex"> element: never as a wrong formula.
 from __future__ import annotations
 
 import base64
+import contextvars
 import hashlib
 import html
 import re
@@ -136,7 +137,10 @@ def tex_to_mathml(tex, display=False):
     except Exception as exc:  # latex2mathml's own errors: a brace missing, an unknown environment, ...
         raise Unfaithful(f"{type(exc).__name__}: {exc}") from None
     out = []
-    _write(root, out, [0])
+    try:
+        _write(root, out, [0])
+    except RecursionError:
+        raise Unfaithful("formula nested too deeply") from None
     return "".join(out)
 
 
@@ -160,6 +164,31 @@ def math_html(tex, display=False):
     if len(tags) != 1:
         return mathml
     return f'<span class="equation">{mathml}<span class="equation-number">({html.escape(tags[0])})</span></span>'
+
+
+# A page converts at most this many formulas (about 0.5 ms each); the rest show as TeX, so a
+# notebook of a million formulas costs the grader seconds, not hours.
+MAX_FORMULAS = 5000
+_formulas_left = contextvars.ContextVar("formulas_left", default=None)
+
+
+def formula_budget():
+    """Start a page's budget of formulas (FeedbackExporter does, per page); returns the token to reset."""
+    return _formulas_left.set([MAX_FORMULAS])
+
+
+def end_formula_budget(token):
+    _formulas_left.reset(token)
+
+
+def _budgeted_math_html(tex, display):
+    left = _formulas_left.get()
+    if left is not None:
+        if left[0] <= 0:
+            delimiter = "$$" if display else "$"
+            return f'<code class="tex">{html.escape(delimiter + tex + delimiter, quote=False)}</code>'
+        left[0] -= 1
+    return math_html(tex, display)
 
 
 # ----------------------------------------------------------------------------
@@ -318,7 +347,7 @@ def markdown_html(source):
             values = value if isinstance(value, list) else [value]
             values = [token.sub(lambda m: found[int(m.group(1))][0], v) for v in values]
             tag[name] = values if isinstance(value, list) else values[0]
-    return token.sub(lambda m: math_html(*found[int(m.group(1))]), str(soup))
+    return token.sub(lambda m: _budgeted_math_html(*found[int(m.group(1))]), str(soup))
 
 
 # ----------------------------------------------------------------------------
