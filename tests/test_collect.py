@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from hostile import exchange_attacks as X  # noqa: E402
 from submissions import course as C  # noqa: E402
 
-from autograder.grading import collect, permissions  # noqa: E402
+from autograder.grading import collect, nofollow, permissions  # noqa: E402
 
 SECRET = "root-only-secret-6f1c"
 
@@ -239,12 +239,12 @@ def test_an_entry_swapped_for_a_link_after_its_lstat_is_refused(tmp_path):
         st = os.stat("nb.ipynb", dir_fd=fd, follow_symlinks=False)
         (top / "nb.ipynb").unlink()
         (top / "nb.ipynb").symlink_to(C.ROOT / "autograder" / "source" / "pooling" / "pooling.ipynb")
-        with pytest.raises(collect.Refused, match="changed while"):
-            collect._open_checked("nb.ipynb", fd, collect.O_FILE, st, os.getuid(), "nb.ipynb")
+        with pytest.raises(nofollow.Refused, match="changed while"):
+            nofollow._open_checked("nb.ipynb", fd, nofollow.O_FILE, st, os.getuid(), "nb.ipynb")
         (top / "nb.ipynb").unlink()
         os.mkfifo(top / "nb.ipynb")  # a FIFO swapped in: opened without blocking, then refused
-        with pytest.raises(collect.Refused, match="changed while"):
-            collect._open_checked("nb.ipynb", fd, collect.O_FILE, st, os.getuid(), "nb.ipynb")
+        with pytest.raises(nofollow.Refused, match="changed while"):
+            nofollow._open_checked("nb.ipynb", fd, nofollow.O_FILE, st, os.getuid(), "nb.ipynb")
     finally:
         os.close(fd)
 
