@@ -276,6 +276,17 @@ def test_np_zeros_given_separate_sizes(tmp_path, monkeypatch):
     assert "np.zeros takes the shape as one tuple: np.zeros((m, n_H, n_W, n_C)), not np.zeros(m, n_H, n_W, n_C)" in text
 
 
+def test_np_zeros_given_two_sizes_and_only_that_call():
+    local = [["n_H", {"kind": "int", "value": 4}], ["n_W", {"kind": "int", "value": 5}]]
+    frame = {"function": "distribute_value", "line": 3, "locals": local,
+             "source": ["def distribute_value(dz, shape):", "    n_H, n_W = shape", "    a = np.zeros(n_H, n_W) + dz"]}
+    said = explain.explain_lines("TypeError", "Cannot interpret '5' as a data type", [frame])
+    assert "np.zeros takes the shape as one tuple: np.zeros((n_H, n_W)), not np.zeros(n_H, n_W)" in said[-1]
+    # the same line, but NumPy's message is about another value: nothing claimed about np.zeros
+    said = explain.explain_lines("TypeError", "Cannot interpret '7' as a data type", [frame])
+    assert not any("one tuple" in line for line in said)
+
+
 def test_a_name_from_the_notebook_globals(tmp_path, monkeypatch):
     m = student(tmp_path, '''
     def pool_backward(dA, cache, mode="max"):

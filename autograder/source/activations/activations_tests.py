@@ -304,18 +304,17 @@ def _scalar_conversion(kind, message, frames, context):
 
 
 def _zeros_shape(kind, message, frames, context):
-    """np.zeros(m, n_H, n_W, n_C): the shape must be one tuple."""
-    if kind != "TypeError" or not re.search(r"positional argument|as a data type|cannot be interpreted", message):
-        return None
-    tree = _parse(_text(frames[-1]))
+    """np.zeros(m, n_H, n_W, n_C): the shape must be one tuple (NumPy's message names that very call)."""
+    tree = _parse(_text(frames[-1])) if kind == "TypeError" else None
     for node in ast.walk(tree) if tree else ():
-        if isinstance(node, ast.Call) and len(node.args) >= 2 and not node.keywords:
-            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            second = ast.unparse(node.args[1])
-            if func in ("zeros", "ones", "empty") and not re.search(r"float|int|bool|dtype|complex", second):
-                call = ast.unparse(node.func)
-                return [f"{call} takes the shape as one tuple: {call}(({', '.join(map(ast.unparse, node.args))})), "
-                        f"not {ast.unparse(node)} (its second argument is read as a dtype)."]
+        func = getattr(node, "func", None)
+        func = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if func in ("zeros", "ones", "empty") and len(node.args) >= 2 and not node.keywords and (
+                f"{func}() takes from 1 to 3 positional arguments but {len(node.args)} were" in message
+                or f"Cannot interpret '{_value(node.args[1], _ints(frames[-1]))}' as a data type" in message):
+            call = ast.unparse(node.func)
+            return [f"{call} takes the shape as one tuple: {call}(({', '.join(map(ast.unparse, node.args))})), "
+                    f"not {ast.unparse(node)} (its second argument is read as a dtype)."]
     return None
 
 
