@@ -530,8 +530,13 @@ def test_gradebook_integrity(corpus_run):
 @pytest.mark.slow
 @pytest.mark.xdist_group("hostile_corpus")
 def test_nothing_outside_the_sandbox_changed(corpus_run):
-    # the course the corpus was graded in: source, config and every submission
-    assert corpus_run["after"] == corpus_run["before"]
+    # the course the corpus was graded in: source, config and every submission; the grader's one
+    # documented change: a browser-renamed notebook alone in its folder takes the released name
+    # (precheck.accept_renamed), its bytes, owner and mode untouched
+    before = dict(corpus_run["before"])
+    folder = corpus_run["hostile"] / "submitted" / "h_browser_renamed" / "pooling"
+    before[str(folder / "pooling.ipynb")] = before.pop(str(folder / "pooling (1).ipynb"))
+    assert corpus_run["after"] == before
     # the repository the grader ran from (others may edit it meanwhile: look for
     # what the hostile cells write, not for any change)
     marks = ("# hacked", "corrupted by a student")
