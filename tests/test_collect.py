@@ -327,3 +327,23 @@ ExchangeCollect(coursedir=CourseDirectory(config=c), config=c).start()
     assert done.returncode == 0, done.stderr[-3000:]
     got = course / "submitted" / students.attacker / X.ASSIGNMENT / f"{X.ASSIGNMENT}.ipynb"
     assert b"BEGIN SOLUTION" in got.read_bytes()  # what collect.py refuses
+
+
+def test_a_failed_move_puts_the_earlier_submission_back(tmp_path, monkeypatch):
+    """The disk fills or a rename fails while a newer copy replaces an older one: the older stays."""
+    (tmp_path / "dest").mkdir()
+    (tmp_path / "dest" / "pooling.ipynb").write_text("older")
+    (tmp_path / "stage").mkdir()
+    (tmp_path / "stage" / "pooling.ipynb").write_text("newer")
+    rename = os.rename
+
+    def failing(src, dst):
+        if str(src).endswith("stage"):
+            raise OSError(28, "No space left on device")
+        return rename(src, dst)
+    monkeypatch.setattr(os, "rename", failing)
+    with pytest.raises(OSError):
+        collect._place(str(tmp_path / "stage"), str(tmp_path / "dest"))
+    monkeypatch.setattr(os, "rename", rename)
+    assert (tmp_path / "dest" / "pooling.ipynb").read_text() == "older"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "stage"]  # no .replaced- folder left

@@ -171,14 +171,20 @@ def choose(candidates, duedate=None):
 
 
 def _place(staging, dest):
-    """Put the complete copy staging at dest, replacing what was there."""
+    """Put the complete copy staging at dest, replacing what was there (put back if the move fails)."""
     old = None
     if os.path.lexists(dest):
         old = tempfile.mkdtemp(prefix=".replaced-", dir=os.path.dirname(dest))
         os.rename(dest, os.path.join(old, "x"))
-    os.rename(staging, dest)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.rename(staging, dest)
+    except OSError:
+        if old:
+            os.rename(os.path.join(old, "x"), dest)
+        raise
+    finally:
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def collect_one(inbound_fd, cand, assignment, submitted, update=True, ignore=IGNORE):
