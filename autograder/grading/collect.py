@@ -179,12 +179,12 @@ def _place(staging, dest):
     try:
         os.rename(staging, dest)
     except OSError:
-        if old:
+        if old:  # if even this fails, the earlier copy stays in the .replaced- folder for the instructor
             os.rename(os.path.join(old, "x"), dest)
+            os.rmdir(old)
         raise
-    finally:
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def collect_one(inbound_fd, cand, assignment, submitted, update=True, ignore=IGNORE):
