@@ -94,6 +94,17 @@ def test_a_named_mistake_keeps_the_line_and_the_shapes_and_says_its_cause_once(t
     assert "b (1, 1, 1) float64" in text and "float() and int() take only" not in text
 
 
+def test_float_of_another_array_is_not_blamed_on_the_bias():
+    frame = {"function": "conv_single_step", "line": 2, "source": ["def conv_single_step(a_slice_prev, W, b):",
+                                                                   "    return float(s) + b.item()"],
+             "locals": [["s", {"kind": "array", "shape": [3, 3, 2], "dtype": "float64"}],
+                        ["b", {"kind": "array", "shape": [1, 1, 1], "dtype": "float64"}]]}
+    said = "\n".join(explain.explain_lines("TypeError", "only 0-dimensional arrays can be converted to Python scalars",
+                                           [frame]))
+    assert "s has shape (3, 3, 2): it holds more than one value" in said
+    assert "b has shape" not in said and "b.item(), or" not in said
+
+
 def test_float_of_a_sum_with_the_bias_points_at_the_line_that_made_the_array(tmp_path, monkeypatch):
     m = student(tmp_path, '''
     def conv_single_step(a_slice_prev, W, b):

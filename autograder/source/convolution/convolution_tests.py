@@ -286,13 +286,14 @@ def _scalar_conversion(kind, message, frames, context):
         return None
     frame = frames[-1]
     arrays, text = _arrays(frame), _text(frame)
-    called = re.findall(r"\b(?:float|int)\(\s*([A-Za-z_]\w*)\s*\)", text)
-    ones = [n for n in (called + _names_in(text)) if n in arrays and arrays[n]["shape"]
-            and all(d == 1 for d in arrays[n]["shape"])]
-    if not ones:
+    called = [n for n in re.findall(r"\b(?:float|int)\(\s*([A-Za-z_]\w*)\s*\)", text) if n in arrays]
+    ones = called or [n for n in _names_in(text) if n in arrays and all(d == 1 for d in arrays[n]["shape"])]
+    if not ones or not arrays[ones[0]]["shape"]:
         return ["float() or int() was given an array with more than 0 dimensions: NumPy 2, which grades "
-                "this, refuses it (NumPy 1.25 and later only warned). Take the array's one value with .item()."]
+                "this, refuses it (NumPy 1.25 and later only warned)."]
     name, shape = ones[0], tuple(arrays[ones[0]]["shape"])
+    if any(d != 1 for d in shape):  # converted by name, and it holds more than one value
+        return [f"{name} has shape {shape}: it holds more than one value, and float() and int() take one number."]
     index = ", ".join("0" for _ in shape)
     out = [f"{name} has shape {shape}: float() and int() take only a number or a 0-dimensional array "
            f"under NumPy 2, which grades this (NumPy 1.25 and later only warned). Take its one value: "
