@@ -166,7 +166,8 @@ def test_a_float32_student_is_diagnosed_within_float32_tolerance(name):
 
 @pytest.mark.parametrize("pair", [("conv_backward_crop_p_minus_p", "conv_backward_dW_unpadded"),
                                   ("conv_backward_db_wrong_shape", "conv_backward_stride_ignored"),
-                                  ("pool_backward_assign_not_accumulate", "pool_backward_average_by_stride")])
+                                  ("pool_backward_assign_not_accumulate", "pool_backward_average_by_stride"),
+                                  ("conv_forward_bias_in_sum", "conv_forward_stride_ignored")])
 def test_two_mistakes_in_one_function_are_named_together_or_not_at_all(pair):
     """Each known mistake explains only some failing cases: only the two made together explain them all, so
     the verdict names both (real students often make two, e.g. the stride ignored and the p:-p crop); with
@@ -186,6 +187,19 @@ def test_two_mistakes_in_one_function_are_named_together_or_not_at_all(pair):
         findings = failing(judge(S.with_mistakes(C.source_notebook(ms[0].assignment), ms), ms[0].assignment,
                                  leave_out={left}))[ms[0].function]
         assert all(f is None or f.kind != "mistake" for f in findings), [f.key for f in findings if f]
+
+
+def test_a_helper_mistake_the_caller_could_also_make_is_told_as_a_cascade():
+    """bias_in_sum is registered for conv_forward too (written inline), and a conv_forward that calls a
+    conv_single_step with that slip gives the same numbers: the verdict must send the student to the helper
+    (a cascade), never claim the caller's own lines add the bias; written inline, it is named in conv_forward."""
+    helper = next(m for m in MISTAKES if m.name == "conv_single_step_bias_in_sum")
+    findings = failing(judge(mistake_notebook(helper), "convolution"))["conv_forward"]
+    assert findings and all(f.kind == "cascade" and f.key == "conv_single_step:bias_in_sum" for f in findings)
+    inline = next(m for m in MISTAKES if m.name == "conv_forward_bias_in_sum")
+    broken = failing(judge(mistake_notebook(inline), "convolution"))
+    assert set(broken) == {"conv_forward"}
+    assert all(f.kind == "mistake" and f.key == "bias_in_sum" for f in broken["conv_forward"])
 
 
 def test_nothing_recognised_leaves_todays_message():

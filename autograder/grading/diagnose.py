@@ -275,13 +275,24 @@ def _short(message, limit=200):
     return message if len(message) <= limit else message[:limit - 3] + "..."
 
 
+def _made_in_helper(function, helpers_found):
+    """Keys not to name in `function` itself: a slip it can make in its own lines (e.g. the bias added inside
+    the sum) that a helper it calls is already named for. The same numbers then come from the helper, and the
+    verdict is the cascade ("fix conv_single_step first"), not a claim about the caller's own lines."""
+    named = {found[1] for helper in mistakes.CALLS.get(function, ())
+             if (found := (helpers_found or {}).get(helper)) and found[0] == "mistake"}
+    own = mistakes.registry(function)
+    return {key for key in named
+            if any(k.key == key for k in own) and all(e[0] == function for k in own if k.key == key for e in k.edits)}
+
+
 def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_found=None, by_function=None):
     """(kind, key, label, {grade_id: lines}, signatures) for a function with failing cells, or None.
 
     leave_out: registry keys to ignore (tests use it to check what an unregistered mistake gets);
     helpers_found: {helper: its own diagnosis tuple} and by_function: {helper: its Judged cells}, for cascades."""
     fails = [j for j in judged if not j.passed and j.outcome is not None]
-    known = _named(function, judged, leave_out)
+    known = _named(function, judged, set(leave_out) | _made_in_helper(function, helpers_found))
     if known is not None:
         lines = [f"likely mistake{'s (two)' if '+' in known.key else ''}: {known.what}.",
                  f"fix: {known.fix}; see {cite(known.equation)}"]

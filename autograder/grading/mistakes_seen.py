@@ -16,6 +16,7 @@ because of the helper), from the same edit.
 FWD = ("eq-conv-forward",)
 MAXPOOL, AVGPOOL = ("eq-maxpool",), ("eq-avgpool",)
 MAXBACK, AVGBACK = ("eq-maxpool-backward",), ("eq-avgpool-backward",)
+DX = ("eq-conv-dx", "eq-conv-dx-full")
 
 _step_what = ("your loops step by the stride (range(0, n_H, stride)) and each window starts at h: every "
               "output position h = 0 .. n_H - 1 must be computed, and its window starts at h * stride")
@@ -39,6 +40,21 @@ SEEN = [
      "sum the products first, then add b once: np.sum(a_slice_prev * W) + b.item()", FWD,
      ("conv_single_step", "s = a_slice_prev * W", "s = a_slice_prev * W + b"),
      ("conv_single_step", "Z = Z + b.item()", "Z = Z")),
+    ("bias_in_sum", "conv_forward", "bias added to every product, then summed",
+     "the bias b[c] is added to every entry of the window's product a_slice_prev * W[..., c] before the sum, so "
+     "it is counted f * f * n_C_prev times instead of once",
+     "sum the products first, then add the bias once: np.sum(a_slice_prev * W[:, :, :, c]) + b[0, 0, 0, c] "
+     "(what conv_single_step computes)", FWD,
+     ("conv_forward", "Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])",
+      "Z[i, h, w, c] = np.sum(a_slice_prev * W[:, :, :, c] + b[0, 0, 0, c])")),
+    # ---- the cache unpacked too late
+    ("hparameters_before_cache", "conv_backward", "hparameters read before the cache is unpacked",
+     "your function reads hparameters before the line that unpacks it from the cache, and since that later "
+     "line assigns hparameters, Python treats the name as local to the function for its whole body: the "
+     "early read finds it unset",
+     "unpack first: (A_prev, W, b, hparameters) = cache, then stride = hparameters[\"stride\"]", DX,
+     ("conv_backward", "(A_prev, W, b, hparameters) = cache",
+      "stride = hparameters[\"stride\"]\n    (A_prev, W, b, hparameters) = cache")),
     # ---- windows: where they start, what they are cut from
     ("loop_step_stride", "conv_forward", "loops step by the stride, windows start at h", _step_what, _step_fix,
      FWD + ("eq-output-size",),
@@ -124,6 +140,11 @@ SEEN = [
      "you divide dz by n_H + n_W; a window of n_H rows and n_W columns has n_H * n_W entries",
      "average = dz / (n_H * n_W)", AVGBACK,
      ("distribute_value", "average = dz / (f_H * f_W)", "average = dz / (f_H + f_W)")),
+    ("average_square_window", "distribute_value", "divided by n_H ** 2, as if the window were square",
+     "you divide dz by n_H squared (shape[0] ** 2), which is the window's size only when it is square; "
+     "a window of n_H rows and n_W columns has n_H * n_W entries",
+     "average = dz / (n_H * n_W), with (n_H, n_W) = shape", AVGBACK,
+     ("distribute_value", "average = dz / (f_H * f_W)", "average = dz / f_H ** 2")),
     ("average_inverted", "distribute_value", "the window size divided by dz (inverted)",
      "you divide the window's size by dz; each entry gets dz divided by the window's size",
      "average = dz / (n_H * n_W)", AVGBACK,
