@@ -70,3 +70,37 @@ def test_without_students_on_this_host_nothing_is_refused(open_course):
     subprocess.run(["rm", "-rf", str(exchange / COURSE_ID)], check=True)
     done = run(repo, "autograder.grading.release", exchange, "pooling")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _try_read(paths):
+    """As the student: every path must be unreadable (raises otherwise, failing the child)."""
+    for p in paths:
+        try:
+            with open(p, "rb") as f:
+                f.read(1)
+        except PermissionError:
+            continue
+        raise AssertionError(f"a student read {p}")
+
+
+def test_after_the_printed_fix_a_student_uid_reads_nothing_of_the_course(open_course):
+    """Before the fix a student uid reads the reference notebook; after it, nothing the check names."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI_REQUIRE_ALL"):
+            pytest.fail("CI must not skip: needs root (a student uid made with useradd)")
+        pytest.skip("needs root (a student uid made with useradd)")
+    from hostile.exchange_attacks import Students, run_as
+    from autograder.grading.course import Course
+    from autograder.grading.permissions import sensitive_paths
+    repo, course, exchange = open_course
+    reference = course / "source" / "pooling" / "pooling.ipynb"
+    students = Students()
+    try:
+        with pytest.raises(AssertionError):  # the control: world-readable, as cloned
+            run_as(students.alice, _try_read, [reference])
+        os.chmod(repo, 0o750)
+        files = [reference, repo / "solutions" / "__init__.py"] + [
+            p for p in sensitive_paths(Course(course)) if p.is_file()]
+        run_as(students.alice, _try_read, files)
+    finally:
+        students.remove()
