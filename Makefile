@@ -80,7 +80,7 @@ grade-finish:
 # Submits prepare, the array of SHARDS shards and finish, chained (afterok); WAIT=1 waits and
 # fails unless every job completed; SBATCH="--partition=x --account=y --time=1:00:00" passes through.
 slurm-grade: setup
-	$(PY) -m autograder.grading.cluster slurm $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(WAIT),--wait) -- $(SBATCH)
+	$(PY) -m autograder.grading.cluster slurm $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(WAIT),--wait) $(if $(SBATCH),--sbatch '$(SBATCH)')
 
 bench: setup-dev
 	$(PY) -m bench.conv_bench

@@ -4,7 +4,7 @@
     python -m autograder.grading.cluster shard --shard auto --shards 3 [--jobs N]
                                                               grade one shard only: no pip, no class export
     python -m autograder.grading.cluster finish --shards 3   the class's grades.csv and report
-    python -m autograder.grading.cluster slurm --shards 3 [--wait] [-- sbatch options]
+    python -m autograder.grading.cluster slurm --shards 3 [--wait] [--sbatch "options"]
                                                               submit the three as Slurm jobs, chained
 
 A shard writes only its own files (`grade.shard_files`: its precheck record,
@@ -22,15 +22,18 @@ import argparse
 import contextlib
 import fcntl
 import os
+import shlex
 import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 
+from . import draws
 from . import grade as grade_mod
-from . import precheck, progress, report
-from .course import ASSIGNMENTS, COURSE, Course, parse_shard, quiet, safe_url, venv_on_path
+from . import late, precheck, progress, report
+from .export import export as export_lms
+from .course import COURSE, Course, parse_shard, quiet, safe_url, venv_on_path
 from .results import Result, Summary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,7 +118,10 @@ def released(course):
 def prepare(course):
     """Write every assignment into the gradebook (once; repeating it changes nothing)."""
     with prepare_lock(course):
-        grade_mod.ensure_released(course, list(ASSIGNMENTS))
+        grade_mod.ensure_released(course, list(course.assignments))
+        for line in late.apply_due_dates(course):
+            print(line)
+        draws.course_seed(course.root)  # the course's secret seed, made once before any shard reads it
     print(f"prepared {', '.join(sorted(released(course)))} in the gradebook {safe_url(course.db_url)}")
 
 
@@ -163,7 +169,8 @@ def finish(course, n):
     rows = report.problems_from_disk(course.root, shards=n)
     page = report.write_report(course.root, course.db_url, problems=rows, run_summary=table.splitlines()[0],
                                course_id=course.course_id)
-    print(f"wrote {path} and the report {page}")
+    lms = export_lms(course)
+    print(f"wrote {path}, {', '.join(str(p) for p in lms)} and the report {page}")
     return page
 
 
@@ -178,12 +185,20 @@ PASSED_ENV = ("BTC_GRADEBOOK_URL", "PGPASSFILE", "BTC_EXCHANGE_ROOT", "BTC_ALLOW
               "LANG", "LC_ALL")
 
 
+def has_password(url):
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).password is not None
+    except Exception:  # not a URL SQLAlchemy reads: say nothing of it to Slurm
+        return True
+
+
 def job_env(env=None, extra=()):
     """sbatch's --export value: only PASSED_ENV's variables (plus `extra` "NAME=value"s); refuses a URL
     with a password."""
     env = os.environ if env is None else env
     url = env.get("BTC_GRADEBOOK_URL", "")
-    if url and safe_url(url) != url:
+    if url and has_password(url):
         raise ClusterError(f"BTC_GRADEBOOK_URL holds a password: {SECRET_HINT}")
     names = [v for v in PASSED_ENV if env.get(v)] + list(extra)
     return ",".join(names) or "NONE"
@@ -253,13 +268,16 @@ def main(argv=None):
     parser.add_argument("--shards", type=int, default=None, help="n, the number of shards")
     parser.add_argument("--jobs", type=int, default=None, help="workers (default: the task's CPUs)")
     parser.add_argument("--wait", action="store_true", help="slurm: wait, exit 1 unless every job completed")
-    parser.add_argument("sbatch_args", nargs="*", help="slurm: extra sbatch options, after --")
+    parser.add_argument("--sbatch", default="", help='slurm: extra sbatch options, e.g. "--partition=x --time=1:00:00"')
     args = parser.parse_args(argv)
     quiet()
     venv_on_path()
     from sqlalchemy.exc import SAWarning
     warnings.filterwarnings("ignore", category=SAWarning)
     course = Course(args.course)
+    if args.step != "slurm":
+        from .permissions import refuse_if_exposed  # course data no student can read (permissions.py)
+        refuse_if_exposed(course, f"cluster {args.step}")
     if args.step == "prepare":
         prepare(course)
     elif args.step == "shard":
@@ -272,7 +290,7 @@ def main(argv=None):
     else:
         if not args.shards:
             raise ClusterError("slurm-grade needs SHARDS=n")
-        ids = submit(args.shards, args.sbatch_args, args.jobs)
+        ids = submit(args.shards, shlex.split(args.sbatch), args.jobs)
         print(f"submitted prepare {ids[0]}, shards {ids[1]} (array 1-{args.shards}), finish {ids[2]}")
         if args.wait and not wait(list(ids)):
             print("not every job completed: see slurm-*.out in the checkout", file=sys.stderr)
