@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import subprocess
 import tempfile
 import time
@@ -222,11 +223,11 @@ def run_as(user, fn, *args):
 class Students:
     """Unprivileged users for one test session (root only): honest `alice`, `bob`, attacker `mallory`.
 
-    Names carry a per-process suffix, so parallel test workers never share one.
+    Names carry the test worker's name and a random suffix, so no two sets ever share one.
     """
 
     def __init__(self):
-        tag = (os.environ.get("PYTEST_XDIST_WORKER") or "m") + str(os.getpid() % 10000)
+        tag = (os.environ.get("PYTEST_XDIST_WORKER") or "m") + secrets.token_hex(2)
         self.alice, self.bob, self.attacker = (f"btcx-{n}-{tag}" for n in ("alice", "bob", "mallory"))
         self.made = []
         for name in (self.alice, self.bob, self.attacker):
