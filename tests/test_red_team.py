@@ -177,7 +177,9 @@ def test_student_chosen_names_are_shown_safely():
 # ---- issue 18: the judge after the kernel (findings 2, 4, 7, 9) ----
 
 import io  # noqa: E402
+import shutil  # noqa: E402
 import struct  # noqa: E402
+import tempfile  # noqa: E402
 import zipfile  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -523,3 +525,32 @@ def test_a_graded_notebook_whose_page_failed_keeps_its_grades_and_gets_a_page(tm
     pool.failed_pages(Course, [res])
     page = (tmp_path / "feedback" / "s2" / "pooling" / "pooling.html").read_text()
     assert "was graded" in page and "31 of 35" in page and "&lt;b&gt;" in page and "<b>" not in page
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
+def test_a_killed_worker_leaves_nothing_and_its_notebook_gets_a_page(tmp_path, request):
+    """The parent kills a worker mid-notebook (its kernel running, its disk mounted when root): the run goes
+    on, the worker's sandbox, exchange and mounts are removed, and the notebook scores 0 with a page."""
+    require("bwrap", "bubblewrap")
+    sleepy = corpus.Case("k_sleepy", "activations", corpus.notebook_builder(
+        *[corpus.A(f, "import time\ntime.sleep(30)", corpus.before)
+          for f in ("sigmoid_backward", "relu_backward", "tanh_backward", "softmax_backward")]))
+    course = _make_course(tmp_path / "course", [sleepy, corpus.Case("k_honest", "pooling", corpus.notebook_builder())])
+    tmp = Path(tempfile.mkdtemp(prefix="kw-", dir="/tmp"))  # short: sockets are made below it
+    request.addfinalizer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    code = ("import json\n"
+            "from autograder.grading import course as C, grade, pool\n"
+            f"c = C.Course({str(course)!r})\n"
+            "grade.ensure_released(c, ['activations', 'pooling'])\n"
+            "run = pool.grade(c, jobs=1, progress=False, job_timeout=20)\n"
+            "print(json.dumps([[r.student, r.ok, r.error] for r in run.results]))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ, TMPDIR=str(tmp)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = {s: (ok, error) for s, ok, error in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert results["k_honest"] == (True, None)
+    assert not results["k_sleepy"][0] and "died" in results["k_sleepy"][1]
+    assert list(tmp.iterdir()) == [] and budgets.grading_mounts(str(tmp)) == []
+    page = (course / "feedback" / "k_sleepy" / "activations" / "activations.html").read_text()
+    assert "grading stopped before it was complete" in page
