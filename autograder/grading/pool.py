@@ -182,11 +182,8 @@ def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=
                 pending, last_merge = [], time.perf_counter()
         if pending:
             _merge(gb, pending)
-    finally:
-        gb.close()
-        bar.close()
-        pool.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+    finally:  # every step, whatever an earlier one raised (a full disk can fail the gradebook's close)
+        run_all(gb.close, bar.close, pool.close, lambda: shutil.rmtree(scratch, ignore_errors=True), log=LOG)
     failed_pages(course, [r for r in summary.results if not r.ok])
     if fatal:
         raise RuntimeError(f"a grading worker could not start:\n{fatal}")
