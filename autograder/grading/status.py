@@ -17,7 +17,9 @@ the graded notebook or a shared answer cell, nothing is claimed.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,12 +120,19 @@ def record_renamed(course, graded_pairs, renamed):
     graded_pairs: the (student, assignment) pairs of this run (their old entries are replaced);
     renamed: {(student, assignment): original file name}.
     """
-    data = read_renamed(course)
-    for student, assignment in graded_pairs:
-        data.pop(f"{student}/{assignment}", None)
-    for (student, assignment), name in renamed.items():
-        data[f"{student}/{assignment}"] = name
-    (Path(course) / RENAMED).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # Shards grading at once (grade.py, cluster.py) each rewrite their own students' entries:
+    # one at a time, and the file is replaced whole, so no shard loses another's.
+    path = Path(course) / RENAMED
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = read_renamed(course)
+        for student, assignment in graded_pairs:
+            data.pop(f"{student}/{assignment}", None)
+        for (student, assignment), name in renamed.items():
+            data[f"{student}/{assignment}"] = name
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def standings(course, db_url, course_id=None):
