@@ -231,14 +231,25 @@ class Students:
         self.alice, self.bob, self.attacker = (f"btcx-{n}-{tag}" for n in ("alice", "bob", "mallory"))
         self.made = []
         for name in (self.alice, self.bob, self.attacker):
-            subprocess.run(["useradd", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name],
-                           check=True, capture_output=True)
+            _account(["useradd", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name])
             self.made.append(name)
 
     def remove(self):
         for name in self.made:
-            subprocess.run(["userdel", name], capture_output=True)
+            _account(["userdel", name], done=(0, 6))  # 6: no such user
         self.made = []
+
+
+def _account(cmd, done=(0,)):
+    """useradd / userdel, retried while another process holds /etc/passwd's lock (parallel tests)."""
+    for _ in range(40):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode in done:
+            return
+        if "lock" not in proc.stderr:
+            break
+        time.sleep(0.25)
+    raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()}")
 
 
 def make_exchange():
