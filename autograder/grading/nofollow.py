@@ -132,6 +132,6 @@ def copy_inbound(inbound_fd, name, uid, dest, ignore=IGNORE):
         _copy_dir(top, dest, 0, "", uid, tally, ignore)
         return tally.newest
     except OSError as e:  # anything the student's folder does to us is their folder's problem
-        raise Refused(f"it could not be read ({e.strerror or e})") from None
+        raise Refused(f"it could not be copied ({e.strerror or e})") from None
     finally:
         os.close(top)
