@@ -135,7 +135,7 @@ class Course:
     @property
     def assignments(self):
         """The assignments: the course config's list (c.Semester.assignments), else every folder in source/."""
-        if "assignments" in self.config.Semester:
+        if (self.root / "nbgrader_config.py").is_file() and "assignments" in self.config.Semester:
             return [str(a) for a in self.config.Semester.assignments]
         source = self.root / "source"
         return sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
