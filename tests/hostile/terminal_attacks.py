@@ -15,7 +15,12 @@ from nbformat.v4 import new_code_cell
 from . import corpus
 
 ESCAPES = "\x1b]0;owned-title\x07\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J\x1b[1;31mRED\x9b0m"
-LAST_WORDS = f"import os\nos.write(2, {('last words ' + ESCAPES).encode()!r})\nos._exit(3)"
+# ipykernel moves fd 2 onto a pipe that a thread copies to the real stderr (kernel.log): a
+# write there and an immediate os._exit may die in the pipe. The attacker writes to the real
+# stderr, which ipykernel keeps as _original_stdstream_copy, so the words are always there.
+LAST_WORDS = ("import os, sys\n"
+              "fd = getattr(sys.stderr, '_original_stdstream_copy', None) or 2\n"
+              f"os.write(fd, {('last words ' + ESCAPES).encode()!r})\nos._exit(3)")
 BAD_ID = "sigmoid__x\x1b]0;grade-id-title\x07"
 
 
