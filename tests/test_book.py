@@ -423,9 +423,9 @@ def crawl_site(html, server):
                 page.wait_for_load_state("load")
             page.evaluate(WAIT_FOR_PAGE_JS)
             if "?q=" in url:
+                # Sphinx adds the hits one by one and says when it has shown them all
                 page.wait_for_function(
-                    "() => document.querySelectorAll('#search-results li').length > 0 "
-                    "|| /did not match|no results/i.test(document.body.innerText)",
+                    "() => /Search finished|did not match/i.test(document.body.innerText)",
                     timeout=30000)
                 record["search_hits"] = page.eval_on_selector_all(
                     "#search-results li a", "els => els.map(a => a.href)")

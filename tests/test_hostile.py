@@ -703,6 +703,35 @@ def test_dead_and_stuck_kernels_are_restarted_and_grading_goes_on(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("sandbox_probes")
+def test_a_kernel_killed_over_memory_just_after_its_cell_timed_out_says_so(tmp_path):
+    """The watchdog's kill can land after the cell's timeout: the student still learns it was memory.
+
+    In CI a forked-children attack crossed the budget only after its cell's time was up, and the
+    notebook said "the kernel did not stop" instead of naming the memory budget.
+    """
+    require("bwrap", "bubblewrap")
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import Config
+
+    class Recovering(RecoveringExecute, Execute):
+        pass
+
+    cfg = Config()
+    cfg.SandboxKernelManager.memory_budget = 2**30
+    # ignores the interrupt at the timeout (2 s), then takes 1.5 GiB at 3 s, inside the 5 s
+    # the grader waits for a reply before it restarts the kernel
+    nb = _notebook(["import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                    "time.sleep(3)\nkeep = b'x' * (3 * 2**29)\ntime.sleep(30)", "print('after')"])
+    ex = Recovering(timeout=2, responsive_timeout=5, config=cfg, kernel_manager_class=sandbox.SandboxKernelManager)
+    nb, _ = ex.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    text = " ".join(f"{o.get('ename')}: {o.get('evalue')}" for o in nb.cells[0].outputs)
+    assert "CellTimeoutError" in text and "KernelDied: the notebook went over its memory" in text, text
+    assert "KernelUnresponsive" not in text
+    assert nb.cells[1].outputs[0]["text"] == "after\n"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox_probes")
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 def test_record_zero_adds_the_rows_and_zeroes_an_earlier_grading(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook

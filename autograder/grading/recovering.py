@@ -167,6 +167,9 @@ class RecoveringExecute(HasTraits):
             if func:
                 self._after_timeout(cell, func, time.monotonic() - started)
             if not self._responsive():
+                if self._killed_for_a_reason():  # the watchdog or the clock killed it as the cell timed out
+                    self._after_death(cell, index)
+                    return cell, resources
                 cell.outputs.append(_error(
                     "KernelUnresponsive",
                     "the kernel did not stop after this cell timed out; it was restarted"))
@@ -202,6 +205,10 @@ class RecoveringExecute(HasTraits):
         return None
 
     # -- dead kernels ----------------------------------------------------------
+    def _killed_for_a_reason(self):
+        """True when the kernel was killed over a budget or the notebook's clock (a reason to announce)."""
+        return bool(getattr(self.km, "budget_exceeded", "") or getattr(self.km, "notebook_time_exceeded", False))
+
     def _why_dead(self):
         if getattr(self.km, "notebook_time_exceeded", False):
             return "the notebook used up its time limit"
