@@ -144,20 +144,22 @@ def breakdown(repo, n, rounds=2):
     after one warm-up notebook; the two alternate for `rounds` rounds so that a
     change in the machine's load hits both alike.
     """
-    from autograder.grading import parallel
+    from autograder.grading.gradebooks import seed_gradebook
+    from autograder.grading.pool import scratch_root
+    from autograder.grading.results import PHASES
     course = repo / "autograder"
-    seed = parallel._scratch_root(course) / "seed.db"  # on tmpfs where there is one, as in a real run
-    parallel.seed_gradebook(f"sqlite:///{course / 'gradebook.db'}", seed)
+    seed = scratch_root(course) / "seed.db"  # on tmpfs where there is one, as in a real run
+    seed_gradebook(f"sqlite:///{course / 'gradebook.db'}", seed)
     pairs = [(f"student{i:03d}", a) for i in range(n) for a in ASSIGNMENTS]
     samples = {"plain nbgrader": [], "grading worker": []}
     for r in range(rounds):
         for label, fast in (("plain nbgrader", False), ("grading worker", True)):
             code = (
                 "import json\n"
-                "from autograder.grading import parallel\n"
-                "w = parallel.Worker(%r, %r, %r, fast=%r)\n"
+                "from autograder.grading.worker import Worker\n"
+                "w = Worker(%r, %r, %r, fast=%r)\n"
                 "w.grade(*%r)  # warm-up: first-use costs are paid once per process\n"
-                "print(json.dumps([w.grade(s, a)['phases'] for s, a in %r]))\n"
+                "print(json.dumps([w.grade(s, a).phases for s, a in %r]))\n"
             ) % (str(course), str(seed), str(seed.parent / f"{label.replace(' ', '_')}{r}"), fast,
                  pairs[-1], pairs[:-1])
             proc = subprocess.run([str(PY), "-c", code], env=env(), capture_output=True, text=True, cwd=ROOT)
@@ -165,7 +167,7 @@ def breakdown(repo, n, rounds=2):
                 raise RuntimeError(proc.stderr[-3000:])
             samples[label] += json.loads(proc.stdout.strip().splitlines()[-1])
     shutil.rmtree(seed.parent, ignore_errors=True)
-    return {label: {p: statistics.mean(ph[p] for ph in phs) for p in parallel.PHASES}
+    return {label: {p: statistics.mean(ph[p] for ph in phs) for p in PHASES}
             for label, phs in samples.items()}
 
 
@@ -228,7 +230,7 @@ def main(argv=None):
             print(f"  {k}: serial {a.get(k)} parallel {b.get(k)}")
 
     if args.breakdown:
-        from autograder.grading.parallel import PHASES
+        from autograder.grading.results import PHASES
         bd = breakdown(repos["serial"], args.breakdown)
         print()
         print(f"one notebook's grading time (s), mean of 2 x {3 * args.breakdown - 1} notebooks per way, "

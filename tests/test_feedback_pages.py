@@ -149,8 +149,8 @@ def test_citations_followed_by_an_address_become_links():
 
 
 def _result(student, ok=True):
-    return {"student": student, "assignment": "pooling", "ok": ok, "error": None if ok else "boom",
-            "trouble": [], "seconds": 1.0}
+    from autograder.grading.results import Result
+    return Result(student, "pooling", ok=ok, error=None if ok else "boom", seconds=1.0)
 
 
 def test_progress_in_a_log_file_is_plain_lines():

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import parallel, progress
+from autograder.grading import gradebooks, pool, progress
+from autograder.grading.course import URL_ENV, Course, load_config, parse_shard, shard_of, venv_on_path
+from autograder.grading.results import Result
 
 PY = Path(sys.executable)
 NBGRADER = PY.parent / "nbgrader"
@@ -56,7 +58,7 @@ def _source_notebook():
 def env():
     e = dict(os.environ)
     e["PATH"] = str(PY.parent) + os.pathsep + e.get("PATH", "")
-    e.pop(parallel.URL_ENV, None)
+    e.pop(URL_ENV, None)
     return e
 
 
@@ -65,8 +67,8 @@ def run_converter(course, converter, assignment, student="*", db_url=None, **tra
     import logging
 
     from nbgrader.coursedir import CourseDirectory
-    parallel.ensure_alembic_on_path()
-    cfg = parallel.load_config(course)
+    venv_on_path()
+    cfg = load_config(course)
     if db_url:
         cfg.CourseDirectory.db_url = db_url
     cd = CourseDirectory(config=cfg)
@@ -140,10 +142,10 @@ def export(course, name):
 
 
 def test_shard_parsing():
-    assert parallel.parse_shard("2/3") == (2, 3)
+    assert parse_shard("2/3") == (2, 3)
     for bad in ("0/3", "4/3", "1/0", "x", "1-2"):
         with pytest.raises(ValueError):
-            parallel.parse_shard(bad)
+            parse_shard(bad)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
@@ -155,9 +157,9 @@ def test_shards_cover_every_student_exactly_once(tmp_path, n):
     (tmp_path / "submitted" / "bob.smith" / "notanassignment").mkdir()
     for a in ("activations", "pooling", "convolution"):
         (tmp_path / "source" / a).mkdir(parents=True)
-    everything = parallel.discover(tmp_path)
+    everything = Course(tmp_path).discover()
     assert len(everything) == 2 * len(students)
-    slices = [parallel.discover(tmp_path, shard=(k, n)) for k in range(1, n + 1)]
+    slices = [Course(tmp_path).discover(shard=(k, n)) for k in range(1, n + 1)]
     seen = [job for s in slices for job in s]
     assert sorted(seen) == everything                      # every submission, none twice
     owners = {}
@@ -167,7 +169,7 @@ def test_shards_cover_every_student_exactly_once(tmp_path, n):
     sizes = [len({s for s, _ in sl}) for sl in slices]
     assert max(sizes) - min(sizes) <= 1                    # balanced
     # deterministic: the same slice whatever order the students are listed in
-    assert parallel.shard_of(reversed(students), (1, n)) == parallel.shard_of(students, (1, n))
+    assert shard_of(reversed(students), (1, n)) == shard_of(students, (1, n))
 
 
 # ---------------------------------------------------------------------------- grading
@@ -193,7 +195,7 @@ def test_parallel_grades_equal_plain_serial_nbgrader(toy_courses):
             run_converter(serial, Autograde, a, "*", force=True)
         except NbGraderException:
             pass  # raised at the end when a notebook had errors; every student was still graded
-    summary = parallel.grade(par, jobs=2, progress=False)
+    summary = pool.grade(par, jobs=2, progress=False)
     assert len(summary.results) == 8
     assert grade_rows(f"sqlite:///{par / 'gradebook.db'}") == grade_rows(f"sqlite:///{serial / 'gradebook.db'}")
     assert export(par, "grades.csv") == export(serial, "grades.csv")
@@ -208,14 +210,14 @@ def test_parallel_grades_equal_plain_serial_nbgrader(toy_courses):
     assert [(r["student"], r["assignment"], r["ok"]) for r in run["results"]] == [
         (r.student, r.assignment, r.ok) for r in summary.results]
     # every notebook got its feedback page, written by the worker that graded it
-    for student, assignment in parallel.discover(par):
+    for student, assignment in Course(par).discover():
         assert (par / "feedback" / student / assignment / f"{assignment}.html").exists()
     table = progress.summary_table(summary)
     assert "graded 8 notebook(s) of 4 student(s) with 2 worker(s)" in table
     assert "seconds per notebook" in table and "kernel_start" in table
     # regrading is idempotent
     before = grade_rows(f"sqlite:///{par / 'gradebook.db'}")
-    parallel.grade(par, jobs=2, progress=False, pairs=[("s001", "alpha"), ("s003", "beta")])
+    pool.grade(par, jobs=2, progress=False, pairs=[("s001", "alpha"), ("s003", "beta")])
     assert grade_rows(f"sqlite:///{par / 'gradebook.db'}") == before
 
 
@@ -228,12 +230,12 @@ def test_workers_never_touch_the_main_gradebook(toy_courses, tmp_path):
     course = tmp_path / "c"
     shutil.copytree(serial, course, ignore=shutil.ignore_patterns("autograded", "feedback"))
     main = course / "gradebook.db"
-    parallel.seed_gradebook(f"sqlite:///{main}", tmp_path / "seed.db")
+    gradebooks.seed_gradebook(f"sqlite:///{main}", tmp_path / "seed.db")
     hidden = tmp_path / "main.db"
     main.rename(hidden)
     # in a child process, as in a real run (a Worker patches nbgrader in the process it lives in)
-    code = ("import json; from autograder.grading import parallel; "
-            "w = parallel.Worker(%r, %r, %r); print(json.dumps(w.grade('s002', 'alpha').to_json()))"
+    code = ("import json; from autograder.grading.worker import Worker; "
+            "w = Worker(%r, %r, %r); print(json.dumps(w.grade('s002', 'alpha').to_json()))"
             % (str(course), str(tmp_path / "seed.db"), str(tmp_path / "w0")))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env())
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -243,7 +245,7 @@ def test_workers_never_touch_the_main_gradebook(toy_courses, tmp_path):
     assert res["data"]["notebooks"]["alpha"]["grades"]["double__neg"][0] == 2
     hidden.rename(main)
     with Gradebook(f"sqlite:///{main}", "toy") as gb:
-        assert parallel.merge(gb, [parallel.Result.from_json(res)]) == {("s002", "alpha"): (6, 6)}
+        assert gradebooks.merge(gb, [Result.from_json(res)]) == {("s002", "alpha"): (6, 6)}
     with Gradebook(f"sqlite:///{main}", "toy") as gb:
         assert gb.find_submission("alpha", "s002").score == 6
 
@@ -261,11 +263,11 @@ def test_a_stuck_worker_is_replaced_and_the_class_finishes(toy_courses, tmp_path
     (course / "submitted" / "stuck" / "alpha").mkdir(parents=True)
     nbformat.write(nb, str(course / "submitted" / "stuck" / "alpha" / "alpha.ipynb"))
     # nbgrader's own cell timeout (30 s) is longer than the job timeout: the driver must act
-    summary = parallel.grade(course, jobs=1, progress=False, job_timeout=15,
+    summary = pool.grade(course, jobs=1, progress=False, job_timeout=15,
                              pairs=[("stuck", "alpha"), ("s001", "alpha"), ("s002", "alpha")])
-    by = {(r["student"], r["assignment"]): r for r in summary.results}
-    assert not by[("stuck", "alpha")]["ok"] and "died" in by[("stuck", "alpha")]["error"]
-    assert by[("s001", "alpha")]["ok"] and by[("s002", "alpha")]["ok"]
+    by = {(r.student, r.assignment): r for r in summary.results}
+    assert not by[("stuck", "alpha")].ok and "died" in by[("stuck", "alpha")].error
+    assert by[("s001", "alpha")].ok and by[("s002", "alpha")].ok
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "toy") as gb:
         assert gb.find_submission("alpha", "s001").score == 4
@@ -277,6 +279,8 @@ def test_timeouts_and_dead_kernels_are_found_in_autograded_notebooks(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+    from autograder.grading.worker import find_trouble
+
     def cell(gid, ename="", evalue=""):
         outs = [new_output("error", ename=ename, evalue=evalue, traceback=[])] if ename else []
         return new_code_cell("pass", metadata={"nbgrader": {"grade_id": gid}}, outputs=outs)
@@ -287,7 +291,7 @@ def test_timeouts_and_dead_kernels_are_found_in_autograded_notebooks(tmp_path):
         cell("pool_backward", "KernelDied", "the kernel died while running this cell")])
     path = tmp_path / "a.ipynb"
     nbformat.write(nb, str(path))
-    assert parallel._find_trouble(path) == ["timeout: conv_forward (+1 more cells)", "kernel died: pool_backward"]
+    assert find_trouble(path) == ["timeout: conv_forward (+1 more cells)", "kernel died: pool_backward"]
     nb.cells = nb.cells[:2]
     nbformat.write(nb, str(path))
-    assert parallel._find_trouble(path) == []       # a wrong answer is not a grading problem
+    assert find_trouble(path) == []       # a wrong answer is not a grading problem

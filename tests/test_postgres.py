@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import require
-from autograder.grading import parallel
+from autograder.grading import pool
+from autograder.grading.course import URL_ENV, gradebook_url
 from test_parallel import make_toy_course, release
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
@@ -90,13 +91,13 @@ def test_grades_round_trip_through_postgresql(postgres, tmp_path):
     # the assignments go into the PostgreSQL gradebook exactly as `nbgrader generate_assignment` puts them
     release(course, db_url=postgres)
     (course / "gradebook.db").unlink()  # made by make_toy_course; must not be what gets graded into
-    os.environ[parallel.URL_ENV] = postgres
+    os.environ[URL_ENV] = postgres
     try:
-        assert parallel.gradebook_url(course) == postgres
-        summary = parallel.grade(course, jobs=2, progress=False)
+        assert gradebook_url(course) == postgres
+        summary = pool.grade(course, jobs=2, progress=False)
     finally:
-        del os.environ[parallel.URL_ENV]
-    assert len(summary.results) == 6 and all(r["ok"] for r in summary.results), summary.results
+        del os.environ[URL_ENV]
+    assert len(summary.results) == 6 and all(r.ok for r in summary.results), summary.results
     assert not (course / "gradebook.db").exists()
     with Gradebook(postgres, "toy") as gb:
         got = {(s.student.id, a.name): s.score for a in gb.assignments for s in a.submissions}
@@ -105,7 +106,7 @@ def test_grades_round_trip_through_postgresql(postgres, tmp_path):
     assert got == EXPECTED
     assert cells[("s001", "alpha", "double__neg")] == 0 and cells[("s001", "alpha", "double__small")] == 1
     # a regrade updates the same rows instead of adding new ones
-    parallel.grade(course, jobs=2, progress=False, db_url=postgres, pairs=[("s001", "alpha")])
+    pool.grade(course, jobs=2, progress=False, db_url=postgres, pairs=[("s001", "alpha")])
     with Gradebook(postgres, "toy") as gb:
         assert len(gb.find_assignment("alpha").submissions) == 3
         assert gb.find_submission("alpha", "s001").score == 4

@@ -77,8 +77,8 @@ def autograded(course, student, assignment, diagnosed):
 def build_class(course):
     """The hand-made class above in course/gradebook.db, plus a run log, a precheck record and feedback pages."""
     from nbgrader.api import Gradebook
-    from autograder.grading.parallel import ensure_alembic_on_path
-    ensure_alembic_on_path()
+    from autograder.grading.course import venv_on_path
+    venv_on_path()
     course.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{course / 'gradebook.db'}"
     with Gradebook(url) as gb:

@@ -353,11 +353,3 @@ def raised_frames(frames):
             _checked(_plain_text(pair[0], 40).isidentifier(), _fact(pair[1]))
     return frames
 
-
-def read_inputs(folder, grade_id):
-    """Decode inputs written by write_inputs (used by tests; the judge rebuilds its own)."""
-    folder = Path(folder) / "inputs"
-    doc = json.loads((folder / f"{grade_id}.json").read_text())
-    with np.load(folder / f"{grade_id}.npz", allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    return tuple(_decode(a, arrays) for a in doc["args"]), {k: _decode(v, arrays) for k, v in doc["kwargs"].items()}

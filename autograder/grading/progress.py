@@ -52,18 +52,18 @@ class Progress:
 
     def update(self, result):
         self.done += 1
-        if not result["ok"] or result.get("trouble"):
+        if not result.ok or result.trouble:
             self.failed += 1
         if self.lines is not None:
-            line = f"[{self.done}/{self.total}] {result['student']}/{result['assignment']} ({result['seconds']:.1f} s)"
-            if not result["ok"]:
-                line += f" ERROR: {result['error']}"
+            line = f"[{self.done}/{self.total}] {result.student}/{result.assignment} ({result.seconds:.1f} s)"
+            if not result.ok:
+                line += f" ERROR: {result.error}"
             if self.bar is not None:
                 self.bar.write(line, file=self.lines)
             else:
                 print(line, file=self.lines, flush=True)
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{result['student']}/{result['assignment']}, {self.failed} with problems",
+            self.bar.set_postfix_str(f"{result.student}/{result.assignment}, {self.failed} with problems",
                                      refresh=False)
             self.bar.update(1)
 
@@ -78,15 +78,15 @@ def summary_table(summary, extra_problems=()):
     extra_problems: lines from other checks (e.g. the precheck) to list with the failures.
     """
     res = summary.results
-    students = sorted({r["student"] for r in res})
+    students = sorted({r.student for r in res})
     lines = [f"graded {len(res)} notebook(s) of {len(students)} student(s) with {summary.jobs} worker(s)"
              f" (shard {summary.shard[0]}/{summary.shard[1]}) in {summary.wall:.1f} s"]
     if res:
-        per = [r["seconds"] for r in res]
+        per = [r.seconds for r in res]
         lines.append(f"seconds per notebook: {summary.wall / len(res):.2f} wall-clock for the class, "
                      f"{statistics.mean(per):.2f} mean per worker (median {statistics.median(per):.2f}, "
                      f"max {max(per):.2f})")
-        timed = [r["phases"] for r in res if r.get("phases")]
+        timed = [r.phases for r in res if r.phases]
         if timed:
             lines.append("  where one notebook's time goes (mean s): " + ", ".join(
                 f"{p} {statistics.mean(t.get(p, 0.0) for t in timed):.3f}" for p in PHASES))
@@ -94,11 +94,11 @@ def summary_table(summary, extra_problems=()):
     # Not the students' failed tests (those are scores): notebooks grading could not finish.
     lines.append(f"grading errors: {len(bad) + len(extra_problems)}")
     if bad or extra_problems:
-        width = max([len(r["student"]) for r in bad] + [7])
+        width = max([len(r.student) for r in bad] + [7])
         lines.append(f"  {'student':<{width}}  {'assignment':<12} reason")
         for r in bad:
-            reason = r["error"] or "; ".join(r["trouble"])
-            lines.append(f"  {r['student']:<{width}}  {r['assignment']:<12} {reason}")
+            reason = r.error or "; ".join(r.trouble)
+            lines.append(f"  {r.student:<{width}}  {r.assignment:<12} {reason}")
         for line in extra_problems:
             lines.append(f"  {line}")
     return "\n".join(lines)

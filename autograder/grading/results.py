@@ -36,15 +36,6 @@ class Result:
     score: float | None = None
     max_score: float | None = None
 
-    # read like the dicts results used to be (progress.py, the benchmarks)
-    def __getitem__(self, name):
-        if name not in self._names():
-            raise KeyError(name)
-        return getattr(self, name)
-
-    def get(self, name, default=None):
-        return getattr(self, name) if name in self._names() else default
-
     @classmethod
     def _names(cls):
         return {f.name for f in fields(cls)}
