@@ -103,7 +103,7 @@ def test_unmodified_release_scores_zero_and_grading_completes(graded_class, assi
     assert all(score == 0 for score, _ in cells.values())
     messages = C.autograded_outputs(graded_class.repo, "blank", assignment)
     assert all("raised NotImplementedError" in text for text in messages.values())
-    assert "0 with grading errors" in graded_class.first_run.stdout
+    assert "grading errors: 0" in graded_class.first_run.stdout
 
 
 @pytest.mark.slow

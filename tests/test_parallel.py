@@ -275,23 +275,11 @@ def test_a_stuck_worker_is_replaced_and_the_class_finishes(toy_courses, tmp_path
     assert "stuck" in progress.summary_table(summary)
 
 
-def test_timeouts_and_dead_kernels_are_found_in_autograded_notebooks(tmp_path):
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook, new_output
-
-    from autograder.grading.worker import find_trouble
-
-    def cell(gid, ename="", evalue=""):
-        outs = [new_output("error", ename=ename, evalue=evalue, traceback=[])] if ename else []
-        return new_code_cell("pass", metadata={"nbgrader": {"grade_id": gid}}, outputs=outs)
-    nb = new_notebook(cells=[
-        cell("relu"), cell("relu__a", "GradingFailure", "relu__a: wrong values"),
-        cell("conv_forward", "CellTimeoutError", "this cell ran out of time"),
-        cell("conv_forward__a", "GradingFailure", "the cell stopped with CellTimeoutError: ..."),
-        cell("pool_backward", "KernelDied", "the kernel died while running this cell")])
-    path = tmp_path / "a.ipynb"
-    nbformat.write(nb, str(path))
-    assert find_trouble(path) == ["timeout: conv_forward (+1 more cells)", "kernel died: pool_backward"]
-    nb.cells = nb.cells[:2]
-    nbformat.write(nb, str(path))
-    assert find_trouble(path) == []       # a wrong answer is not a grading problem
+def test_kernel_events_are_listed_one_line_per_kind():
+    """The summary's reason for a notebook with kernel events (data from recovering.take_events)."""
+    events = [{"kind": "timeout", "cell": "conv_forward", "why": "the cell ran out of time"},
+              {"kind": "timeout", "cell": "conv_forward__a", "why": "the cell ran out of time"},
+              {"kind": "kernel died", "cell": "pool_backward", "why": "the kernel was killed by SIGSEGV"}]
+    assert progress.trouble_text(events) == ("timeout: conv_forward (+1 more cells); "
+                                             "kernel died: pool_backward (the kernel was killed by SIGSEGV)")
+    assert progress.trouble_text([]) == ""

@@ -112,7 +112,7 @@ def build_class(course):
         {"student": "bob", "assignment": "pool", "ok": False, "error": "grading process died (exit code -9)",
          "trouble": []},
         {"student": "ann", "assignment": "pool", "ok": True, "error": None,
-         "trouble": ["timeout: pool_backward__avg"]},
+         "trouble": [{"kind": "timeout", "cell": "pool_backward__avg", "why": "the cell ran out of time"}]},
         {"student": "ann", "assignment": "conv", "ok": True, "error": None, "trouble": []},
     ]}))
     (course / "precheck.json").write_text(json.dumps([

@@ -24,7 +24,13 @@ def test_a_hung_conv_forward_costs_its_own_points_and_one_timeout(tmp_path):
     nb = nbformat.read(str(C.ROOT / "autograder" / "source" / "convolution" / "convolution.ipynb"), as_version=4)
     corpus.replace_body(nb, "conv_forward", HANG)
     C.submit(repo, "hangs", "convolution", nb)
+    # a student's own exceptions worded like kernel events: lost points, never a grading error
+    nb = nbformat.read(str(C.ROOT / "autograder" / "source" / "convolution" / "convolution.ipynb"), as_version=4)
+    corpus.replace_body(nb, "conv_forward", 'raise RuntimeError("the solver timed out")')
+    corpus.replace_body(nb, "conv_backward", 'raise RuntimeError("Kernel died: the kernel crashed (time limit)")')
+    C.submit(repo, "solver_raises", "convolution", nb)
     proc = C.run(repo, "autograder.grading.grade")
+    assert C.lost(C.grades(repo)[("solver_raises", "convolution")]) == {"conv_forward", "conv_backward"}
     cells = C.grades(repo)[("hangs", "convolution")]
     lost = C.lost(cells)
     assert lost == {"conv_forward"}, lost                           # conv_backward keeps its points
@@ -35,4 +41,10 @@ def test_a_hung_conv_forward_costs_its_own_points_and_one_timeout(tmp_path):
     # the later cases are not run; their verdict names the case that hung and what a hang usually is
     assert len(named) >= len(rest), {g: out[g][:300] for g in out if g.startswith("conv_forward__")}
     assert all("loop" in out[g] for g in named)
-    assert "with grading errors" in proc.stdout
+    # one end-of-run summary: the hang is listed as a timeout of its first case, the exceptions are not
+    problems = proc.stdout.split("grading errors:")[1]
+    assert proc.stdout.count("grading errors:") == 1 and problems.startswith(" 1\n"), proc.stdout[-2000:]
+    assert "hangs" in problems and "timeout: conv_forward__" in problems and "solver_raises" not in problems
+    from autograder.grading import report
+    rows = report.problems_from_disk(repo / "autograder")
+    assert [(s, kind) for s, _, kind, _ in rows] == [("hangs", "timeout")], rows

@@ -133,9 +133,9 @@ def shard(course, k, n, jobs):
     if missing:
         raise ClusterError(f"shard {k}/{n}: the gradebook {safe_url(course.db_url)} holds no released "
                            f"{', '.join(missing)}: run the prepare step first (`make grade-prepare`)")
-    start = time.perf_counter()
     results, run, problems, _ = grade_mod.grade_shard(course, (k, n), jobs)
-    print(grade_mod.summary(results, time.perf_counter() - start))
+    print(grade_mod.summary(results))
+    print(progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]]))
     print(f"shard {k}/{n} graded {len(results)} notebook(s) into {safe_url(course.db_url)}")
     return results
 

@@ -85,7 +85,7 @@ def problem(r):
     return "no grades recorded" if r.score is None else ""
 
 
-def summary(results, wall, standing=None):
+def summary(results, standing=None):
     """The per-notebook table; standing: {(student, assignment): status.Standing} (score after any
     late penalty, and "late (by ...)", "needs manual grading (N cells)", "not attempted" beside it)."""
     shown, standing = precheck.shown, standing or {}
@@ -96,11 +96,7 @@ def summary(results, wall, standing=None):
         notes = [error] if error else (st.notes() if st else [])
         lines.append(f"{shown(r.student):<24} {r.assignment:<12} {score:>11} {r.seconds:8.1f}"
                      + (f"  {shown('; '.join(notes))}" if notes else ""))
-    failed = sum(bool(problem(r)) for r in results)
-    per = sum(r.seconds for r in results) / max(len(results), 1)
-    lines.append(f"graded {len(results) - failed} of {len(results)} notebooks ({failed} with grading errors) "
-                 f"in {wall:.1f} s, {per:.1f} s per notebook")
-    return "\n".join(lines)
+    return "\n".join(lines)  # the counts follow in progress.summary_table: one end-of-run summary
 
 
 def default_jobs(env=None):
@@ -165,11 +161,11 @@ def grade_shard(course, shard=(1, 1), jobs=1, students=None, assignments=None):
     return results, run, problems, sandbox_text
 
 
-def finish(course, problems, run, sandbox_text, results, start):
+def finish(course, problems, run, sandbox_text, results):
     """The whole class's grades.csv and report, and the end-of-run summary."""
     unsandboxed = sandbox_text.startswith("UNSANDBOXED")
     path = export(course)
-    print(summary(results, time.perf_counter() - start, status.standings(course.root, course.db_url, course.course_id)))
+    print(summary(results, status.standings(course.root, course.db_url, course.course_id)))
     # The summary table (failures with reasons, time per notebook) and the instructor report.
     table = progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]])
     print(table)
@@ -192,7 +188,6 @@ def grade(course=COURSE, shard=(1, 1), jobs=1, students=None, assignments=None):
     once every shard is done, so shards never overwrite each other's.
     """
     course = course if isinstance(course, Course) else Course(course)
-    start = time.perf_counter()
     print(f"gradebook: {safe_url(course.db_url)}")
     todo = submissions(course, shard, students, assignments)[0]
     for name in sorted(set(students or ()) - {s for s, _ in todo}):
@@ -202,9 +197,9 @@ def grade(course=COURSE, shard=(1, 1), jobs=1, students=None, assignments=None):
         print(line)
     results, run, problems, sandbox_text = grade_shard(course, shard, jobs, students, assignments)
     if tuple(shard) == (1, 1):
-        finish(course, problems, run, sandbox_text, results, start)
+        finish(course, problems, run, sandbox_text, results)
     else:
-        print(summary(results, time.perf_counter() - start))
+        print(summary(results))
         print(progress.summary_table(run, [line.strip() for line in precheck.summary_lines(problems)[1:]]))
         print(f"shard {shard[0]}/{shard[1]} done; when every shard is: "
               f"`make grade-finish SHARDS={shard[1]}` writes the class's grades.csv and report")

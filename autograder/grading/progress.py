@@ -72,6 +72,18 @@ class Progress:
             self.bar.close()
 
 
+def trouble_text(events):
+    """One line for a notebook's kernel events (recovering.take_events): "timeout: conv_forward__a
+    (+1 more cells); kernel died: pool_backward__b (the notebook went over its memory ...)"."""
+    parts = []
+    for kind in dict.fromkeys(e["kind"] for e in events):
+        cells = [e for e in events if e["kind"] == kind]
+        why = f" ({cells[0]['why']})" if kind != "timeout" else ""
+        more = f" (+{len(cells) - 1} more cells)" if len(cells) > 1 else ""
+        parts.append(f"{kind}: {cells[0]['cell']}{why}{more}")
+    return "; ".join(parts)
+
+
 def summary_table(summary, extra_problems=()):
     """The end-of-run text: counts, failures with reasons, seconds per notebook.
 
@@ -97,7 +109,7 @@ def summary_table(summary, extra_problems=()):
         width = max([len(r.student) for r in bad] + [7])
         lines.append(f"  {'student':<{width}}  {'assignment':<12} reason")
         for r in bad:
-            reason = r.error or "; ".join(r.trouble)
+            reason = r.error or trouble_text(r.trouble)
             lines.append(f"  {r.student:<{width}}  {r.assignment:<12} {reason}")
         for line in extra_problems:
             lines.append(f"  {line}")

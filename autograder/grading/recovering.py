@@ -23,6 +23,9 @@
 - Every cell keeps at most `max_output_chars` of output text, cut as the
   output arrives (a kernel printing gigabytes cannot grow the grader's memory),
   with a note saying how much was dropped.
+- What happened to the kernel (a cell timed out, the kernel died and why) is
+  kept as data, `kernel_events`, and handed to the worker by `take_events()`:
+  the notebook's error text is the student's to write, never read as an event.
 """
 from __future__ import annotations
 
@@ -45,6 +48,17 @@ from .sandbox import SandboxKernelManager
 
 # The graded call of a test cell: the record line(s) `grader_record(...)` the cell starts with.
 RECORD = re.compile(r"^grader_record\(.*$", re.M)
+
+# The kernel events of the notebooks executed in this process, until the worker takes them.
+_EVENTS = []
+
+
+def take_events():
+    """[{"kind": "timeout" | "kernel died", "cell": grade id or "cell <n>", "why": text}, ...]
+    of the notebooks executed in this process since the last call; forgets them."""
+    events = list(_EVENTS)
+    _EVENTS.clear()
+    return events
 
 
 def _error(ename, text):
@@ -104,13 +118,18 @@ class RecoveringExecute(HasTraits):
         self._sbx_record_only = set()     # functions whose visible checks hung: run their records only
         self._sbx_stop = None
         self._sbx_seen = {}               # cell index -> output characters seen / dropped
-        self.kernel_events = []  # (cell index, what happened), for summaries and tests
+        self.kernel_events = []  # what happened to the kernel, as data (see take_events)
         before = set(sandbox.RUNDIRS)
         try:
             return super().preprocess(nb, resources, km)
         finally:  # a kernel that could not be restarted or stopped still leaves nothing behind
             for rundir in set(sandbox.RUNDIRS) - before:
                 sandbox.RUNDIRS[rundir]()
+            _EVENTS.extend(self.kernel_events)
+
+    def _event(self, cell, index, kind, why):
+        name = _meta(cell).get("grade_id")
+        self.kernel_events.append({"kind": kind, "cell": name or f"cell {index + 1}", "why": why})
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -163,7 +182,7 @@ class RecoveringExecute(HasTraits):
         timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
                         for o in cell.outputs)
         if timed_out:
-            self.kernel_events.append((index, "timeout"))
+            self._event(cell, index, "timeout", "the cell ran out of time")
             if func:
                 self._after_timeout(cell, func, time.monotonic() - started)
             if not self._responsive():
@@ -229,7 +248,7 @@ class RecoveringExecute(HasTraits):
 
     def _after_death(self, cell, index, announce=True):
         why = self._why_dead()
-        self.kernel_events.append((index, why))
+        self._event(cell, index, "kernel died", why)
         tail = getattr(self.km, "kernel_log_tail", lambda: "")()
         self.log.warning("cell %s: %s%s", index, why, f"; the kernel's last words:\n{tail}" if tail.strip() else "")
         if announce:

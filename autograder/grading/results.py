@@ -19,7 +19,7 @@ class Result:
     """One (student, assignment) graded, or not.
 
     ok: autograde and feedback ran; error: why not (one line), else None.
-    trouble: timeouts and dead kernels found in the autograded notebook (the notebook was graded).
+    trouble: kernel events while it ran (recovering.take_events: timeouts, deaths; the notebook was graded).
     data: the grades autograde wrote (`gradebooks.submission_data`), merged by the parent, never logged.
     score, max_score: what the merge wrote to the main gradebook (None until merged).
     """

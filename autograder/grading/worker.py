@@ -18,33 +18,10 @@ import time
 import traceback
 from pathlib import Path
 
-from . import patches
+from . import patches, recovering
 from .course import as_course, venv_on_path
 from .gradebooks import submission_data
 from .results import PHASES, Result
-
-TIMEOUT_WORDS = ("timeout", "timed out", "time limit", "ran out of time")
-DEATH_WORDS = ("deadkernel", "kerneldied", "kernel died", "kernel crashed")
-
-
-def find_trouble(notebook_path):
-    """Timeouts and dead kernels recorded in an autograded notebook, one short string per kind."""
-    import nbformat
-    try:
-        nb = nbformat.read(str(notebook_path), as_version=4)
-    except Exception:
-        return []
-    cells = {"timeout": [], "kernel died": []}
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
-        text = " ".join(f"{o.get('ename', '')} {o.get('evalue', '')}".lower()
-                        for o in cell.get("outputs", []) if o.get("output_type") == "error")
-        if any(k in text for k in TIMEOUT_WORDS):
-            cells["timeout"].append(gid)
-        elif any(k in text for k in DEATH_WORDS):
-            cells["kernel died"].append(gid)
-    return [f"{kind}: {gids[0]}" + (f" (+{len(gids) - 1} more cells)" if len(gids) > 1 else "")
-            for kind, gids in cells.items() if gids]
 
 
 class LogCapture(logging.Handler):
@@ -136,6 +113,7 @@ class Worker:
         for lg in loggers:
             lg.addHandler(capture)
         start = time.perf_counter()
+        recovering.take_events()  # nothing left over from an earlier notebook
         try:
             self._run(Autograde, assignment, student)
         except BaseException as exc:  # nbgrader raises after logging; a KeyboardInterrupt ends the run
@@ -144,7 +122,7 @@ class Worker:
             res.ok, res.error = False, error_reason(capture.records, exc)
         graded = time.perf_counter()
         if res.ok:
-            res.trouble = find_trouble(self.course.root / "autograded" / student / assignment / f"{assignment}.ipynb")
+            res.trouble = recovering.take_events()
             if self.feedback:
                 try:
                     self._run(patches.reusable_feedback_class(), assignment, student)
