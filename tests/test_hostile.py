@@ -288,9 +288,11 @@ def test_precheck_course_names_missing_and_misnamed_notebooks(tmp_path):
     (sub / "ben" / "pooling" / "Pooling (1).ipynb").write_text(GOOD)
     (sub / "cid" / "pooling").mkdir(parents=True)
     (sub / "cid" / "pooling" / "notes.txt").write_text("forgot it")
+    (tmp_path / "source" / "pooling").mkdir(parents=True)  # the course's assignments (Course.discover's rule)
+    (sub / "dan").symlink_to(sub / "ann")                    # reported, as make grade reports it
     problems = precheck.check_course(tmp_path)
     got = {(p.student, p.kind) for p in problems}
-    assert got == {("ben", "misnamed"), ("cid", "missing")}
+    assert got == {("ben", "misnamed"), ("cid", "missing"), ("dan", "unsafe_file")}
     ben = next(p for p in problems if p.student == "ben")
     assert "Pooling (1).ipynb" in ben.message and "pooling.ipynb" in ben.message
 
@@ -653,6 +655,7 @@ def test_precheck_refuses_links_and_special_files(tmp_path):
     folder = tmp_path / "submitted" / "eve" / "pooling"
     folder.mkdir(parents=True)
     (folder / "pooling.ipynb").write_text(GOOD)
+    (tmp_path / "source" / "pooling").mkdir(parents=True)
     assert precheck.check_course(tmp_path) == []
     (folder / "sol.py").symlink_to(ROOT / "solutions" / "__init__.py")
     os.mkfifo(folder / "pipe")

@@ -47,6 +47,8 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .course import as_course
+
 MAX_BYTES = 50 * 1024 * 1024
 MAX_CELLS = 2000
 # A submitted folder: at most this many entries, this deep, this many bytes in all
@@ -276,20 +278,15 @@ def _unsafe_entries(folder):
     return sorted(found), ""
 
 
-def check_course(course, assignments=None, max_bytes=MAX_BYTES):
-    """Problems of every folder under `<course>/submitted/<student>/<assignment>/`."""
-    course = Path(course)
-    problems = []
-    root = course / "submitted"
-    if not root.is_dir():
-        return problems
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
-        for assign_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            if assignments is not None and assign_dir.name not in assignments:
-                continue
-            problems += check_submission(assign_dir, student_dir.name, assign_dir.name,
-                                         max_bytes=max_bytes)
-    return problems
+def check_course(course, assignments=None, shard=(1, 1), max_bytes=MAX_BYTES):
+    """Problems of every submission `Course.discover` finds (the one rule for which folders are submissions).
+
+    course: a Course or its folder; assignments, shard: as for `Course.discover`.
+    """
+    course = as_course(course)
+    return [problem for student, assignment in course.discover(assignments, shard)
+            for problem in check_submission(course.root / "submitted" / student / assignment, student, assignment,
+                                            max_bytes=max_bytes)]
 
 
 # ---- how a problem reaches the student, the gradebook and the summary ----
@@ -333,6 +330,8 @@ def write_report(course, problems, name="precheck.json"):
 
 
 def read_report(course, name="precheck.json"):
+    """The problems `write_report` recorded ([] when there is no record): the one reader of precheck*.json
+    (the cluster's merge, report.py). A record that is not that list raises ValueError or TypeError."""
     path = Path(course) / name
     if not path.exists():
         return []

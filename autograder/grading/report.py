@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import precheck
 from .course import COURSE, Course, safe_url
 from .status import render_students, standings
 
@@ -97,10 +98,10 @@ def problems_from_disk(course, shards=None):
         names = [("run.json", "precheck.json")] if shards == 1 else [
             (f"run-{k}of{shards}.json", f"precheck-{k}of{shards}.json") for k in range(1, shards + 1)]
         runs = [course / "report" / r for r, _ in names if (course / "report" / r).exists()]
-        prechecks = [course / p for _, p in names]
+        prechecks = [p for _, p in names]
     else:
         runs = sorted((course / "report").glob("run*.json"))  # run.json, or run-<k>of<n>.json per shard
-        prechecks = sorted(course.glob("precheck*.json"))
+        prechecks = [p.name for p in sorted(course.glob("precheck*.json"))]
     for run in runs:
         for r in json.loads(run.read_text()).get("results", []):
             if not r.get("ok", True):
@@ -108,13 +109,10 @@ def problems_from_disk(course, shards=None):
             for t in r.get("trouble", []):
                 kind = "timeout" if t.startswith("timeout") else "kernel"
                 rows.append((r["student"], r["assignment"], kind, t))
-    for pre in [p for p in prechecks if p.exists()]:
+    for name in prechecks:
         try:
-            data = json.loads(pre.read_text())
-            items = data.get("problems", data) if isinstance(data, dict) else data
-            for p in items:
-                rows.append((p["student"], p["assignment"], p.get("kind", "precheck"), p.get("message", "")))
-        except (ValueError, KeyError, TypeError):
+            rows += [(p.student, p.assignment, p.kind, p.message) for p in precheck.read_report(course, name)]
+        except (ValueError, TypeError):  # a record that cannot be read is left out of the report, never stops it
             pass
     return sorted(set(rows))
 
