@@ -8,26 +8,26 @@ for the verdict and a picture. Passing functions cost nothing.
 
 For a function with at least one failing case, in this order:
 
-1. a known mistake (mistakes.py): a variant of the reference with one change
-   whose outcome equals the student's on every failing case (same values within
-   the judge's tolerance, or the same exception and message), which itself fails
-   each of those cases, and which passes every case the student passes. Then the
-   verdict names it in one sentence, says how to fix it and cites the equation.
-   Two different mistakes that both explain the student (the cases cannot
-   tell them apart) name neither. When no single mistake explains it, two
-   known mistakes of the function made together may: only a pair that fails
-   exactly where the student fails, explains every case, and whose halves
-   each show in some failing case (real students often make two: the stride
-   ignored and the p:-p crop). The registry holds the imagined catalogue and
-   the classes seen in real students' code (mistakes_seen.py).
-2. a cascade: the function fails only because a graded function it calls
+1. a cascade: the function fails only because a graded function it calls
    (conv_single_step in conv_forward, ...) fails, shown conclusively: the
-   helper's named mistake, put into the reference caller, gives the student's
-   outcome on every case; or every failing case raised the exception (type
-   and message) the helper raised on its own cases, in the helper's frame.
+   helper's named mistake (or pair), put into the reference caller, gives the
+   student's outcome on every case; or every failing case raised the exception
+   (type and message) the helper raised on its own cases, in the helper's frame.
    The verdict says so: "conv_forward fails because conv_single_step, which
    it calls, raises ...: fix conv_single_step first". A helper that merely
    fails too proves nothing (the caller may not call it, or fail on its own).
+2. a known mistake of the function's own lines (mistakes.py; one made in a
+   helper is only ever told as 1.): a variant of the reference with one change
+   whose outcome equals the student's on every failing case (same values within
+   the judge's tolerance, or the same exception and message), which itself fails
+   each of those cases, and which passes every case the student passes. Then the
+   verdict names it, says how to fix it and cites the equation. Two mistakes
+   that both explain the student name neither; when no single one explains it,
+   a pair made together may (failing exactly where the student fails, each half
+   visible in some failing case: the stride ignored and the p:-p crop). An
+   exception names nothing while a helper the function calls returns wrong
+   results (what it returned may be what raised). The registry holds the
+   imagined catalogue and the classes seen in real code (mistakes_seen.py).
 3. structural signatures that need no variant, holding on every failing case:
    axes in the wrong order, all zeros, a constant factor (the sign, f*f, ...),
    errors only on the border rows/columns, only where windows overlap, only in
@@ -190,13 +190,20 @@ def _pictured(j):
 
 # ----------------------------------------------------------------------------- one notebook
 
+def _in_helper(known):
+    """A mistake made in a graded helper: never named in the caller, whose outcome cannot tell whose lines hold
+    the slip (a (1, 1, 1) bias array added inline raises what a conv_single_step returning one raises); the
+    helper's verdict names it, the caller's is the cascade."""
+    return any(edit[0] != known.function for edit in known.edits)
+
+
 def _named(function, judged, leave_out):
     """The one known mistake (its key's first explaining implementation) that explains the student, or None.
 
     Two different keys that both explain the student (the cases cannot tell them apart) name neither."""
     found = {}
     for known in mistakes.registry(function, leave_out):
-        if known.key not in found and explains(known, judged):
+        if known.key not in found and not _in_helper(known) and explains(known, judged):
             found[known.key] = known
     if not found:
         found = {pair.key: pair for pair in _pairs(function, judged, leave_out)}
@@ -211,6 +218,8 @@ def _pairs(function, judged, leave_out):
     student = {j.grade_id for j in fails}
     known = {}
     for k in mistakes.registry(function, leave_out):
+        if _in_helper(k):
+            continue
         # one implementation per key; a mistake that fails a case the student passes cannot be half of the pair
         failed = {j.grade_id for j in usable if variant_outcome(k, j.grade_id)[1]}
         if k.key not in known and failed <= student:
@@ -249,13 +258,11 @@ def cascade(function, judged, helper, helper_judged, helper_found):
     message). Or every failing case of the caller raised an exception with the type and message the helper
     raised on its own cases, and the recorded traceback shows the helper's frame."""
     if helper_found and helper_found[0] == "mistake":
-        for known in mistakes.REGISTRY:
-            if known.function == helper and known.key == helper_found[1]:
-                derived = dataclasses.replace(known, function=function)
-                if explains(derived, judged):
-                    return (f"{helper}:{known.key}", f"through {helper}: {known.label}",
-                            [f"{function} fails because {helper}, which it calls, is wrong: {known.what}.",
-                             f"fix {helper} first: {known.fix}; see {cite(known.equation)}"])
+        for known in _helper_mistakes(helper, helper_found[1]):
+            if explains(dataclasses.replace(known, function=function), judged):
+                return (f"{helper}:{known.key}", f"through {helper}: {known.label}",
+                        [f"{function} fails because {helper}, which it calls, is wrong: {known.what}.",
+                         f"fix {helper} first: {known.fix}; see {cite(known.equation)}"])
     own = {j.outcome[1:] for j in helper_judged if not j.passed and _raised(j)}
     fails = [j for j in judged if not j.passed and j.outcome is not None]
     if not own or not fails or not all(_raised(j) and j.outcome[1:] in own for j in fails):
@@ -268,6 +275,13 @@ def cascade(function, judged, helper, helper_judged, helper_found):
     return (f"{helper}:{named}", f"through {helper}: {label}",
             [f"{function} fails because {helper}, which it calls, raises {kind}: {_short(message)}: "
              f"fix {helper} first (its own verdict above says where)."])
+
+
+def _helper_mistakes(helper, key):
+    """The implementations of a helper's named mistake: its registry entries, or the pair a "+" key names."""
+    own, (a, _, b) = [k for k in mistakes.REGISTRY if k.function == helper], key.partition("+")
+    pairs = [mistakes.combined(x, y) for x in own if x.key == a for y in own if y.key == b] if b else []
+    return [k for k in own if k.key == key] + [pair for pair in pairs if pair is not None]
 
 
 def _short(message, limit=200):
@@ -292,16 +306,22 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
     leave_out: registry keys to ignore (tests use it to check what an unregistered mistake gets);
     helpers_found: {helper: its own diagnosis tuple} and by_function: {helper: its Judged cells}, for cascades."""
     fails = [j for j in judged if not j.passed and j.outcome is not None]
-    known = _named(function, judged, set(leave_out) | _made_in_helper(function, helpers_found))
-    if known is not None:
-        lines = [f"likely mistake{'s (two)' if '+' in known.key else ''}: {known.what}.",
-                 f"fix: {known.fix}; see {cite(known.equation)}"]
-        return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
+    # a wrong helper that accounts for the outcome comes before any slip of the caller's own lines
     for helper in mistakes.CALLS.get(function, ()):
         if helper in failed_functions and by_function and helper in by_function:
             found = cascade(function, judged, helper, by_function[helper], (helpers_found or {}).get(helper))
             if found:
                 return ("cascade", found[0], found[1], {j.grade_id: found[2] for j in fails}, ())
+    # an exception may come from what a wrong helper returned (an array for a number, None for an array)
+    helper_returns_wrong = any(not j.passed and j.outcome is not None and j.outcome[0] == "ok"
+                               for h in mistakes.CALLS.get(function, ()) if h in failed_functions
+                               for j in (by_function or {}).get(h, ()))
+    if not (helper_returns_wrong and fails and all(_raised(j) for j in fails)):
+        known = _named(function, judged, set(leave_out) | _made_in_helper(function, helpers_found))
+        if known is not None:
+            lines = [f"likely mistake{'s (two)' if '+' in known.key else ''}: {known.what}.",
+                     f"fix: {known.fix}; see {cite(known.equation)}"]
+            return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
     common = None
     for j in fails:
         sig = case_signatures(j)

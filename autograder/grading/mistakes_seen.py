@@ -13,7 +13,7 @@ cascade into the functions that call it (the caller's verdict says it fails
 because of the helper), from the same edit.
 """
 
-FWD = ("eq-conv-forward",)
+PAD, FWD = ("eq-zero-pad",), ("eq-conv-forward",)
 MAXPOOL, AVGPOOL = ("eq-maxpool",), ("eq-avgpool",)
 MAXBACK, AVGBACK = ("eq-maxpool-backward",), ("eq-avgpool-backward",)
 DX = ("eq-conv-dx", "eq-conv-dx-full")
@@ -26,6 +26,14 @@ _no_i_what = ("your window is cut from A_prev without the example index i, so it
 _alias_what = ("mask = x makes mask another name for the window x, so writing 0s and 1s into mask changes x, "
                "and np.max(x) read afterwards is no longer the window's maximum")
 _alias_fix = "build a new array without touching x: mask = (x == np.max(x))"
+_col_what = ("your window's columns start at h * stride, the row index: horiz_start must come from the column "
+             "index w, so every window of row h is cut from the same columns")
+_col_fix = "horiz_start = w * stride (and vert_start = h * stride)"
+_loop_return_what = ("your return statement is indented inside the loop over the examples i, so the function "
+                     "returns after example 0 and every other example's gradient stays zero")
+_loop_return_fix = "dedent the return so that it runs after the loop over i has finished"
+_no_mode_what = ("your signature has no parameter mode, so every call that passes mode (mode='max' or "
+                 "mode='average') raises TypeError before your code runs")
 
 SEEN = [
     # ---- conv_single_step: the bias
@@ -135,6 +143,63 @@ SEEN = [
      ("create_mask_from_window", "mask = x == np.max(x)", "mask = x\n"
       "    mask[mask != np.max(x)] = 0\n"
       "    mask[mask == np.max(x)] = 1")),
+    # ---- zero_pad: which axes, what is returned (third pass; the cascade into the callers is derived)
+    ("zero_pad_channels_first", "zero_pad", "pads the last two axes (channels-first)",
+     "you pad the last two axes, as for images stored channels-first (m, n_C, n_H, n_W); here X is "
+     "(m, n_H, n_W, n_C), so the rows and columns to pad are axes 1 and 2 and the channels are left alone",
+     "np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode='constant')", PAD,
+     ("zero_pad", "((0, 0), (pad, pad), (pad, pad), (0, 0))", "((0, 0), (0, 0), (pad, pad), (pad, pad))")),
+    ("zero_pad_returns_none", "zero_pad", "returns None",
+     "your zero_pad returns None: the padded array is never returned", "end with return X_pad", PAD,
+     ("zero_pad", "return X_pad", "return")),
+    # ---- the bias added inline, as an array or through float()
+    ("float_of_b", "conv_forward", "float(b) on the (1, 1, 1) bias (NumPy 2)",
+     "float() is taken of b[:, :, :, c], an array of shape (1, 1, 1), and NumPy 2 refuses to turn an array with "
+     "dimensions into a number (only 0-dimensional arrays convert)",
+     "add its one value: b[0, 0, 0, c] (or b[:, :, :, c].item())", FWD,
+     ("conv_forward", "Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])",
+      "Z[i, h, w, c] = np.sum(a_slice_prev * W[:, :, :, c]) + float(b[:, :, :, c])")),
+    ("bias_array_into_Z", "conv_forward", "the (1, 1, 1) bias array stored into one entry of Z",
+     "you add b[:, :, :, c], an array of shape (1, 1, 1), to the window's sum, so the result is an array too, and "
+     "NumPy 2 cannot store an array with dimensions into the single entry Z[i, h, w, c]",
+     "add the bias as a number: np.sum(a_slice_prev * W[:, :, :, c]) + b[0, 0, 0, c]", FWD,
+     ("conv_forward", "Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])",
+      "Z[i, h, w, c] = np.sum(a_slice_prev * W[:, :, :, c]) + b[:, :, :, c]")),
+    # ---- the window's columns from the row index
+    ("window_columns_from_h", "conv_forward", "horiz_start from h, not w", _col_what, _col_fix, FWD,
+     ("conv_forward", "horiz_start = w * stride", "horiz_start = h * stride")),
+    ("window_columns_from_h", "pool_forward", "horiz_start from h, not w", _col_what, _col_fix, MAXPOOL + AVGPOOL,
+     ("pool_forward", "horiz_start = w * stride", "horiz_start = h * stride")),
+    ("window_columns_from_h", "conv_backward", "horiz_start from h, not w", _col_what, _col_fix, DX,
+     ("conv_backward", "horiz_start = w * stride", "horiz_start = h * stride")),
+    ("window_columns_from_h", "pool_backward", "horiz_start from h, not w", _col_what, _col_fix, MAXBACK + AVGBACK,
+     ("pool_backward", "horiz_start = w * stride", "horiz_start = h * stride")),
+    # ---- where the gradient is written, and when the function returns
+    ("return_inside_example_loop", "conv_backward", "returns inside the loop over examples", _loop_return_what,
+     _loop_return_fix, DX, ("conv_backward", "\n\n    return dA_prev, dW, db", "\n        return dA_prev, dW, db")),
+    ("return_inside_example_loop", "pool_backward", "returns inside the loop over examples", _loop_return_what,
+     _loop_return_fix, MAXBACK + AVGBACK, ("pool_backward", "\n\n    return dA_prev", "\n        return dA_prev")),
+    ("dA_prev_never_written", "conv_backward", "dA_prev returned as allocated (all zeros)",
+     "the dA_prev you return is the array of zeros you allocated: the gradient you accumulate in da_prev_pad "
+     "never reaches it (it must be copied back into dA_prev[i], with the padding cropped away)",
+     "after the loops over h, w, c: dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
+     DX, ("conv_backward", "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]", "pass")),
+    ("mask_times_input", "pool_backward", "the mask multiplied by the input, not by dA",
+     "you multiply the mask by the window of the input (a_prev_slice); what flows back to the window's maximum "
+     "is the upstream gradient dA[i, h, w, c]", "dA_prev[...] += mask * dA[i, h, w, c]", MAXBACK,
+     ("pool_backward", "mask * dA[i, h, w, c]", "mask * a_prev_slice")),
+    # ---- mode missing from the signature
+    ("mode_not_a_parameter", "pool_forward", "mode missing from the signature", _no_mode_what,
+     'keep the signature: def pool_forward(A_prev, hparameters, mode="max")', MAXPOOL + AVGPOOL,
+     ("pool_forward", 'def pool_forward(A_prev, hparameters, mode="max"):',
+      'def pool_forward(A_prev, hparameters):\n    mode = "max"')),  # a body that pools by the maximum
+    ("mode_not_a_parameter", "pool_forward", "mode missing from the signature", _no_mode_what,
+     'keep the signature: def pool_forward(A_prev, hparameters, mode="max")', MAXPOOL + AVGPOOL,
+     ("pool_forward", 'def pool_forward(A_prev, hparameters, mode="max"):',
+      "def pool_forward(A_prev, hparameters):")),  # a body that still reads mode (NameError when none is passed)
+    ("mode_not_a_parameter", "pool_backward", "mode missing from the signature", _no_mode_what,
+     'keep the signature: def pool_backward(dA, cache, mode="max")', MAXBACK + AVGBACK,
+     ("pool_backward", 'def pool_backward(dA, cache, mode="max"):', "def pool_backward(dA, cache):")),
     # ---- average pooling's spread
     ("average_by_sum", "distribute_value", "divided by n_H + n_W, not n_H * n_W",
      "you divide dz by n_H + n_W; a window of n_H rows and n_W columns has n_H * n_W entries",
@@ -149,4 +214,11 @@ SEEN = [
      "you divide the window's size by dz; each entry gets dz divided by the window's size",
      "average = dz / (n_H * n_W)", AVGBACK,
      ("distribute_value", "average = dz / (f_H * f_W)", "average = (f_H * f_W) / dz")),
+    ("shape_rows_columns_swapped", "distribute_value", "the array built with shape (n_W, n_H)",
+     "your array has n_W rows and n_H columns: shape is (n_H, n_W), rows first", "np.ones(shape) * average", AVGBACK,
+     ("distribute_value", "a = np.ones(shape) * average", "a = np.ones((f_W, f_H)) * average")),
+    ("returns_list", "distribute_value", "returns a list, not a NumPy array",
+     "you return a Python list of lists; the function must return a NumPy array of shape (n_H, n_W)",
+     "a = np.ones(shape) * average", AVGBACK,
+     ("distribute_value", "a = np.ones(shape) * average", "a = [[average] * f_W for _ in range(f_H)]")),
 ]
