@@ -202,6 +202,58 @@ def test_a_helper_mistake_the_caller_could_also_make_is_told_as_a_cascade():
     assert all(f.kind == "mistake" and f.key == "bias_in_sum" for f in broken["conv_forward"])
 
 
+def _named_in(names, assignment, function, leave_out=()):
+    ms = [next(m for m in MISTAKES if m.name == name) for name in names]
+    nb = S.with_mistakes(C.source_notebook(assignment), ms)
+    verdicts = judge(nb, assignment, leave_out=leave_out)
+    text = next((t for gid, (p, t, _, _) in verdicts.items() if not p and gid.startswith(function + "__")), "")
+    return failing(verdicts).get(function, []), text
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.function in mistakes.CALLS["conv_forward"]
+                                     + mistakes.CALLS["pool_backward"] and m.breaks], ids=lambda m: m.name)
+def test_a_helpers_mistake_is_never_named_in_its_callers(mistake):
+    """A caller's outcome cannot tell whose lines hold a helper's slip (a channels-first zero_pad breaks
+    conv_forward as one padding every axis does): the callers get the cascade or nothing, never a name."""
+    for fn, findings in failing(judge(mistake_notebook(mistake), mistake.assignment)).items():
+        if fn != mistake.function:
+            assert all(f is None or f.kind != "mistake" for f in findings), (fn, [f.key for f in findings if f])
+
+
+def test_a_pair_named_in_a_helper_cascades_into_its_caller():
+    findings, text = _named_in(["distribute_value_average_by_sum", "distribute_value_shape_rows_columns_swapped"],
+                               "pooling", "pool_backward")
+    assert findings and all(f.kind == "cascade" and f.key == "distribute_value:average_by_sum+"
+                            "shape_rows_columns_swapped" for f in findings)
+    assert "pool_backward fails because distribute_value, which it calls, is wrong" in text
+
+
+def test_a_callers_own_mistake_is_named_beside_the_helper_it_calls_being_wrong():
+    """conv_single_step adds the bias inside the sum and conv_forward ignores the stride: neither the cascade
+    nor the stride alone explains conv_forward; both together do, and the verdict says both. With the stride's
+    key left out, nothing is named in conv_forward."""
+    names = ["conv_single_step_bias_in_sum", "conv_forward_stride_ignored"]
+    findings, text = _named_in(names, "convolution", "conv_forward")
+    assert findings and all(f.kind == "mistake" and f.key == "stride_ignored" for f in findings)
+    assert "and conv_single_step, which it calls, is wrong too" in text
+    findings, _ = _named_in(names, "convolution", "conv_forward", leave_out={"stride_ignored"})
+    assert all(f is None or f.kind != "mistake" for f in findings)
+
+
+def test_the_bias_array_added_inline_is_named_only_when_no_helper_returns_wrong():
+    """conv_forward adding the (1, 1, 1) bias array in its own lines raises what a conv_single_step returning
+    that array raises. Named when conv_single_step is right or raises (float(b)); a cascade when conv_single_step
+    returns the array (then either could be the cause of the error)."""
+    alone, _ = _named_in(["conv_forward_bias_array_into_Z"], "convolution", "conv_forward")
+    assert alone and all(f.kind == "mistake" and f.key == "bias_array_into_Z" for f in alone)
+    raising, _ = _named_in(["conv_single_step_float_of_b", "conv_forward_bias_array_into_Z"], "convolution",
+                           "conv_forward")
+    assert raising and all(f.kind == "mistake" and f.key == "bias_array_into_Z" for f in raising)
+    returning, _ = _named_in(["conv_single_step_returns_array", "conv_forward_bias_array_into_Z"], "convolution",
+                             "conv_forward")
+    assert returning and all(f is None or f.kind != "mistake" for f in returning)
+
+
 def test_nothing_recognised_leaves_todays_message():
     """A wrong result with no known cause and no signature: the message is exactly today's."""
     from autograder.grading.execute import verdict

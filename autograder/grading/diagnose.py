@@ -17,17 +17,15 @@ For a function with at least one failing case, in this order:
    it calls, raises ...: fix conv_single_step first". A helper that merely
    fails too proves nothing (the caller may not call it, or fail on its own).
 2. a known mistake of the function's own lines (mistakes.py; one made in a
-   helper is only ever told as 1.): a variant of the reference with one change
-   whose outcome equals the student's on every failing case (same values within
-   the judge's tolerance, or the same exception and message), which itself fails
-   each of those cases, and which passes every case the student passes. Then the
-   verdict names it, says how to fix it and cites the equation. Two mistakes
-   that both explain the student name neither; when no single one explains it,
-   a pair made together may (failing exactly where the student fails, each half
-   visible in some failing case: the stride ignored and the p:-p crop). An
-   exception names nothing while a helper the function calls returns wrong
-   results (what it returned may be what raised). The registry holds the
-   imagined catalogue and the classes seen in real code (mistakes_seen.py).
+   helper is only told as 1.): a variant of the reference with one change whose
+   outcome equals the student's on every failing case (values within the
+   judge's tolerance, or exception and message), which fails each of those
+   cases and passes every case the student passes. The verdict names it, the
+   fix and the equation. Two that both explain the student name neither; if
+   none does alone, a pair may (failing exactly where the student fails, each
+   half visible in some failing case), or one made with the mistake a helper's
+   verdict names. An exception names nothing while a helper the function calls
+   returns wrong results. Registry: the imagined catalogue and mistakes_seen.
 3. structural signatures that need no variant, holding on every failing case:
    axes in the wrong order, all zeros, a constant factor (the sign, f*f, ...),
    errors only on the border rows/columns, only where windows overlap, only in
@@ -40,11 +38,10 @@ Beside the first failing case of each function whose array has the right shape
 but wrong values, a small PNG: expected, got and |got - expected| for the
 sample and channel where the error is largest.
 
-Cost: nothing for a function whose cases all pass. For a failing function,
-each known variant runs once per case and student (cached while the inputs,
-drawn per student by cases.drawing, stay the same); pairs are tried only when
-no single mistake explains the student, and only between mistakes that fail
-no case the student passes; a picture takes a few tens of ms.
+Cost: nothing for a passing function. For a failing one, each known variant
+runs once per case and student (cached while cases.drawing's inputs stay the
+same); pairs only when no single mistake explains the student, between
+mistakes failing no case the student passes; a picture: a few tens of ms.
 """
 import dataclasses
 import itertools
@@ -197,14 +194,17 @@ def _in_helper(known):
     return any(edit[0] != known.function for edit in known.edits)
 
 
-def _named(function, judged, leave_out):
+def _named(function, judged, leave_out, helper_knowns=()):
     """The one known mistake (its key's first explaining implementation) that explains the student, or None.
-
-    Two different keys that both explain the student (the cases cannot tell them apart) name neither."""
+    Two keys that both explain the student name neither. helper_knowns: the mistakes the verdicts of the graded
+    helpers it calls name; a mistake of its own lines made with one of them (edits of both) counts too."""
     found = {}
     for known in mistakes.registry(function, leave_out):
-        if known.key not in found and not _in_helper(known) and explains(known, judged):
-            found[known.key] = known
+        if known.key in found or _in_helper(known):
+            continue
+        for k in [known] + [mistakes.with_helper(known, h) for h in helper_knowns]:
+            if k is not None and k.key not in found and explains(k, judged):
+                found[k.key] = k
     if not found:
         found = {pair.key: pair for pair in _pairs(function, judged, leave_out)}
     return next(iter(found.values())) if len(found) == 1 else None
@@ -289,17 +289,6 @@ def _short(message, limit=200):
     return message if len(message) <= limit else message[:limit - 3] + "..."
 
 
-def _made_in_helper(function, helpers_found):
-    """Keys not to name in `function` itself: a slip it can make in its own lines (e.g. the bias added inside
-    the sum) that a helper it calls is already named for. The same numbers then come from the helper, and the
-    verdict is the cascade ("fix conv_single_step first"), not a claim about the caller's own lines."""
-    named = {found[1] for helper in mistakes.CALLS.get(function, ())
-             if (found := (helpers_found or {}).get(helper)) and found[0] == "mistake"}
-    own = mistakes.registry(function)
-    return {key for key in named
-            if any(k.key == key for k in own) and all(e[0] == function for k in own if k.key == key for e in k.edits)}
-
-
 def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_found=None, by_function=None):
     """(kind, key, label, {grade_id: lines}, signatures) for a function with failing cells, or None.
 
@@ -317,10 +306,14 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
                                for h in mistakes.CALLS.get(function, ()) if h in failed_functions
                                for j in (by_function or {}).get(h, ()))
     if not (helper_returns_wrong and fails and all(_raised(j) for j in fails)):
-        known = _named(function, judged, set(leave_out) | _made_in_helper(function, helpers_found))
+        named = [(h, f[1]) for h in mistakes.CALLS.get(function, ())
+                 if (f := (helpers_found or {}).get(h)) and f[0] == "mistake"]
+        known = _named(function, judged, set(leave_out), tuple(k for h, key in named for k in _helper_mistakes(h, key)))
         if known is not None:
             lines = [f"likely mistake{'s (two)' if '+' in known.key else ''}: {known.what}.",
                      f"fix: {known.fix}; see {cite(known.equation)}"]
+            lines += [f"and {h}, which it calls, is wrong too (its own verdict says how): fix it as well."
+                      for h in dict.fromkeys(e[0] for e in known.edits if e[0] != function)]
             return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
     common = None
     for j in fails:

@@ -294,6 +294,21 @@ def combined(a, b):
     return pair
 
 
+@functools.lru_cache(maxsize=None)
+def with_helper(own, helper_known):
+    """own, a mistake of a caller's own lines, made while the graded helper it calls has helper_known (named by
+    the helper's own verdict): one Known with both edits (own's key and words), or None when they cannot both
+    apply or the helper lives in another module."""
+    if MODULES[own.function] is not MODULES[helper_known.function]:
+        return None
+    both = Known(own.key, own.function, own.label, own.what, own.fix, own.equation, own.edits + helper_known.edits)
+    try:
+        _edit(_source(MODULES[own.function].__name__), both.edits)
+    except ValueError:
+        return None
+    return both
+
+
 def _edit(text, edits):
     """Apply ((function, old, new), ...) inside each function's own lines of a module's source."""
     tree = ast.parse(text)

@@ -188,6 +188,13 @@ SEEN = [
      "you multiply the mask by the window of the input (a_prev_slice); what flows back to the window's maximum "
      "is the upstream gradient dA[i, h, w, c]", "dA_prev[...] += mask * dA[i, h, w, c]", MAXBACK,
      ("pool_backward", "mask * dA[i, h, w, c]", "mask * a_prev_slice")),
+    # ---- the output size
+    ("output_size_one_inside", "pool_forward", "output size int((1 + n_H_prev - f) / stride)",
+     "your output size divides 1 + n_H_prev - f by the stride; the 1 is added after the division: "
+     "n_H = 1 + (n_H_prev - f) // stride windows fit (the first at 0, then one every stride rows)",
+     "n_H = int(1 + (n_H_prev - f) / stride), and likewise n_W", MAXPOOL + AVGPOOL + ("eq-output-size",),
+     ("pool_forward", "n_H = output_size(n_H_prev, f, stride)", "n_H = int((1 + n_H_prev - f) / stride)"),
+     ("pool_forward", "n_W = output_size(n_W_prev, f, stride)", "n_W = int((1 + n_W_prev - f) / stride)")),
     # ---- mode missing from the signature
     ("mode_not_a_parameter", "pool_forward", "mode missing from the signature", _no_mode_what,
      'keep the signature: def pool_forward(A_prev, hparameters, mode="max")', MAXPOOL + AVGPOOL,
