@@ -184,6 +184,10 @@ SEEN = [
      "never reaches it (it must be copied back into dA_prev[i], with the padding cropped away)",
      "after the loops over h, w, c: dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
      DX, ("conv_backward", "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]", "pass")),
+    ("returns_dZ_for_db", "conv_backward", "returns dZ where db belongs",
+     "your function returns dZ, its input, as its third result; the bias gradient is db, the sum of dZ over the "
+     "examples and positions, of shape (1, 1, 1, n_C)", "return dA_prev, dW, db", ("eq-conv-db",),
+     ("conv_backward", "return dA_prev, dW, db", "return dA_prev, dW, dZ")),
     ("mask_times_input", "pool_backward", "the mask multiplied by the input, not by dA",
      "you multiply the mask by the window of the input (a_prev_slice); what flows back to the window's maximum "
      "is the upstream gradient dA[i, h, w, c]", "dA_prev[...] += mask * dA[i, h, w, c]", MAXBACK,
