@@ -566,3 +566,26 @@ def test_the_formgrader_shows_a_submission_and_takes_a_manual_grade(semester, fo
         assert page.evaluate("() => window.__pwned === undefined"), page.evaluate("() => window.__pwned")
         browser.close()
     assert _manual_score(semester["course"], grade_id) == 0.5, formgrader["log"].read_text()[-3000:]
+
+
+def test_texts_seen_before_render_as_the_first_time_and_pay_their_formulas():
+    """A worker renders recurring texts once (feedback_assets' caches): the page is the same byte for
+    byte, and a cached text's formulas still count against the page's budget."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("A $\\bar Z$ and <b>bold</b> $$x^2 \\tag{4.1}$$"))
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1  # <script>"))
+    feedback_assets._clean_html_cached.cache_clear()
+    feedback_assets._markdown_html_cached.cache_clear()
+    first = _render(nb)
+    assert feedback_assets._markdown_html_cached.cache_info().currsize == 1
+    assert _render(nb) == first and feedback_assets._markdown_html_cached.cache_info().hits >= 1
+    nb.cells.append(nbformat.v4.new_markdown_cell("$a$ $b$ $c$ $d$ $e$"))
+    feedback_assets.markdown_html("$a$ $b$ $c$ $d$ $e$")  # cached, all five converted
+    budget = feedback_assets.formula_budget()
+    try:
+        feedback_assets._formulas_left.get()[0] = 3
+        assert feedback_assets.markdown_html("$a$ $b$ $c$ $d$ $e$").count("<math ") == 3
+        assert feedback_assets._formulas_left.get()[0] == 0
+        assert feedback_assets.markdown_html("$a$").count("<math ") == 0  # the page's budget is spent
+    finally:
+        feedback_assets.end_formula_budget(budget)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import functools
 import hashlib
 import html
 import re
@@ -256,12 +257,24 @@ def clean_html(text):
     what they wrote; attributes outside the list (event handlers, style,
     javascript: or remote URLs) are dropped.
     """
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    return _clean_html_cached(text) if len(text) <= CACHED_CHARS else _clean_html(text)
+
+
+# The task text and the test cells recur on every student's page: a worker cleans and renders
+# each such text once. Only texts up to CACHED_CHARS are kept (at most 2 x 2048 of them).
+CACHED_CHARS = 20_000
+
+
+def _clean_html(text):
     import bleach
 
-    text = text.decode() if isinstance(text, bytes) else str(text)
     clean = bleach.clean(text, tags=ALLOWED_TAGS, attributes=_allowed_attribute,
                          protocols=("http", "https", "mailto", "data"), strip_comments=True)
     return _IMG_WITHOUT_SRC.sub("", clean)  # an image whose source was refused: nothing, not a broken icon
+
+
+_clean_html_cached = functools.lru_cache(maxsize=2048)(_clean_html)
 
 
 # ----------------------------------------------------------------------------
@@ -332,7 +345,33 @@ def markdown_html(source):
     The formulas are cut out before the markdown is rendered and cleaned (as
     random tokens, which no student text can forge), and put back only where
     they stand as text: a formula inside an attribute value stays its TeX.
+    A text seen before on this worker costs its formulas from the page's budget
+    all the same; when the budget cannot pay them all, it is rendered anew.
     """
+    source = str(source)
+    if len(source) > CACHED_CHARS:
+        return _markdown_html(source)
+    page, formulas = _formulas_left.get(), _markdown_html_cached(source)
+    html_text, count = formulas
+    if page is not None and page[0] < count:
+        return _markdown_html(source)
+    if page is not None:
+        page[0] -= count
+    return html_text
+
+
+@functools.lru_cache(maxsize=2048)
+def _markdown_html_cached(source):
+    """(HTML, formulas converted) of markdown_html with no budget: every formula converted."""
+    unlimited = 2**62
+    token = _formulas_left.set([unlimited])
+    try:
+        return _markdown_html(source), unlimited - _formulas_left.get()[0]
+    finally:
+        _formulas_left.reset(token)
+
+
+def _markdown_html(source):
     from bs4 import BeautifulSoup
     from nbconvert.filters.markdown_mistune import MarkdownWithMath
 
