@@ -15,6 +15,7 @@ COURSE = Path(__file__).resolve().parent
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 try:  # the protected grading package: `make setup` installs the repository into .venv/ (pip install -e .)
+    from autograder.grading import limits
     from autograder.grading.execute import JudgedExecute
     from autograder.grading.course import venv_on_path
 except ImportError as _missing:
@@ -87,8 +88,8 @@ c.Execute.kernel_name = "python3"
 c.JudgedExecute.kernel_name = "python3"
 # Kernel start-up chatter (e.g. the TCP notice) is not the student's output.
 c.JudgedExecute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
-c.Execute.timeout = 60
-c.JudgedExecute.timeout = 60
+# Seconds a cell may run at most (nbgrader's own default is 30).
+c.Execute.timeout = c.JudgedExecute.timeout = limits.CELL_TIMEOUT
 
 # Stubs: NotImplementedError plus a comment, nothing else.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -103,31 +104,19 @@ from autograder.grading.precheck import SafeDeduplicateIds  # noqa: E402
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, SafeDeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True
-# Every kernel runs sandboxed in bubblewrap with these limits, and grading
-# refuses to start without a working bubblewrap, unless the instructor opts out
-# explicitly with BTC_ALLOW_UNSANDBOXED=1 (`make grade ALLOW_UNSANDBOXED=1`),
-# which every summary and report then announces. A dead kernel is restarted
+# Every kernel runs sandboxed in bubblewrap, and grading refuses to start
+# without a working bubblewrap, unless the instructor opts out explicitly with
+# BTC_ALLOW_UNSANDBOXED=1 (`make grade ALLOW_UNSANDBOXED=1`), which every
+# summary and report then announces. A dead kernel is restarted
 # and grading carries on (JudgedExecute.max_restarts per notebook).
 c.JudgedExecute.kernel_manager_class = "autograder.grading.sandbox.SandboxKernelManager"
 c.SandboxKernelManager.sandbox = "off" if os.environ.get("BTC_ALLOW_UNSANDBOXED") == "1" else "require"
-c.SandboxKernelManager.cpu_seconds = 300
-c.SandboxKernelManager.address_space = 4 * 2**30
-c.SandboxKernelManager.max_processes = 128
-c.SandboxKernelManager.file_size = 64 * 2**20
-c.SandboxKernelManager.notebook_timeout = 900
-# Per notebook, whatever it does: 4 GiB of RAM for all its processes together
-# (a watchdog kills the kernel over it), 256 MiB and 5,000 files written (when
-# the grader is root, on the kernel's own tmpfs of that size; else watched too).
-c.SandboxKernelManager.memory_budget = 4 * 2**30
-c.SandboxKernelManager.disk_budget = 256 * 2**20
-c.SandboxKernelManager.max_files = 5000
-c.JudgedExecute.max_restarts = 8
-c.JudgedExecute.max_output_chars = 20000
-# Time budgets follow the work: a test cell gets max(8 s, 200 x the reference's
-# time on its case), never more than the timeout above; a solution cell 15 s.
-c.JudgedExecute.case_floor = 8.0
-c.JudgedExecute.case_factor = 200.0
-c.JudgedExecute.solution_timeout = 15.0
+# The limits (each process of a kernel: CPU, address space, processes, file
+# size; each notebook, whatever it forks or writes: memory, disk, files, wall
+# clock, output per cell; the time budgets of test and solution cells) are the
+# defaults of SandboxKernelManager's and JudgedExecute's traits, written once in
+# grading/limits.py. Change one here, e.g.
+#   c.SandboxKernelManager.memory_budget = 8 * 2**30
 # Plain `nbgrader autograde` prechecks each submitted folder before copying it,
 # as `make grade` does (grading/patches.py).
 from autograder.grading import patches  # noqa: E402

@@ -20,8 +20,8 @@ import time
 
 from traitlets import Bool, Float, HasTraits, Integer, Unicode
 
-GiB = 1024 ** 3
-MiB = 1024 ** 2
+from . import limits
+from .limits import GiB, MiB
 
 
 def tree_bytes(top, max_entries):
@@ -281,15 +281,15 @@ class BudgetWatch(HasTraits):
     start and calls `_start_watchdog()` and `_arm_timer()` after it.
     """
 
-    memory_budget = Integer(4 * GiB, config=True,
+    memory_budget = Integer(limits.MEMORY_BUDGET, config=True,
                             help="Memory (PSS) of all the kernel's processes together; over it, the kernel is killed.")
-    disk_budget = Integer(256 * MiB, config=True,
+    disk_budget = Integer(limits.DISK_BUDGET, config=True,
                           help="Bytes in the folders the kernel can write (its copy of the notebook's folder, "
                                "IPC, exchange outputs); over it, the kernel is killed.")
-    max_files = Integer(5000, config=True, help="Entries in those folders; over it, the kernel is killed.")
+    max_files = Integer(limits.MAX_FILES, config=True, help="Entries in those folders; over it, the kernel is killed.")
     watch_interval = Float(0.25, config=True, help="Seconds between two looks of the watchdog.")
     notebook_timeout = Float(
-        900.0, allow_none=True, config=True,
+        limits.NOTEBOOK_TIMEOUT, allow_none=True, config=True,
         help="Wall-clock seconds for a whole notebook (all kernel restarts together); "
              "the kernel is killed when they are used up. None: no limit.",
     )

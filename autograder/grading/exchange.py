@@ -35,14 +35,16 @@ from pathlib import Path
 
 import numpy as np
 
+from . import limits
+
 ENV_VAR = "BTC_GRADER_EXCHANGE"
 MAX_JSON_BYTES = 1_000_000
 MAX_NPZ_BYTES = 64_000_000
 MAX_DEPTH = 8
-MAX_ITEMS = 64
-MAX_NODES = 2000          # encodings decoded per record, all levels together (64 ** 8 otherwise)
+MAX_ITEMS = limits.RECORD_ARRAYS
+MAX_NODES = limits.RECORD_VALUES  # encodings decoded per record, all levels together (64 ** 8 otherwise)
 MAX_ZIP_DIRECTORY = 64 * 1024  # bytes of a .npz's central directory: MAX_ITEMS entries fit many times over
-MAX_RECORD_TOTAL = 96 * 2**20  # bytes of all one notebook's records together (budgets.copy_records)
+MAX_RECORD_TOTAL = limits.RECORD_TOTAL  # bytes of all one notebook's records together (budgets.copy_records)
 
 
 class MalformedRecord(Exception):

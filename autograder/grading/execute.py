@@ -33,9 +33,9 @@ from .recovering import RecoveringExecute  # sandboxed kernel, restarted after a
 
 DIAGNOSIS_KEY = diagnose.METADATA_KEY  # cell metadata: the diagnosed mistake of a failing test cell
 # The judge's own limits (limits.py): per record, for the diagnosis, and its memory while it judges.
-RECORD_SECONDS = 20.0
-DIAGNOSIS_SECONDS = 60.0
-JUDGE_MEMORY = 2 * 2**30
+RECORD_SECONDS = limits.RECORD_SECONDS
+DIAGNOSIS_SECONDS = limits.DIAGNOSIS_SECONDS
+JUDGE_MEMORY = limits.JUDGE_MEMORY
 MAX_VERDICT_CHARS = 6000
 EXCHANGE_SLACK = 16 * 2**20  # the exchange's tmpfs: inputs and refusal notes besides the records
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import precheck
+from . import limits, precheck
 from . import progress as progress_mod
 from .budgets import run_all, sweep_stale
 from .course import COURSE, as_course, venv_on_path
@@ -116,7 +116,7 @@ class _Pool:
 
 def grade(course=COURSE, jobs=None, shard=(1, 1), db_url=None, pairs=None, fast=True, feedback=True,
           progress=True, stream=None, lines=None, merge_every=2.0, run_log="report/run.json", log_dir="report/logs",
-          job_timeout=3600.0):
+          job_timeout=limits.JOB_TIMEOUT):
     """Grade every submission of this shard with `jobs` worker processes; returns a Summary.
 
     course: a Course or its folder. pairs: the (student, assignment) jobs (default:

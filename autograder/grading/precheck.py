@@ -47,15 +47,16 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import limits
 from .course import as_course
 
-MAX_BYTES = 50 * 1024 * 1024
-MAX_CELLS = 2000
+MAX_BYTES = limits.NOTEBOOK_BYTES
+MAX_CELLS = limits.MAX_CELLS
 # A submitted folder: at most this many entries, this deep, this many bytes in all
 # (apparent size: a sparse file is as big as it claims, since copies make it real).
-FOLDER_LIMITS = {"entries": 200, "depth": 8, "bytes": 64 * 1024 * 1024}
+FOLDER_LIMITS = {"entries": limits.FOLDER_ENTRIES, "depth": limits.FOLDER_DEPTH, "bytes": limits.FOLDER_BYTES}
 # Student ids nbgrader can use safely: no glob characters, separators, spaces or control characters.
-# (never starting with "_" or "."; feedback/_static/ holds the pages' MathJax)
+# (never starting with "_" or ".": no id names a hidden or private-looking folder)
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 
 FIX = {

@@ -43,7 +43,7 @@ from nbformat import from_dict
 from nbformat.notebooknode import NotebookNode
 from traitlets import Float, HasTraits, Integer
 
-from . import sandbox
+from . import limits, sandbox
 from .sandbox import SandboxKernelManager
 
 # The graded call of a test cell: the record line(s) `grader_record(...)` the cell starts with.
@@ -96,14 +96,14 @@ def reference_seconds(grade_id):
 class RecoveringExecute(HasTraits):
     """Mix into nbgrader's Execute (before it in the bases) so a notebook survives its kernel."""
 
-    max_restarts = Integer(8, config=True, help="Kernel restarts allowed per notebook.")
+    max_restarts = Integer(limits.MAX_RESTARTS, config=True, help="Kernel restarts allowed per notebook.")
     responsive_timeout = Integer(5, config=True,
                                  help="Seconds a kernel has to answer after an interrupted cell.")
-    max_output_chars = Integer(20000, config=True, help="Output text kept per cell.")
-    case_floor = Float(8.0, config=True, help="Seconds every graded test cell gets at least.")
-    case_factor = Float(200.0, config=True,
+    max_output_chars = Integer(limits.MAX_OUTPUT_CHARS, config=True, help="Output text kept per cell.")
+    case_floor = Float(limits.CASE_FLOOR, config=True, help="Seconds every graded test cell gets at least.")
+    case_factor = Float(limits.CASE_FACTOR, config=True,
                         help="A graded test cell also gets this many times what the reference needs on its case.")
-    solution_timeout = Float(15.0, config=True,
+    solution_timeout = Float(limits.SOLUTION_TIMEOUT, config=True,
                              help="Seconds for a solution cell (it defines functions; the reference needs none).")
 
     def __init__(self, *args, **kwargs):

@@ -52,13 +52,12 @@ from jupyter_client.connect import port_names
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, CaselessStrEnum, Integer, List, Unicode
 
+from . import limits
 from .budgets import BudgetWatch, copy_records, mount_disk, owned_name, prune_outputs, record_ids, run_all, unmount_disk  # noqa: E501
 from .launcher import (_LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV,  # noqa: F401
                        NEVER_PASS_ENV, _tasks_of_uid, _warn_once, bwrap_path,
                        missing_protections, neutral_workdir, sandbox_status)
 
-GiB = 1024 ** 3
-MiB = 1024 ** 2
 _counter = itertools.count()
 
 # Every sandbox folder made in this process -> how to release it, so the
@@ -75,17 +74,17 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         help="require: refuse to start a kernel without a working bubblewrap; "
              "off: no sandbox, limits only (an explicit opt-out); auto: bubblewrap where available.",
     )
-    cpu_seconds = Integer(300, config=True, help="RLIMIT_CPU of the kernel process (s).")
-    address_space = Integer(4 * GiB, config=True, help="RLIMIT_AS of the kernel (bytes).")
+    cpu_seconds = Integer(limits.CPU_SECONDS, config=True, help="RLIMIT_CPU of the kernel process (s).")
+    address_space = Integer(limits.ADDRESS_SPACE, config=True, help="RLIMIT_AS of the kernel (bytes).")
     max_processes = Integer(
-        128, config=True,
+        limits.MAX_PROCESSES, config=True,
         help="RLIMIT_NPROC for the kernel's uid (threads count too); "
              "enforced when the kernel runs as its own unprivileged uid.",
     )
-    file_size = Integer(64 * MiB, config=True, help="RLIMIT_FSIZE: largest file the kernel may write.")
-    open_files = Integer(256, config=True, help="RLIMIT_NOFILE.")
-    tmp_size = Integer(256 * MiB, config=True, help="Size of the private /tmp (tmpfs; /var/tmp is the same).")
-    shm_size = Integer(64 * MiB, config=True, help="Size of the private /dev/shm (tmpfs).")
+    file_size = Integer(limits.FILE_SIZE, config=True, help="RLIMIT_FSIZE: largest file the kernel may write.")
+    open_files = Integer(limits.OPEN_FILES, config=True, help="RLIMIT_NOFILE.")
+    tmp_size = Integer(limits.TMP_SIZE, config=True, help="Size of the private /tmp (tmpfs; /var/tmp is the same).")
+    shm_size = Integer(limits.SHM_SIZE, config=True, help="Size of the private /dev/shm (tmpfs).")
     uid_base = Integer(
         200000, config=True,
         help="When the grader runs as root, each kernel runs as its own uid "
@@ -96,7 +95,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
                          "(names matching NEVER_PASS_ENV are dropped regardless).")
     extra_ro_paths = List(Unicode(), [], config=True,
                           help="More host paths to show read-only inside the sandbox.")
-    receive_queue = Integer(64, config=True,
+    receive_queue = Integer(limits.RECEIVE_QUEUE, config=True,
                             help="Messages the grader queues per channel from a kernel (ZMQ receive high-water mark).")
     copy_workdir = Bool(True, config=True,
                         help="Run in a private copy of the notebook's folder.")

@@ -18,7 +18,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import patches, recovering
+from . import limits, patches, recovering
 from .course import as_course, venv_on_path
 from .gradebooks import submission_data
 from .results import PHASES, Result
@@ -156,7 +156,7 @@ class Worker:
 # A worker decodes whatever its kernels send it, and a kernel can send one message as big
 # as its own address space: a ceiling on the worker's own (kernels lower theirs to 4 GiB)
 # turns such a message into that notebook's grading error instead of the host's memory.
-WORKER_ADDRESS_SPACE = 8 * 2**30
+WORKER_ADDRESS_SPACE = limits.WORKER_ADDRESS_SPACE
 
 
 def _bound_memory():

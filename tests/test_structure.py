@@ -1,0 +1,334 @@
+"""The grading package's structure: import direction, the list of library overrides, limits, the file table.
+
+Each test reads the tree as it is, so a new module, override, limit or
+document sentence that disagrees with the rest fails here, with what to fix.
+"""
+import ast
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTOGRADER = ROOT / "autograder"
+GRADING = AUTOGRADER / "grading"
+# the libraries whose methods count as internals when we override them
+LIBRARIES = ("nbgrader", "nbclient", "nbconvert", "jupyter_client", "mistune", "traitlets")
+
+
+def _sources():
+    """Every Python file of the grading side (the generated, shipped helpers of source/ and release/ aside)."""
+    return sorted(GRADING.glob("*.py")) + [AUTOGRADER / "nbgrader_config.py", AUTOGRADER / "__init__.py"]
+
+
+def _module(path):
+    return "autograder." + ".".join(path.relative_to(AUTOGRADER).with_suffix("").parts)
+
+
+# ---------------------------------------------------------------------------- import direction
+
+def _imported_modules(tree):
+    """Top-level names of every module an AST imports (absolute imports; relative ones are the package's)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module.split(".")[0]
+
+
+def test_no_module_of_autograder_imports_tools():
+    """tools/ (the book build, the notebook generator) imports grading, never the reverse:
+    grading must run where the book is not built."""
+    files = sorted(AUTOGRADER.rglob("*.py"))
+    assert len(files) > 20
+    offenders = [str(f.relative_to(ROOT)) for f in files if "tools" in set(_imported_modules(ast.parse(f.read_text())))]
+    assert offenders == []
+
+
+def test_the_import_check_sees_a_tools_import():
+    """The check above would see each form of importing tools (an import it cannot see proves nothing)."""
+    for line in ("import tools.build_book", "from tools import build_book", "def f():\n    from tools.x import y"):
+        assert "tools" in set(_imported_modules(ast.parse(line)))
+    assert "tools" not in set(_imported_modules(ast.parse("from .tools import x\nimport itertools")))
+
+
+# ---------------------------------------------------------------------------- library overrides
+
+def _listed_overrides():
+    """{(file, class, method)} from the list at the end of patches.py's docstring."""
+    from autograder.grading import patches
+    rows = re.findall(r"^    (\w+\.py) +(\w+)\.(\w+) ", patches.__doc__, flags=re.M)
+    assert len(rows) > 30, "patches.py's docstring lost its list of overrides"
+    return set(rows)
+
+
+def _factories():
+    """Classes made inside a function, by (module, qualified name): how to get each one to check it."""
+    from autograder.grading import feedback_assets, patches
+    return {
+        ("autograder.grading.feedback_assets", "_renderer_class.<locals>.Renderer"): feedback_assets._renderer_class,
+        ("autograder.grading.feedback_assets", "_math_renderer.<locals>.MathTokens"):
+            lambda: type(feedback_assets._math_renderer([])[0]),
+        ("autograder.grading.patches", "reusable_feedback_class.<locals>.ReusableFeedback"):
+            patches.reusable_feedback_class,
+    }
+
+
+def _nested_classes(path):
+    """Qualified names of the classes an AST defines inside a function."""
+    found = []
+
+    def visit(node, prefix, in_function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                if in_function:
+                    found.append(prefix + child.name)
+                visit(child, prefix + child.name + ".", in_function)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, prefix + child.name + ".<locals>.", True)
+            else:
+                visit(child, prefix, in_function)
+    visit(ast.parse(path.read_text()), "", False)
+    return found
+
+
+def _our_classes():
+    classes = []
+    factories = _factories()
+    for path in sorted(GRADING.glob("*.py")):
+        name = _module(path)
+        module = importlib.import_module(name)
+        classes += [c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == name]
+        for qualname in _nested_classes(path):
+            assert (name, qualname) in factories, (
+                f"{name}.{qualname} is made inside a function: add how to get it to _factories() "
+                "so that its overrides are checked")
+            classes.append(factories[(name, qualname)]())
+    return classes
+
+
+def _subclass_overrides(classes):
+    """{(file, class, method)}: a method one of our classes defines over a method of a library class
+    after it in the method resolution order (a mixin counts where it is mixed in)."""
+    found = set()
+    for cls in classes:
+        mro = cls.__mro__
+        for i, ours in enumerate(mro):
+            if not ours.__module__.startswith("autograder."):
+                continue
+            for name, value in vars(ours).items():
+                if name.startswith("__") and name != "__init__":
+                    continue
+                if not (callable(value) or isinstance(value, (staticmethod, classmethod, property))):
+                    continue
+                if any(base.__module__.split(".")[0] in LIBRARIES and name in vars(base) for base in mro[i + 1:]):
+                    found.add((ours.__module__.split(".")[-1] + ".py", ours.__name__, name))
+    return found
+
+
+def _library_names(tree):
+    """Names an AST binds to a library's module or class by import, at any depth."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] in LIBRARIES:
+            names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names
+                      if alias.name.split(".")[0] in LIBRARIES}
+    return names
+
+
+def _replacements(path):
+    """{(file, class, attribute)}: `Lib.attr = ...`, `setattr(Lib, "attr", ...)` or `_wrap(Lib, "attr", ...)`
+    on a name bound to a library (our flags `_btc_*` aside); the class is the last name before the attribute."""
+    tree = ast.parse(path.read_text())
+    library = _library_names(tree)
+
+    def owner(node):
+        chain = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        return chain[0] if chain else node.id if isinstance(node, ast.Name) else None, \
+            (node.id if isinstance(node, ast.Name) else None)
+
+    found = set()
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                targets += t.elts if isinstance(t, ast.Tuple) else [t]
+            targets = [(t.value, t.attr) for t in targets if isinstance(t, ast.Attribute)]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "_wrap") \
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            targets = [(node.args[0], node.args[1].value)]
+        for obj, attr in targets:
+            cls, root = owner(obj)
+            if root in library and not attr.startswith("_btc"):
+                found.add((path.name, cls, attr))
+    return found
+
+
+def test_every_override_of_a_library_method_is_listed_in_patches():
+    listed = _listed_overrides()
+    overrides = _subclass_overrides(_our_classes())
+    replaced = set().union(*(_replacements(p) for p in _sources()))
+    assert len(overrides) > 20 and len(replaced) > 10  # the scans find what is there
+    missing = sorted((overrides | replaced) - listed)
+    assert missing == [], "add these to the list at the end of patches.py's docstring (file, class.method, why)"
+    # and the list names nothing that is not there (the timers' loop over GRADEBOOK_CALLS: its first name)
+    stale = sorted(listed - overrides - replaced - {("patches.py", "Gradebook", "find_grade")})
+    assert stale == [], "patches.py's docstring lists overrides that no longer exist"
+
+
+def test_the_override_scans_see_each_kind_of_override(tmp_path):
+    """Each way of overriding a library method is seen by the scans (else the test above proves nothing)."""
+    from nbconvert.preprocessors import Preprocessor
+
+    class Mixin:
+        def preprocess_cell(self, cell, resources, index):
+            return cell, resources
+
+    class Ours(Mixin, Preprocessor):
+        def helper(self):
+            return None
+    Mixin.__module__ = Ours.__module__ = "autograder.grading.fake"
+    found = _subclass_overrides([Ours])
+    assert found == {("fake.py", "Mixin", "preprocess_cell")}
+    source = tmp_path / "fake.py"
+    source.write_text("from nbclient import NotebookClient\nfrom nbgrader import api\nimport x\n"
+                      "def f():\n    NotebookClient.execute_cell = None\n    api.Gradebook.close, x.y = 1, 2\n"
+                      "    setattr(NotebookClient, 'kc', 1)\n    NotebookClient._btc_flag = True\n")
+    assert _replacements(source) == {("fake.py", "NotebookClient", "execute_cell"), ("fake.py", "Gradebook", "close"),
+                                     ("fake.py", "NotebookClient", "kc")}
+
+
+# ---------------------------------------------------------------------------- limits
+
+def _configured():
+    """The limits in force for this course: the traits' defaults, as nbgrader_config.py leaves them."""
+    from autograder.grading import limits
+    from autograder.grading.course import load_config
+    from autograder.grading.execute import JudgedExecute
+    from autograder.grading.sandbox import SandboxKernelManager
+    cfg = load_config(AUTOGRADER)
+    km, ex = SandboxKernelManager(config=cfg), JudgedExecute(config=cfg)
+    return {
+        "cpu seconds": km.cpu_seconds, "address space GiB": km.address_space / 2**30,
+        "processes": km.max_processes, "file MiB": km.file_size / 2**20, "open files": km.open_files,
+        "memory GiB": km.memory_budget / 2**30, "disk MiB": km.disk_budget / 2**20, "files": km.max_files,
+        "notebook seconds": km.notebook_timeout, "output characters": ex.max_output_chars,
+        "cell seconds": ex.timeout, "case floor": ex.case_floor, "case factor": ex.case_factor,
+        "solution seconds": ex.solution_timeout,
+        "precheck MiB": limits.FOLDER_BYTES / 2**20, "precheck entries": limits.FOLDER_ENTRIES,
+        "precheck levels": limits.FOLDER_DEPTH, "notebook cells": limits.MAX_CELLS,
+        "notebook MiB": limits.NOTEBOOK_BYTES / 2**20,
+        "record values": limits.RECORD_VALUES, "record arrays": limits.RECORD_ARRAYS,
+        "records MiB": limits.RECORD_TOTAL / 2**20, "record seconds": limits.RECORD_SECONDS,
+        "diagnosis seconds": limits.DIAGNOSIS_SECONDS, "judge GiB": limits.JUDGE_MEMORY / 2**30,
+        "worker GiB": limits.WORKER_ADDRESS_SPACE / 2**30,
+    }
+
+
+N = r"(\d[\d,]*)"
+# limit -> {document: the pattern that states it, its number captured}; each must occur in that document
+STATED = {
+    "cpu seconds": {"README.md": rf"per process {N} s CPU", "GRADING.md": rf"CPU {N} s"},
+    "address space GiB": {"README.md": rf"{N} GiB\s+address space", "GRADING.md": rf"address space {N} GiB"},
+    "processes": {"README.md": rf"{N} processes", "GRADING.md": rf"{N} processes\s+and threads"},
+    "file MiB": {"README.md": rf"{N} MiB per file", "GRADING.md": rf"files of {N} MiB"},
+    "open files": {"README.md": rf"{N} open files", "GRADING.md": rf"{N} open files"},
+    "memory GiB": {"README.md": rf"{N} GiB of memory", "GRADING.md": rf"over {N} GiB of memory"},
+    "disk MiB": {"README.md": rf"{N} MiB and [\d,]+ files on disk", "GRADING.md": rf"or {N} MiB / [\d,]+ files"},
+    "files": {"README.md": rf"MiB and {N} files on disk", "GRADING.md": rf"MiB / {N} files"},
+    "notebook seconds": {"README.md": rf"{N} s, [\d,]+ characters of output", "GRADING.md": rf"{N} s of wall clock"},
+    "output characters": {"README.md": rf"{N} characters of output per cell",
+                          "GRADING.md": rf"{N} characters of output per cell"},
+    "cell seconds": {"README.md": rf"A cell runs\s+{N} s at most", "GRADING.md": rf"no cell runs over {N} s"},
+    "case floor": {"README.md": rf"max\({N} s, \d+ times", "GRADING.md": rf"max\({N} s, \d+ x"},
+    "case factor": {"README.md": rf"max\(\d+ s, {N} times", "GRADING.md": rf"max\(\d+ s, {N} x"},
+    "solution seconds": {"README.md": rf"a solution cell {N} s", "GRADING.md": rf"a solution cell {N} s"},
+    "precheck MiB": {"README.md": rf"8 levels or {N} MB", "GRADING.md": rf"\({N} MiB, \d+ entries"},
+    "precheck entries": {"README.md": rf"more than {N} files,", "GRADING.md": rf"MiB, {N} entries, \d+ levels"},
+    "precheck levels": {"README.md": rf"files, {N} levels", "GRADING.md": rf"entries, {N} levels;"},
+    "notebook cells": {"README.md": rf"more\s+than {N} cells", "GRADING.md": rf"MiB and {N} cells per notebook"},
+    "notebook MiB": {"README.md": rf"over {N} MB, more", "GRADING.md": rf"levels; {N} MiB and"},
+    "record values": {"GRADING.md": rf"at most {N} values"},
+    "record arrays": {"GRADING.md": rf"values, {N} arrays"},
+    "records MiB": {"GRADING.md": rf"{N} MiB of records per notebook"},
+    "record seconds": {"GRADING.md": rf"{N} s per record"},
+    "diagnosis seconds": {"GRADING.md": rf"{N} s for a notebook's diagnosis"},
+    "judge GiB": {"GRADING.md": rf"{N} GiB more address space"},
+    "worker GiB": {"GRADING.md": rf"its own address space bounded \({N} GiB\)"},
+}
+DOCS = {"README.md": ROOT / "README.md", "GRADING.md": AUTOGRADER / "GRADING.md"}
+
+
+def test_every_limit_is_stated_in_the_documents():
+    assert set(STATED) == set(_configured())
+
+
+@pytest.mark.parametrize("limit", sorted(STATED))
+def test_readme_and_grading_state_the_configured_limit(limit):
+    value = _configured()[limit]
+    for doc, pattern in STATED[limit].items():
+        text = DOCS[doc].read_text()
+        stated = [float(m.replace(",", "")) for m in re.findall(pattern, text)]
+        assert stated, f"{doc} no longer states the {limit} limit ({pattern!r}); it is {value:g}"
+        assert set(stated) == {value}, f"{doc} states the {limit} limit as {stated}; it is {value:g}"
+
+
+def test_limits_are_the_traits_defaults_and_not_written_again_in_the_config():
+    """The config leaves the limits to limits.py (one home); a value it set again would be a second copy."""
+    from autograder.grading import limits
+    from autograder.grading.execute import JudgedExecute
+    from autograder.grading.sandbox import SandboxKernelManager
+    for cls, trait, name in [
+            (SandboxKernelManager, "cpu_seconds", "CPU_SECONDS"), (SandboxKernelManager, "address_space", "ADDRESS_SPACE"),
+            (SandboxKernelManager, "max_processes", "MAX_PROCESSES"), (SandboxKernelManager, "file_size", "FILE_SIZE"),
+            (SandboxKernelManager, "open_files", "OPEN_FILES"), (SandboxKernelManager, "memory_budget", "MEMORY_BUDGET"),
+            (SandboxKernelManager, "disk_budget", "DISK_BUDGET"), (SandboxKernelManager, "max_files", "MAX_FILES"),
+            (SandboxKernelManager, "notebook_timeout", "NOTEBOOK_TIMEOUT"),
+            (JudgedExecute, "max_output_chars", "MAX_OUTPUT_CHARS"), (JudgedExecute, "max_restarts", "MAX_RESTARTS"),
+            (JudgedExecute, "case_floor", "CASE_FLOOR"), (JudgedExecute, "case_factor", "CASE_FACTOR"),
+            (JudgedExecute, "solution_timeout", "SOLUTION_TIMEOUT")]:
+        assert cls.class_traits()[trait].default_value == getattr(limits, name), (cls.__name__, trait)
+    config = (AUTOGRADER / "nbgrader_config.py").read_text()
+    set_again = re.findall(r"^c\.(?:SandboxKernelManager|JudgedExecute|Execute)\.(\w+) = (.+)$", config, flags=re.M)
+    assert [(t, v) for t, v in set_again if "limits." not in v and t not in ("sandbox", "kernel_name",
+            "kernel_manager_class", "extra_arguments")] == []
+
+
+# ---------------------------------------------------------------------------- GRADING.md's file table
+
+def _table_files():
+    """Files named in the first column of GRADING.md's table (`a/b.py`, `c.py`: c.py in a/)."""
+    named = []
+    for line in (AUTOGRADER / "GRADING.md").read_text().splitlines():
+        if not line.startswith("| `"):
+            continue
+        names = re.findall(r"`([^`]+)`", line.split("|")[1])
+        folder = names[0].rsplit("/", 1)[0]
+        named += [n if "/" in n else f"{folder}/{n}" for n in names]
+    return named
+
+
+def test_grading_md_file_table_names_every_grading_module_and_only_existing_files():
+    named = _table_files()
+    assert len(named) > 30
+    modules = {f"autograder/grading/{p.name}" for p in GRADING.glob("*.py")}
+    assert sorted(modules - set(named)) == [], "give these modules a row in GRADING.md's table"
+    missing = [n for n in named if not list(ROOT.glob(re.sub(r"<\w+>", "*", n)))]
+    assert missing == [], "GRADING.md's table names files that do not exist"
+
+
+def test_grading_md_names_no_missing_module():
+    """Every `name.py` GRADING.md mentions (its picture of a submission's path too) is a file of the tree."""
+    text = (AUTOGRADER / "GRADING.md").read_text()
+    names = set(re.findall(r"(?<![\w>])([a-z][a-z_]*\.py)\b", text))  # not the `<a>_tests.py` pattern
+    assert "pool.py" in names and "course.py" in names
+    tree = {p.name for folder in ("autograder", "tools", "tests", "bench", "solutions") for p in (ROOT / folder).rglob("*.py")}
+    assert sorted(names - tree) == []
