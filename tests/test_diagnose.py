@@ -220,6 +220,16 @@ def test_a_helpers_mistake_is_never_named_in_its_callers(mistake):
             assert all(f is None or f.kind != "mistake" for f in findings), (fn, [f.key for f in findings if f])
 
 
+def test_a_slip_the_caller_could_make_in_its_own_lines_is_told_in_both_places():
+    """conv_forward's numbers are those of conv_single_step adding the bias inside the sum, and conv_forward may
+    compute the window itself (the same slip inline): the cascade says both places, never only "which it calls"."""
+    for names in (["conv_single_step_bias_in_sum"], ["conv_single_step_bias_in_sum", "conv_forward_bias_in_sum"]):
+        findings, text = _named_in(names, "convolution", "conv_forward")
+        assert findings and all(f.kind == "cascade" and f.key == "conv_single_step:bias_in_sum" for f in findings)
+        assert "conv_forward gives exactly what this mistake of conv_single_step gives" in text
+        assert "which it calls, is wrong" not in text
+
+
 def test_a_pair_named_in_a_helper_cascades_into_its_caller():
     findings, text = _named_in(["distribute_value_average_by_sum", "distribute_value_shape_rows_columns_swapped"],
                                "pooling", "pool_backward")

@@ -260,9 +260,15 @@ def cascade(function, judged, helper, helper_judged, helper_found):
     if helper_found and helper_found[0] == "mistake":
         for known in _helper_mistakes(helper, helper_found[1]):
             if explains(dataclasses.replace(known, function=function), judged):
+                # the same slip written in the caller's own lines gives the same outcome: say both places
+                inline = not all(_raised(j) and _names_frame(j.record.raised.get("traceback", ""), helper)
+                                 for j in judged if not j.passed and j.outcome is not None) and any(
+                    k.key == known.key and not _in_helper(k) and explains(k, judged) for k in mistakes.registry(function))
+                first = (f"{function} gives exactly what this mistake of {helper} gives: {known.what}; if {function} "
+                         f"calls {helper}, fix {helper}, and if it computes this in its own lines, fix them too"
+                         if inline else f"{function} fails because {helper}, which it calls, is wrong: {known.what}")
                 return (f"{helper}:{known.key}", f"through {helper}: {known.label}",
-                        [f"{function} fails because {helper}, which it calls, is wrong: {known.what}.",
-                         f"fix {helper} first: {known.fix}; see {cite(known.equation)}"])
+                        [f"{first}.", f"fix {helper} first: {known.fix}; see {cite(known.equation)}"])
     own = {j.outcome[1:] for j in helper_judged if not j.passed and _raised(j)}
     fails = [j for j in judged if not j.passed and j.outcome is not None]
     if not own or not fails or not all(_raised(j) and j.outcome[1:] in own for j in fails):

@@ -219,8 +219,10 @@ REGISTRY = [
        "in mode 'average' your code still takes the maximum", "use np.mean(a_prev_slice) when mode == 'average'",
        AVGPOOL, ("pool_forward", "A[i, h, w, c] = np.mean(a_prev_slice)", "A[i, h, w, c] = np.max(a_prev_slice)")),
     _k("rows_cols_swapped", "pool_forward", "rows and columns swapped in the window",
-       "your window takes rows from horiz_start:horiz_end and columns from vert_start:vert_end",
-       "rows (axis 1) go with h: A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]", MAXPOOL,
+       "your window's rows are placed by the column index w and its columns by the row index h (the window cut "
+       "with its two ranges exchanged, or vert_start computed from w and horiz_start from h)",
+       "rows (axis 1) go with h: vert_start = h * stride, horiz_start = w * stride, "
+       "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]", MAXPOOL,
        ("pool_forward", "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
         "A_prev[i, horiz_start:horiz_end, vert_start:vert_end, c]")),
     _k("stride_ignored", "pool_forward", "stride ignored (windows move by 1)",
