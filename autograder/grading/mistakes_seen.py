@@ -7,10 +7,15 @@ one-change edit of the `solutions` teaching code, exactly as mistakes.py's
 entries are: (key, function, label, what, fix, equation labels, (function, old,
 new), ...). mistakes.py appends them to its REGISTRY.
 
-A mistake made in a helper (conv_single_step, create_mask_from_window,
+A mistake made in a helper (zero_pad, conv_single_step, create_mask_from_window,
 distribute_value) is registered for the helper only: diagnose.py derives the
 cascade into the functions that call it (the caller's verdict says it fails
-because of the helper), from the same edit.
+because of the helper), from the same edit. A slip a caller can also make in
+its own lines (the bias inside the sum, float(b), the bias array stored into Z)
+is registered for the caller too, with the caller's own edit.
+
+Each class is a study occurrence (or a general pattern, stated where it is
+one); the catalogue (tests/submissions/real_style.py) holds one entry per class.
 """
 
 PAD, FWD = ("eq-zero-pad",), ("eq-conv-forward",)
