@@ -38,8 +38,8 @@ import numpy as np
 from . import limits
 
 ENV_VAR = "BTC_GRADER_EXCHANGE"
-MAX_JSON_BYTES = 1_000_000
-MAX_NPZ_BYTES = 64_000_000
+MAX_JSON_BYTES = limits.RECORD_JSON_BYTES
+MAX_NPZ_BYTES = limits.RECORD_NPZ_BYTES
 MAX_DEPTH = 8
 MAX_ITEMS = limits.RECORD_ARRAYS
 MAX_NODES = limits.RECORD_VALUES  # encodings decoded per record, all levels together (64 ** 8 otherwise)

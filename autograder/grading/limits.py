@@ -49,6 +49,8 @@ MAX_OUTPUT_CHARS = 20000     # output text kept per cell, cut as it arrives
 MAX_RESTARTS = 8             # kernel restarts per notebook
 
 # ---- the records a kernel writes for the judge (exchange.py, budgets.copy_records)
+RECORD_JSON_BYTES = 1_000_000  # a record's .json
+RECORD_NPZ_BYTES = 64_000_000  # a record's .npz
 RECORD_VALUES = 2000         # encodings decoded per record, all levels together
 RECORD_ARRAYS = 64           # arrays in a record's .npz (and items in a list, tuple or dict)
 RECORD_TOTAL = 96 * MiB      # bytes of all one notebook's records together
@@ -57,6 +59,7 @@ RECORD_TOTAL = 96 * MiB      # bytes of all one notebook's records together
 RECORD_SECONDS = 20.0        # reading and comparing one record
 DIAGNOSIS_SECONDS = 60.0     # a notebook's diagnosis
 JUDGE_MEMORY = 2 * GiB       # more address space while it judges
+VERDICT_CHARS = 6000         # characters of one verdict's text
 
 # ---- a submitted folder, before nbgrader copies it (precheck.py; nofollow.py for collect)
 NOTEBOOK_BYTES = 50 * MiB    # a notebook file
