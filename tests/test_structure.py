@@ -47,6 +47,16 @@ def test_no_module_of_autograder_imports_tools():
     assert offenders == []
 
 
+def test_mathjax_is_pinned_once_and_the_readme_states_that_pin():
+    """The book's MathJax: one version, in tools/build_book.py (feedback pages draw MathML and need none)."""
+    from tools import build_book
+    stated = re.findall(r"fetches MathJax (\d+\.\d+\.\d+)", (ROOT / "README.md").read_text())
+    assert stated == [build_book.MATHJAX_VERSION]
+    pins = [f for f in sorted(ROOT.glob("*/*.py")) + sorted(ROOT.glob("*/*/*.py"))
+            if ".venv" not in f.parts and re.search(r"^MATHJAX_VERSION = ", f.read_text(), flags=re.M)]
+    assert [str(f.relative_to(ROOT)) for f in pins] == ["tools/build_book.py"]
+
+
 def test_the_import_check_sees_a_tools_import():
     """The check above would see each form of importing tools (an import it cannot see proves nothing)."""
     for line in ("import tools.build_book", "from tools import build_book", "def f():\n    from tools.x import y"):
