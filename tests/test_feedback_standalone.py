@@ -219,12 +219,12 @@ def test_the_csp_allows_only_the_heads_own_styles():
     head_css = "p { color: red; }"
     page = (f'<html><head><meta content="{feedback.CSP}"><style type="text/css">{head_css}</style></head>'
             "<body><style>body { display: none }</style></body></html>")
-    sealed = feedback_assets.seal(page)
+    sealed = feedback.seal(page)
     hashes = re.findall(r"'sha256-([^']+)'", sealed)
     assert hashes == [base64.b64encode(__import__("hashlib").sha256(head_css.encode()).digest()).decode()]
     assert "script-src 'none'" in sealed and "unsafe-inline" not in sealed
     with pytest.raises(ValueError):
-        feedback_assets.seal("<html><head></head><body></body></html>")
+        feedback.seal("<html><head></head><body></body></html>")
 
 
 def test_a_rendered_page_has_no_script_and_no_style_attribute():

@@ -16,7 +16,7 @@ own views keep nbgrader's templates), so every way gives the same page:
   autograder/templates/btc_feedback/: nbgrader's feedback page with a
   Content-Security-Policy (no script at all, nothing fetched, images only
   from data: URLs, styles only the page's own <style> elements, by hash: see
-  feedback_assets.seal), output lines that wrap instead of scrolling, and a
+  seal below), output lines that wrap instead of scrolling, and a
   summary that names every test by its grade_id with its points.
 - the Jinja filters `markdown_html` (markdown with its TeX as MathML, see
   feedback_assets.py, through `clean_html`), `clean_html` (bleach with a small
@@ -33,6 +33,8 @@ network, so `nbgrader release_feedback` can hand it out alone.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -42,8 +44,45 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import default, validate
 
-from .feedback_assets import (SAFE_TOKEN, STYLE_HASHES, clean_html, end_formula_budget, formula_budget, markdown_html,
-                              sanitized_markdown2html, seal, without_fonts)
+from .feedback_assets import (SAFE_TOKEN, clean_html, end_formula_budget, formula_budget, markdown_html,
+                              sanitized_markdown2html)
+
+# ----------------------------------------------------------------------------
+# the page's own styles, allowed by hash
+
+HEAD_END = "</head>"
+_STYLE = re.compile(r"<style(?:\s+type=\"text/css\")?\s*>(.*?)</style>", re.S)
+STYLE_HASHES = "'btc-style-hashes'"  # written by the template into its CSP, replaced by `seal`
+
+
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
+
+
+def without_fonts(css):
+    """CSS without its @font-face rules (bootstrap's icon font: a file the page could not load, never used)."""
+    from markupsafe import Markup
+
+    return Markup(_FONT_FACE.sub("", str(css)))
+
+
+def style_hashes(head):
+    """CSP sources ('sha256-...') for every <style> element of the page's <head>."""
+    return sorted({"'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+                   for body in _STYLE.findall(head)})
+
+
+def seal(page):
+    """The page with its CSP's style-src naming exactly its head's <style> elements.
+
+    Only the head is hashed: whatever reaches the body (the student's content)
+    can never add a style the policy allows.
+    """
+    end = page.find(HEAD_END)
+    if end < 0 or STYLE_HASHES not in page[:end]:
+        raise ValueError("feedback page without the template's CSP placeholder")
+    head = page[:end]
+    return head.replace(STYLE_HASHES, " ".join(style_hashes(head)) or "'none'", 1) + page[end:]
+
 
 COURSE = Path(__file__).resolve().parents[1]
 TEMPLATES = COURSE / "templates"
@@ -238,7 +277,7 @@ class FeedbackExporter(HTMLExporter):
     nbgrader's API (the formgrader's "generate feedback" button) sets
     `HTMLExporter.template_name = "feedback"`, nbgrader's stock template (raw
     HTML of markdown cells runs, MathJax 2 from a CDN); here any name given
-    becomes ours. Every page leaves with its CSP sealed (`feedback_assets.seal`).
+    becomes ours. Every page leaves with its CSP sealed (`seal`).
     """
 
     @default("template_name")

@@ -1,8 +1,8 @@
-"""What a feedback page is made of: student HTML made safe, maths as MathML, and its own styles' hashes.
+"""What a feedback page is made of: student HTML made safe, and maths as MathML.
 
 `clean_html` and `markdown_html` are the template's filters for anything a
-student wrote (feedback.py registers them); `seal` fills in the page's
-Content-Security-Policy once the page is rendered.
+student wrote (feedback.py registers them, and seals the page's
+Content-Security-Policy once the page is rendered).
 
 A page must stand alone (released through nbgrader's exchange it is one
 .html file, opened from anywhere, with no network): so the TeX of markdown
@@ -21,10 +21,8 @@ in a <code class="tex"> element: never as a wrong formula.
 """
 from __future__ import annotations
 
-import base64
 import contextvars
 import functools
-import hashlib
 import html
 import re
 
@@ -388,39 +386,3 @@ def _markdown_html(source):
             tag[name] = values if isinstance(value, list) else values[0]
     return token.sub(lambda m: _budgeted_math_html(*found[int(m.group(1))]), str(soup))
 
-
-# ----------------------------------------------------------------------------
-# the page's own styles, allowed by hash
-
-HEAD_END = "</head>"
-_STYLE = re.compile(r"<style(?:\s+type=\"text/css\")?\s*>(.*?)</style>", re.S)
-STYLE_HASHES = "'btc-style-hashes'"  # written by the template into its CSP, replaced by `seal`
-
-
-_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
-
-
-def without_fonts(css):
-    """CSS without its @font-face rules (bootstrap's icon font: a file the page could not load, never used)."""
-    from markupsafe import Markup
-
-    return Markup(_FONT_FACE.sub("", str(css)))
-
-
-def style_hashes(head):
-    """CSP sources ('sha256-...') for every <style> element of the page's <head>."""
-    return sorted({"'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-                   for body in _STYLE.findall(head)})
-
-
-def seal(page):
-    """The page with its CSP's style-src naming exactly its head's <style> elements.
-
-    Only the head is hashed: whatever reaches the body (the student's content)
-    can never add a style the policy allows.
-    """
-    end = page.find(HEAD_END)
-    if end < 0 or STYLE_HASHES not in page[:end]:
-        raise ValueError("feedback page without the template's CSP placeholder")
-    head = page[:end]
-    return head.replace(STYLE_HASHES, " ".join(style_hashes(head)) or "'none'", 1) + page[end:]
