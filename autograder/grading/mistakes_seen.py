@@ -37,6 +37,8 @@ _col_fix = "horiz_start = w * stride (and vert_start = h * stride)"
 _loop_return_what = ("your return statement is indented inside the loop over the examples i, so the function "
                      "returns after example 0 and every other example's gradient stays zero")
 _loop_return_fix = "dedent the return so that it runs after the loop over i has finished"
+_width_what = ("your output width is computed from n_H_prev, the input's height: it is right only for square "
+               "inputs; the width comes from the input's width n_W_prev")
 _no_mode_what = ("your signature has no parameter mode, so every call that passes mode (mode='max' or "
                  "mode='average') raises TypeError before your code runs")
 
@@ -237,4 +239,21 @@ SEEN = [
      "you return a Python list of lists; the function must return a NumPy array of shape (n_H, n_W)",
      "a = np.ones(shape) * average", AVGBACK,
      ("distribute_value", "a = np.ones(shape) * average", "a = [[average] * f_W for _ in range(f_H)]")),
+    # ---- fourth pass (issue 17): the width from the height, the output's h and w exchanged, no sum
+    ("width_from_height", "conv_forward", "output width computed from the input's height",
+     _width_what, "n_W = int((n_W_prev - f + 2 * pad) / stride) + 1, from n_W_prev", FWD + ("eq-output-size",),
+     ("conv_forward", "n_W = output_size(n_W_prev, f, stride, pad)", "n_W = output_size(n_H_prev, f, stride, pad)")),
+    ("width_from_height", "pool_forward", "output width computed from the input's height",
+     _width_what, "n_W = int(1 + (n_W_prev - f) / stride), from n_W_prev", MAXPOOL + AVGPOOL + ("eq-output-size",),
+     ("pool_forward", "n_W = output_size(n_W_prev, f, stride)", "n_W = output_size(n_H_prev, f, stride)")),
+    ("output_h_w_swapped", "conv_forward", "result stored at Z[i, w, h, c]",
+     "you store the window's result at Z[i, w, h, c]: axis 1 of Z is the row h and axis 2 the column w, so "
+     "your output is the transpose of each feature map (and an index error when n_H and n_W differ)",
+     "Z[i, h, w, c] = conv_single_step(...)", FWD,
+     ("conv_forward", "Z[i, h, w, c] = conv_single_step(", "Z[i, w, h, c] = conv_single_step(")),
+    ("products_never_summed", "conv_single_step", "the products returned without their sum",
+     "you return the array of elementwise products a_slice_prev * W (plus b), of shape (f, f, n_C_prev); Z is "
+     "one number: the sum of those products, plus the bias once",
+     "Z = np.sum(a_slice_prev * W) + b.item()", FWD,
+     ("conv_single_step", "Z = np.sum(s)\n    Z = Z + b.item()\n    return float(Z)", "Z = s + b\n    return Z")),
 ]

@@ -160,4 +160,18 @@ REAL_MISTAKES = [
     Mistake("distribute_value_returns_list", "pooling", "distribute_value",
             (E("a = np.ones(shape) * average", "a = [[average] * f_W for _ in range(f_H)]"),),
             why="a list of lists returned", known="returns_list"),
+    # ---- fourth pass: the output width from the input's height, the result stored at [w, h], no sum
+    Mistake("conv_forward_width_from_height", "convolution", "conv_forward",
+            (E("n_W = output_size(n_W_prev, f, stride, pad)", "n_W = int((n_H_prev - f + 2 * pad) / stride) + 1"),),
+            why="n_W computed from n_H_prev", known="width_from_height"),
+    Mistake("pool_forward_width_from_height", "pooling", "pool_forward",
+            (E("n_W = output_size(n_W_prev, f, stride)", "n_W = 1 + (n_H_prev - f) // stride"),),
+            why="n_W computed from n_H_prev", known="width_from_height"),
+    Mistake("conv_forward_output_h_w_swapped", "convolution", "conv_forward",
+            (E("Z[i, h, w, c] = conv_single_step(", "Z[i, w, h, c] = conv_single_step("),),
+            why="the window's result stored at Z[i, w, h, c]", known="output_h_w_swapped"),
+    Mistake("conv_single_step_products_never_summed", "convolution", "conv_single_step",
+            (E("Z = np.sum(s)\n    Z = Z + b.item()\n    return float(Z)", "return np.multiply(a_slice_prev, W) + b"),),
+            frozenset({"conv_forward"}), why="the elementwise products (plus b) returned unsummed",
+            known="products_never_summed"),
 ]
