@@ -16,31 +16,17 @@ same slip written in loops or vectorised).
 """
 import ast
 import functools
+import importlib
 import inspect
 from dataclasses import dataclass
 
-import solutions
-import solutions.activations
-import solutions.conv
-import solutions.pool
+from . import functions, mistakes_seen
 
-from . import mistakes_seen
+MODULES = {name: importlib.import_module(module) for name, module in functions.MODULES.items()}
 
-MODULES = {
-    "sigmoid_backward": solutions.activations, "relu_backward": solutions.activations,
-    "tanh_backward": solutions.activations, "softmax_backward": solutions.activations,
-    "zero_pad": solutions.conv, "conv_single_step": solutions.conv, "conv_forward": solutions.conv,
-    "conv_backward": solutions.conv,
-    "pool_forward": solutions.pool, "create_mask_from_window": solutions.pool, "distribute_value": solutions.pool,
-    "pool_backward": solutions.pool,
-}
-
-# The graded helpers each function calls: a helper that fails its own cases explains its callers' failures.
-CALLS = {
-    "conv_forward": ("zero_pad", "conv_single_step"),
-    "conv_backward": ("zero_pad",),
-    "pool_backward": ("create_mask_from_window", "distribute_value"),
-}
+# The graded helpers each function calls (declared in functions.py): a helper that fails its own cases
+# explains its callers' failures.
+CALLS = functions.CALLS
 
 
 @dataclass(frozen=True)
@@ -60,18 +46,13 @@ def _k(key, function, label, what, fix, equation, *edits):
     return Known(key, function, label, what, fix, equation, tuple(edits))
 
 
-CH2 = {  # equation labels, cited as cases.py cites them (cases.citation turns them into "chapter 2, eq. (2.5)")
-    "sigmoid": ("eq-sigmoid-grad",),
-    "relu": ("eq-relu-grad",),
-    "tanh": ("eq-tanh-grad",),
-    "softmax": ("eq-softmax-jacobian", "eq-softmax-backward"),
-}
-PAD = ("eq-zero-pad",)
-FWD = ("eq-conv-forward",)
-DB, DW, DX = ("eq-conv-db",), ("eq-conv-dw",), ("eq-conv-dx", "eq-conv-dx-full")
-DILATE = ("eq-conv-dilate",)
-MAXPOOL, AVGPOOL = ("eq-maxpool",), ("eq-avgpool",)
-MAXBACK, AVGBACK = ("eq-maxpool-backward",), ("eq-avgpool-backward",)
+EQ = functions.EQ  # equation labels, cited as the cases cite them (cases.citation: "chapter 2, eq. (2.5)")
+CH2 = {name: EQ[name] for name in ("sigmoid", "relu", "tanh", "softmax")}
+PAD, FWD = EQ["pad"], EQ["forward"]
+DB, DW, DX = EQ["db"], EQ["dw"], EQ["dx"]
+DILATE = EQ["dilate"]
+MAXPOOL, AVGPOOL = EQ["maxpool"], EQ["avgpool"]
+MAXBACK, AVGBACK = EQ["maxback"], EQ["avgback"]
 
 HP_CONV = ('stride = hparameters["stride"]\n    pad = hparameters["pad"]', "stride, pad = hparameters.values()")
 HP_POOL = ('f = hparameters["f"]\n    stride = hparameters["stride"]', "f, stride = hparameters.values()")

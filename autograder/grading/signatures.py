@@ -10,12 +10,9 @@ import itertools
 import numpy as np
 
 from . import cases as registry
+from . import functions
 
-OUTPUT_NAMES = {  # graded arrays of a result, by the name the judge's Mismatch uses
-    "conv_forward": {"Z": 0},
-    "conv_backward": {"dA_prev": 0, "dW": 1, "db": 2},
-    "pool_forward": {"A": 0},
-}
+OUTPUT_NAMES = functions.OUTPUT_NAMES  # graded arrays of a result, by the name the judge's Mismatch uses
 LAYER_ARRAYS = {"Z", "A", "dA_prev", "X_pad"}  # (m, n_H, n_W, n_C) arrays: axes 1, 2 are the image's rows, columns
 
 
@@ -33,23 +30,10 @@ def _close(got, want):
 
 
 def hyper(case):
-    """{"f", "stride", "pad", "order"} of a case (whatever applies), read from its inputs;
-    "order" is the hyper-parameters' key order as the dict lists them."""
-    args, kwargs = case.inputs()
-    fn = case.function
-    if fn == "zero_pad":
-        return {"pad": args[1]}
-    if fn == "conv_forward":
-        return {"f": args[1].shape[0], **args[3], "order": tuple(args[3])}
-    if fn == "conv_backward":
-        return {"f": args[1][1].shape[0], **args[1][3], "order": tuple(args[1][3])}
-    if fn == "pool_forward":
-        return {**args[1], "order": tuple(args[1])}
-    if fn == "pool_backward":
-        return {**args[1][1], "order": tuple(args[1][1])}
-    if fn == "distribute_value":
-        return {"size": args[1][0] * args[1][1]}
-    return {}
+    """{"f", "stride", "pad", "order", "size"} of a case (whatever applies), read from its inputs as its
+    function's declaration says (functions.py); "order" is the hyper-parameters' key order as the dict lists them."""
+    read = functions.HYPER.get(case.function)
+    return read(*case.inputs()) if read else {}
 
 
 DOCUMENTED_ORDER = {("stride", "pad"), ("f", "stride")}  # hparameters as the docstrings list them
