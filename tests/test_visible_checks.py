@@ -6,6 +6,7 @@ receive the solution package's functions, or wrong versions of them.
 import contextlib
 import io
 import json
+import linecache
 import re
 import sys
 from pathlib import Path
@@ -486,3 +487,45 @@ def test_student_requirements_pin_the_graders_versions():
     student, grader = pins("requirements-student.txt"), pins("requirements.txt")
     assert {"numpy", "ipykernel", "nbgrader"} <= set(student)
     assert {name: grader.get(name) for name in student} == student
+
+
+# ---------------------------------------------------------------- issue 17: real students' mistakes, told as the grader tells them
+
+def run_as_jupyter(nb, assignment, only):
+    """{grade_id: CheckFailed or None} of the test cells of `only`, each code cell compiled under its own name
+    with its source in linecache, as IPython keeps it (so the checks can read the student's lines)."""
+    from test_notebooks import is_test, nbgrader_meta
+
+    sys.modules[f"{assignment}_tests"] = helper(assignment)
+    namespace, results = {}, {}
+    for k, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        source = "".join(cell["source"])
+        name = f"<cell-{assignment}-{k}-{abs(hash(source))}>"
+        linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
+        code = compile(source, name, "exec")
+        if not is_test(cell):
+            exec(code, namespace)
+            continue
+        grade_id = nbgrader_meta(cell)["grade_id"]
+        if grade_id.startswith(only + "__"):
+            try:
+                exec(code, namespace)
+                results[grade_id] = None
+            except Exception as e:
+                results[grade_id] = e
+    return results
+
+
+def catalogue_messages(mistake):
+    """{grade_id: the visible check's text} of each failing test cell of the catalogue mistake's function
+    and of the functions it breaks."""
+    from submissions import apply_edits
+
+    out = {}
+    for function in sorted(mistake.allowed):
+        nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = run_as_jupyter(nb, mistake.assignment, function)
+        out |= {gid: " ".join(line.strip() for line in e._render_traceback_()) if hasattr(e, "_render_traceback_")
+                else repr(e) for gid, e in results.items() if e is not None}
+    return out

@@ -10,6 +10,7 @@ instructor's grader only: outside grading it does nothing.
 # ---- BEGIN SHARED (from tools/helpers_template.py; tools/make_notebooks.py copies it) ----
 import ast
 import contextlib
+import inspect
 import io
 import json
 import linecache
@@ -579,26 +580,29 @@ def visible(describe):
                 except _FailsWhenGraded as e:
                     _fail(*e.args[:1], case, equation, e.args[1])
             except CheckFailed as e:
+                e = with_lines(e, _helper_lines(functions))
                 hint = _rerun_hint(run, functions, params)
-                if hint:
-                    raise CheckFailed(f"{e}\n{hint}") from None
-                raise
+                raise (CheckFailed(f"{e}\n{hint}") if hint else e) from None
             except Exception as e:  # raised by the student's code
                 frames = _student_frames(e)
-                where = frames[-1].name if frames else check.__name__
+                # no frame of the student's: the call itself failed (a signature without mode, ...)
+                called = [f.__name__ for f in functions if str(e).startswith(f"{getattr(f, '__name__', '?')}()")]
+                where = frames[-1].name if frames else (called[0] if called else check.__name__)
                 message = str(e).strip().splitlines()[0] if str(e).strip() else ""
                 lines = [f"{where} raised {type(e).__name__}" + (f": {message}" if message else "")]
                 if len(lines[0]) > WIDTH - 20:  # keep the first line whole: the message goes below
                     lines = [f"{where} raised {type(e).__name__}:", f"  {message}"]
-                lines += [f"  case: {case}", "  your code, last lines:"]
+                lines += [f"  case: {case}"] + (["  your code, last lines:"] if frames else [])
                 for f in frames:
                     lines += [f"    {f.name}, line {f.lineno}: {(f.line or '').strip()}"]
                 try:  # the same explanation the grader gives (explain_lines, below)
-                    said = explain_lines(type(e).__name__, str(e), _frames(e.__traceback__),
-                                         _geometry(functions, params))[1:]
+                    recorded = _frames(e.__traceback__)
+                    named = _named_raise(type(e).__name__, str(e), recorded, functions)
+                    said = explain_lines(type(e).__name__, str(e), recorded, _geometry(functions, params),
+                                         causes=not named)[1:] + named
                 except Exception:
                     said = []
-                lines += [f"  {line}" for line in said]
+                lines += [f"  {line}" for line in said + _helper_lines(functions)]
                 words, url = _cite(equation)
                 lines += [f"  re-read {words} in the book:", f"  {url}"]
                 hint = _rerun_hint(run, functions, params)
@@ -607,6 +611,89 @@ def visible(describe):
         run.__name__, run.__doc__, run.describe = check.__name__, check.__doc__, describe
         return run
     return wrap
+
+
+def likely(what, fix):
+    """A named mistake in the grader's words (autograder/grading/diagnose.py writes its verdicts so):
+    said only when the evidence the check has is conclusive."""
+    return [f"likely mistake: {what}.", f"fix: {fix}"]
+
+
+def _no_mode(kind, message, frames, functions):
+    """A signature without mode: every call that passes mode raises TypeError before the body runs
+    (and a body that still reads mode raises NameError when none is passed)."""
+    for func in functions:
+        name = getattr(func, "__name__", "")
+        try:
+            parameters = inspect.signature(func).parameters
+        except (TypeError, ValueError):
+            continue
+        if "mode" in parameters or not any(p.kind == p.POSITIONAL_OR_KEYWORD for p in parameters.values()):
+            continue
+        if (kind == "TypeError" and message.startswith(f"{name}() got an unexpected keyword argument 'mode'")) or (
+                kind == "NameError" and "name 'mode' is not defined" in message and frames
+                and frames[-1]["function"] == name):
+            first = ", ".join(parameters)
+            return likely("your signature has no parameter mode, so every call that passes mode (mode='max' or "
+                          "mode='average') raises TypeError before your code runs",
+                          f'keep the signature: def {name}({first}, mode="max")')
+    return []
+
+
+def _named_raise(kind, message, frames, functions):
+    """The grader's words for an exception whose cause the evidence shows conclusively, or [].
+    Rules: _no_mode here, then the assignment's own (RAISE_RULES, set by its module)."""
+    for rule in (_no_mode,) + tuple(globals().get("RAISE_RULES", ())):
+        try:
+            said = rule(kind, message, frames, functions)
+        except Exception:  # a rule that cannot read this evidence says nothing
+            said = []
+        if said:
+            return said
+    return []
+
+
+def _quiet_failure(check, functions, params):
+    """The message of the visible `check` run quietly (no hints inside), or None when it passes."""
+    _RERUNNING.append(True)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            check(*functions, **params)
+    except Exception as e:
+        return str(e)
+    finally:
+        _RERUNNING.pop()
+    return None
+
+
+def _helper_lines(functions):
+    """For each graded helper your functions call (HELPER_CHECKS, set by the assignment's module) that fails
+    its own visible check: which, and its likely mistake when its check names one (the grader's cascade)."""
+    table = globals().get("HELPER_CHECKS", {})
+    if _RERUNNING or not table:
+        return []
+    out, seen = [], set()
+    for func in reversed(functions):  # the function under test first (a backward's check calls the forward too)
+        names = getattr(getattr(func, "__code__", None), "co_names", ())
+        for name in [n for n in names if n in table and n not in seen and n != getattr(func, "__name__", "")]:
+            helper = getattr(func, "__globals__", {}).get(name)
+            if not callable(helper):
+                continue
+            seen.add(name)
+            for check, params in table[name]:
+                failure = _quiet_failure(check, [helper], params)
+                if failure is None:
+                    continue
+                said = dict(line.strip().split(": ", 1) for line in failure.splitlines()
+                            if line.strip().startswith(("likely mistake: ", "fix: ")))
+                if "likely mistake" in said:
+                    out += [f"{func.__name__} calls {name}, which is wrong: {said['likely mistake']}",
+                            f"fix {name} first: {said.get('fix', 'its test cells say how')}"]
+                else:
+                    out += [f"{func.__name__} calls {name}, which fails its own check: "
+                            f"{failure.splitlines()[0]}", f"fix {name} first (its test cells say more)"]
+                break
+    return out
 
 
 # Warnings of older NumPy versions that announce an error in the grader's NumPy: (text, error, fix).
@@ -657,6 +744,62 @@ def _call(func, *args, **kwargs):
     for w in caught[:3]:
         print(f"note: {func.__name__} warned {w.category.__name__}: {w.message}")
     return result
+
+
+def returns_inside_loop(func):
+    """Whether your function's source (when Python can read it) has a return statement inside a for loop."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return False
+    loops = [n for n in ast.walk(tree) if isinstance(n, ast.For)]
+    return any(isinstance(n, ast.Return) for loop in loops for n in ast.walk(loop))
+
+
+def first_example_only(full, alone, names):
+    """Whether a backward's results `full` (a tuple, one per name) hold example 0's results `alone` (the same
+    function given example 0 only) and nothing else: the other examples' input gradient is zero.
+    names[0] is the input gradient (per example, axis 0); the others are summed over the examples."""
+    if not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in tuple(full) + tuple(alone)):
+        return False
+    grad, rest = full[0], full[1:]
+    if grad.shape[0] < 2 or grad.shape[1:] != alone[0].shape[1:] or not np.any(alone[0]):
+        return False
+    return bool(np.array_equal(grad[:1], alone[0]) and not np.any(grad[1:])
+                and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(rest, alone[1:])))
+
+
+LOOP_RETURN = ("your return statement is indented inside the loop over the examples i, so the function returns "
+               "after example 0 and every other example's gradient stays zero",
+               "dedent the return so that it runs after the loop over i has finished")
+
+
+def first_example_lines(func, names):
+    """What the evidence shows when only example 0 reaches a backward's results (first_example_only)."""
+    if returns_inside_loop(func):
+        return likely(*LOOP_RETURN)
+    rest = f", and {' and '.join(names[1:])} are what example 0 alone gives" if len(names) > 1 else ""
+    return [f"only example 0 reaches your result: {names[0]} of every other example is zero{rest} (look for "
+            "a return, a break or a range that ends the loop over the examples after i = 0)"]
+
+
+def with_lines(error, lines):
+    """The CheckFailed `error` with `lines` added above its "re-read" line (as _fail places details)."""
+    if not lines:
+        return error
+    text = str(error).splitlines()
+    at = next((k for k, line in enumerate(text) if line.startswith("  re-read ")), len(text))
+    return CheckFailed("\n".join(text[:at] + [f"  {line}" for line in lines] + text[at:]))
+
+
+def gradient_of(forward_of, x, upstream):
+    """The gradient of sum(forward_of(x) * upstream) with respect to x, by central differences."""
+    return numerical_gradient(lambda v: float(np.sum(forward_of(v) * upstream)), x.copy())
+
+
+COLUMNS_FROM_ROWS = ("your window's columns start at h * stride, the row index: horiz_start must come from the "
+                     "column index w, so every window of row h is cut from the same columns",
+                     "horiz_start = w * stride (and vert_start = h * stride)")
 
 
 def _tolerance(got):
@@ -796,7 +939,8 @@ def _hint(analytic, numeric, covered=None, padded=True):
     """
     bad = np.abs(analytic - numeric) > 1e-5 * (1 + np.abs(numeric))
     if covered is not None and bad.any():
-        if not (bad & (covered <= 1)).any() and (covered > 1).any():
+        # telling only when some input lies in at most one window (else "only shared ones" says nothing)
+        if not (bad & (covered <= 1)).any() and (covered > 1).any() and (covered <= 1).any():
             return "only inputs that several windows share are wrong: each collects the shares of all its windows"
         if not (bad & (covered > 0)).any():
             return "only inputs no window reads are wrong: their gradient is 0"
@@ -808,7 +952,9 @@ def _hint(analytic, numeric, covered=None, padded=True):
     if np.any(numeric != 0) and np.all(analytic[numeric == 0] == 0):
         nonzero = np.abs(numeric) > 1e-6
         ratio = analytic[nonzero] / numeric[nonzero]
-        if ratio.size and np.allclose(ratio, ratio.flat[0], rtol=1e-4) and abs(ratio.flat[0] - 1) > 1e-3:
+        # (a factor of 0 is no factor: an all-zero gradient is said where the check knows more)
+        if ratio.size and np.allclose(ratio, ratio.flat[0], rtol=1e-4) and abs(ratio.flat[0] - 1) > 1e-3 \
+                and abs(ratio.flat[0]) > 1e-3:
             return f"every entry is {ratio.flat[0]:.4g} times the right one: a missing or extra factor"
     return None
 
@@ -1014,7 +1160,10 @@ def check_pool_forward_known(pool_forward, *, mode, case, equation):
     A_prev = KNOWN_INPUT.reshape(1, 4, 4, 1)
     A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev.copy(), {"f": 2, "stride": 2}, mode=mode),
                             ["A", "cache"], case, equation)
-    assert_array("A", A, KNOWN_POOLS[mode][None, :, :, None], case, equation)
+    try:
+        assert_array("A", A, KNOWN_POOLS[mode][None, :, :, None], case, equation)
+    except CheckFailed as e:
+        raise with_lines(e, _forward_lines(pool_forward, A, A_prev, {"f": 2, "stride": 2}, mode)) from None
     assert_cache(cache, (A_prev, {"f": 2, "stride": 2}), ["A_prev", "hparameters"], case, equation)
     print(f"pool_forward: worked example OK ({mode})")
 
@@ -1025,7 +1174,10 @@ def check_pool_forward_default(pool_forward, *, case, equation):
     A_prev = KNOWN_INPUT.reshape(1, 4, 4, 1)
     A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev.copy(), {"f": 2, "stride": 2}),
                             ["A", "cache"], case, equation)
-    assert_array("A", A, KNOWN_POOLS["max"][None, :, :, None], case, equation)
+    try:
+        assert_array("A", A, KNOWN_POOLS["max"][None, :, :, None], case, equation)
+    except CheckFailed as e:
+        raise with_lines(e, _forward_lines(pool_forward, A, A_prev, {"f": 2, "stride": 2}, "max")) from None
     assert_cache(cache, (A_prev, {"f": 2, "stride": 2}), ["A_prev", "hparameters"], case, equation)
     print("pool_forward: default mode OK (max)")
 
@@ -1046,12 +1198,72 @@ def _expect_pool_forward(pool_forward, A_prev, hparameters, mode, case, equation
     n_H, n_W = output_size(n_H_prev, f, stride), output_size(n_W_prev, f, stride)
     A, cache = assert_tuple("pool_forward", _call(pool_forward, A_prev.copy(), dict(hparameters), mode=mode),
                             ["A", "cache"], case, equation)
-    assert_type_shape_dtype("A", A, (m, n_H, n_W, n_C), case, EQ["size"])
-    assert_cache(cache, (A_prev, hparameters), ["A_prev", "hparameters"], case, equation)
-    for h, w in _spots(n_H, n_W):
-        window = A_prev[:, h * stride:h * stride + f, w * stride:w * stride + f, :]
-        expected = window.max(axis=(1, 2)) if mode == "max" else window.mean(axis=(1, 2))
-        assert_array(f"A[:, {h}, {w}, :]", A[:, h, w, :], expected, case, equation)
+    try:
+        assert_type_shape_dtype("A", A, (m, n_H, n_W, n_C), case, EQ["size"])
+        assert_cache(cache, (A_prev, hparameters), ["A_prev", "hparameters"], case, equation)
+        for h, w in _spots(n_H, n_W):
+            window = A_prev[:, h * stride:h * stride + f, w * stride:w * stride + f, :]
+            expected = window.max(axis=(1, 2)) if mode == "max" else window.mean(axis=(1, 2))
+            assert_array(f"A[:, {h}, {w}, :]", A[:, h, w, :], expected, case, equation)
+    except CheckFailed as e:
+        raise with_lines(e, _forward_lines(pool_forward, A, A_prev, hparameters, mode)) from None
+
+
+def _columns_from_rows(A_prev, f, stride, mode):
+    """What pool_forward gives when every window's columns start at h * stride (a mistake): A of shape
+    (m, n_H, n_W, n_C), windows cut short where they run past the input's columns (as slicing does), or None
+    when one would be empty."""
+    m, n_H_prev, n_W_prev, n_C = A_prev.shape
+    n_H, n_W = output_size(n_H_prev, f, stride), output_size(n_W_prev, f, stride)
+    if (n_H - 1) * stride >= n_W_prev:
+        return None
+    A = np.zeros((m, n_H, n_W, n_C))
+    for h, w in np.ndindex(n_H, n_W):
+        window = A_prev[:, h * stride:h * stride + f, h * stride:h * stride + f, :]  # columns from h, not w
+        A[:, h, w, :] = window.max(axis=(1, 2)) if mode == "max" else window.mean(axis=(1, 2))
+    return A
+
+
+SIZE_PROBE = ((1, 5, 4, 1), 3, 2)  # rows: 1 + (5 - 3) // 2 = 2, int((1 + 5 - 3) / 2) = 1; columns: 1 and 1, 0 without 1
+
+
+def _one_inside(n_prev, f, stride):
+    return int((1 + n_prev - f) / stride)
+
+
+def _size_lines(pool_forward, A, A_prev, f, stride, mode):
+    """The grader's words when your output sizes are int((1 + n_prev - f) / stride), told apart from the
+    right size and from a size without the 1 by your pool_forward on this case and on SIZE_PROBE."""
+    seen = [(A_prev.shape, f, stride, A)]
+    shape, pf, ps = SIZE_PROBE
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seen.append((shape, pf, ps, pool_forward(distinct_values(shape, 0), {"f": pf, "stride": ps}, mode=mode)[0]))
+    except Exception:  # your function cannot run the probe: this case alone decides nothing
+        return []
+    axes = []  # (n_prev, f, stride, your size) along every axis
+    for shape, f_, s_, got in seen:
+        if not isinstance(got, np.ndarray) or got.ndim != 4:
+            return []
+        axes += [(shape[1], f_, s_, got.shape[1]), (shape[2], f_, s_, got.shape[2])]
+    if all(n == _one_inside(p, f_, s_) for p, f_, s_, n in axes) and \
+            any(n != output_size(p, f_, s_) for p, f_, s_, n in axes) and any(n != (p - f_) // s_ for p, f_, s_, n in axes):
+        return likely("your output size divides 1 + n_H_prev - f by the stride; the 1 is added after the division: "
+                      "n_H = 1 + (n_H_prev - f) // stride windows fit (the first at 0, then one every stride rows)",
+                      "n_H = int(1 + (n_H_prev - f) / stride), and likewise n_W")
+    return []
+
+
+def _forward_lines(pool_forward, A, A_prev, hparameters, mode):
+    """The grader's words for a failing pool_forward, where the evidence is conclusive, or []."""
+    f, stride = hparameters["f"], hparameters["stride"]
+    if not isinstance(A, np.ndarray) or A.ndim != 4:
+        return []
+    if A.shape[1:3] != (output_size(A_prev.shape[1], f, stride), output_size(A_prev.shape[2], f, stride)):
+        return _size_lines(pool_forward, A, A_prev, f, stride, mode)
+    wrong = _columns_from_rows(A_prev, f, stride, mode)
+    return likely(*COLUMNS_FROM_ROWS) if wrong is not None and same_as_any(A, [wrong]) else []
 
 
 @visible(lambda **p: (_pool_words(**p), EQ[p["mode"]]))
@@ -1097,7 +1309,17 @@ def check_mask(create_mask_from_window, *, example, case, equation):
 def check_distribute_value(distribute_value, *, dz, shape, case, equation):
     """Every entry is dz / (f_H * f_W): average pooling spreads its gradient evenly over the window."""
     a = _call(distribute_value, dz, shape)
-    assert_array("a", a, np.full(shape, dz / (shape[0] * shape[1])), case, equation)
+    share = dz / (shape[0] * shape[1])
+    if isinstance(a, list) and np.asarray(a, dtype=object).shape == tuple(shape):
+        _fail(f"a should be a NumPy array of shape {shape}, got list", case, equation, likely(
+            "you return a Python list of lists; the function must return a NumPy array of shape (n_H, n_W)",
+            "build a NumPy array of shape `shape` (np.ones(shape) times the value, or np.full)"))
+    if isinstance(a, np.ndarray) and shape[0] != shape[1] and a.shape == tuple(shape[::-1]) and \
+            np.allclose(a, share, rtol=1e-7, atol=0):
+        _fail(f"a has shape {a.shape}, expected {tuple(shape)}", case, equation, likely(
+            "your array has n_W rows and n_H columns: shape is (n_H, n_W), rows first",
+            "build the array with the shape given, (n_H, n_W) = shape"))
+    assert_array("a", a, np.full(shape, share), case, equation)
     print(f"distribute_value: OK for dz={dz}, shape={shape}")
 
 
@@ -1127,8 +1349,45 @@ def check_pool_backward_case(pool_forward, pool_backward, *, shape, f, stride, m
         assert_gradient("dA_prev", dA_prev, lambda A: float(np.sum(A_of(A) * dA)), A_prev, case, equation,
                         covered=coverage(shape, f, stride), padded=False)
     except CheckFailed as e:  # = instead of +=: dA_prev equals the last window's share at each input
+        named = _backward_lines(pool_backward, pool_forward, dA_prev, dA, A_prev, hparameters, mode)
+        if named:
+            raise with_lines(e, named) from None
         if same_as_any(dA_prev, assigned_input_gradients(A_of, A_prev.copy(), dA, f, stride)):
             raise CheckFailed(f"{e}\nhint: dA_prev keeps, at each input, only the share of the last window that "
                               "reached it: add each share with +=, since = overwrites the others") from None
         raise
     print(f"pool_backward: gradient check OK for {case}")
+
+
+def _backward_lines(pool_backward, pool_forward, dA_prev, dA, A_prev, hparameters, mode):
+    """The grader's words for a failing pool_backward, where the evidence is conclusive, or []."""
+    f, stride = hparameters["f"], hparameters["stride"]
+    if dA.shape[0] > 1:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                alone = pool_backward(dA[:1].copy(), (A_prev[:1].copy(), dict(hparameters)), mode=mode)
+            if first_example_only((dA_prev,), (alone,), ()):
+                return first_example_lines(pool_backward, ["dA_prev"])
+        except Exception:  # your function given one example cannot run: nothing to compare
+            pass
+    if _columns_from_rows(A_prev, f, stride, mode) is not None and same_as_any(
+            dA_prev, [gradient_of(lambda A: _columns_from_rows(A, f, stride, mode), A_prev, dA)]):
+        return likely(*COLUMNS_FROM_ROWS)
+    if mode == "max":  # the mask times the window: what flows back is each window's maximum, not dA
+        def A_of(A):
+            return pool_forward(A, dict(hparameters), mode=mode)[0]
+        if same_as_any(dA_prev, [gradient_of(A_of, A_prev, A_of(A_prev.copy()))]):
+            return likely("you multiply the mask by the window of the input (a_prev_slice); what flows back to the "
+                          "window's maximum is the upstream gradient dA[i, h, w, c]",
+                          "dA_prev[...] += mask * dA[i, h, w, c]")
+    return []
+
+
+# The graded helpers' own checks, run quietly when a check of a function that calls them fails.
+HELPER_CHECKS = {
+    "create_mask_from_window": [(check_mask, {"example": example}) for example in ("2x2", "3x3_negative", "4x4")],
+    "distribute_value": [(check_distribute_value, {"dz": 2.0, "shape": (2, 2)}),
+                         (check_distribute_value, {"dz": -0.9, "shape": (3, 3)}),
+                         (check_distribute_value, {"dz": 1.2, "shape": (2, 3)})],
+}
