@@ -256,4 +256,11 @@ SEEN = [
      "one number: the sum of those products, plus the bias once",
      "Z = np.sum(a_slice_prev * W) + b.item()", FWD,
      ("conv_single_step", "Z = np.sum(s)\n    Z = Z + b.item()\n    return float(Z)", "Z = s + b\n    return Z")),
+    ("window_all_channels", "pool_forward", "window taken over all channels",
+     "your window keeps every channel (A_prev[i, ..., :]), as conv_forward's does, so A[i, h, w, c] is the "
+     "maximum (or mean) over all channels at once and every channel of the output gets the same number; "
+     "pooling works on each channel alone",
+     "take channel c only: A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]", MAXPOOL + AVGPOOL,
+     ("pool_forward", "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+      "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]")),
 ]

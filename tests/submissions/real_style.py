@@ -174,4 +174,8 @@ REAL_MISTAKES = [
             (E("Z = np.sum(s)\n    Z = Z + b.item()\n    return float(Z)", "return np.multiply(a_slice_prev, W) + b"),),
             frozenset({"conv_forward"}), why="the elementwise products (plus b) returned unsummed",
             known="products_never_summed"),
+    Mistake("pool_forward_window_all_channels", "pooling", "pool_forward",
+            (E("A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+               "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]"),),
+            why="the pooling window cut over every channel, as in conv_forward", known="window_all_channels"),
 ]
