@@ -250,6 +250,28 @@ def test_a_callers_own_mistake_is_named_beside_the_helper_it_calls_being_wrong()
     assert all(f is None or f.kind != "mistake" for f in findings)
 
 
+def test_the_output_stored_at_w_h_is_named_beside_a_wrong_helper():
+    """Seen in real code (issue 17, fourth pass): conv_single_step adds the bias inside the sum and conv_forward
+    stores each result at Z[i, w, h, c]. The swap is named with the note on the helper; without its key, nothing."""
+    names = ["conv_single_step_bias_in_sum", "conv_forward_output_h_w_swapped"]
+    findings, text = _named_in(names, "convolution", "conv_forward")
+    assert findings and all(f.kind == "mistake" and f.key == "output_h_w_swapped" for f in findings)
+    assert "and conv_single_step, which it calls, is wrong too" in text
+    findings, _ = _named_in(names, "convolution", "conv_forward", leave_out={"output_h_w_swapped"})
+    assert all(f is None or f.kind != "mistake" for f in findings)
+
+
+def test_the_width_from_the_height_fails_only_non_square_cases():
+    """n_W computed from n_H_prev is right on square inputs: only the non-square cases fail, and they name it."""
+    for name in ("conv_forward_width_from_height", "pool_forward_width_from_height"):
+        m = next(m for m in MISTAKES if m.name == name)
+        verdicts = judge(mistake_notebook(m), m.assignment)
+        failed = [gid for gid, (p, _, _, _) in verdicts.items() if not p]
+        assert failed and all(registry.CASES[gid].inputs()[0][0].shape[1] != registry.CASES[gid].inputs()[0][0]
+                              .shape[2] for gid in failed), failed
+        assert all(f.key == "width_from_height" for f in failing(verdicts)[m.function])
+
+
 def test_the_bias_array_added_inline_is_named_only_when_no_helper_returns_wrong():
     """conv_forward adding the (1, 1, 1) bias array in its own lines raises what a conv_single_step returning
     that array raises. Named when conv_single_step is right or raises (float(b)); a cascade when conv_single_step
