@@ -106,9 +106,9 @@ def problems_from_disk(course, shards=None):
         for r in json.loads(run.read_text()).get("results", []):
             if not r.get("ok", True):
                 rows.append((r["student"], r["assignment"], "error", r.get("error") or "grading failed"))
-            for t in r.get("trouble", []):
-                kind = "timeout" if t.startswith("timeout") else "kernel"
-                rows.append((r["student"], r["assignment"], kind, t))
+            for e in r.get("trouble", []):  # kernel events, as data (recovering.take_events)
+                kind = "timeout" if e["kind"] == "timeout" else "kernel"
+                rows.append((r["student"], r["assignment"], kind, f"{e['kind']}: {e['cell']} ({e['why']})"))
     for name in prechecks:
         try:
             rows += [(p.student, p.assignment, p.kind, p.message) for p in precheck.read_report(course, name)]
