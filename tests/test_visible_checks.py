@@ -529,3 +529,182 @@ def catalogue_messages(mistake):
         out |= {gid: " ".join(line.strip() for line in e._render_traceback_()) if hasattr(e, "_render_traceback_")
                 else repr(e) for gid, e in results.items() if e is not None}
     return out
+
+
+def _real(name):
+    from submissions import REAL_MISTAKES
+
+    return next(m for m in REAL_MISTAKES if m.name == name)
+
+
+def _graders_words(mistake):
+    """The grader's `what` for the catalogue mistake (autograder/grading/mistakes.py's entry for its key)."""
+    from autograder.grading import mistakes
+
+    return next(k.what for k in mistakes.REGISTRY if k.key == mistake.diagnosis and k.function == mistake.function)
+
+
+# The third pass of real students' mistakes (mistakes_seen.py): the visible checks name each in the grader's
+# words, on every failing cell of the function; "own" is the fix (or, where the evidence is an all-zero
+# array, the whole sentence) the visible check words itself, never a line of the solution.
+SAID_AS_THE_GRADER_SAYS = {
+    "zero_pad_channels_first": "fix: give np.pad the pair (pad, pad) for axes 1 and 2 only",
+    "zero_pad_returns_none": "fix: end with return X_pad",
+    "conv_forward_float_of_b_inline": "fix: add its one value: b[0, 0, 0, c] (or b[:, :, :, c].item())",
+    "conv_forward_bias_array_into_Z": "fix: add the bias as a number: b[0, 0, 0, c] (or b[:, :, :, c].item())",
+    "conv_forward_window_columns_from_h": "fix: take horiz_start from the column index w",
+    "pool_forward_window_columns_from_h": "fix: take horiz_start from the column index w",
+    "conv_backward_window_columns_from_h": "fix: take horiz_start from the column index w",
+    "pool_backward_window_columns_from_h": "fix: take horiz_start from the column index w",
+    "conv_backward_return_inside_example_loop": "fix: dedent the return so that it runs after the loop over i",
+    "pool_backward_return_inside_example_loop": "fix: dedent the return so that it runs after the loop over i",
+    "conv_backward_returns_dZ_for_db": "fix: return db as the third result, after dA_prev and dW",
+    "pool_backward_mask_times_input": "fix: dA_prev[...] += mask * dA[i, h, w, c]",
+    "pool_forward_mode_not_a_parameter": 'fix: keep the signature: def pool_forward(A_prev, hparameters, mode="max")',
+    "pool_backward_mode_not_a_parameter": 'fix: keep the signature: def pool_backward(dA, cache, mode="max")',
+    "pool_forward_output_size_one_inside": "fix: n_H = int(1 + (n_H_prev - f) / stride), and likewise n_W",
+    "distribute_value_shape_rows_columns_swapped": "fix: build the array with the shape given, (n_H, n_W) = shape",
+    "distribute_value_returns_list": "fix: build a NumPy array of shape `shape`",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAID_AS_THE_GRADER_SAYS))
+def test_the_visible_checks_name_a_real_mistake_in_the_graders_words(name):
+    mistake = _real(name)
+    failed = {gid: text for gid, text in catalogue_messages(mistake).items() if gid.startswith(mistake.function + "__")}
+    assert failed, name
+    what = _graders_words(mistake)
+    for gid, text in failed.items():
+        assert f"likely mistake: {what}." in text, (gid, text)
+        assert SAID_AS_THE_GRADER_SAYS[name] in text, (gid, text)
+        assert text.index("likely mistake:") < text.index("re-read chapter"), text
+
+
+def test_dA_prev_all_zeros_is_said_as_the_evidence_shows():
+    """Not the 'only shared inputs' hint (every input of these cases lies in several windows) nor 'a factor of 0'."""
+    failed = catalogue_messages(_real("conv_backward_dA_prev_never_written"))
+    assert len(failed) == 7, failed
+    for text in failed.values():
+        assert "likely mistake: the dA_prev you return is all zeros, as allocated, while dW and db are right: " \
+               "the gradient you accumulate never reaches it (it must be copied back into dA_prev[i], with the " \
+               "padding cropped away)." in text, text
+        assert "several windows share" not in text and "0 times the right one" not in text, text
+
+
+@pytest.mark.parametrize("name", ["zero_pad_channels_first", "zero_pad_returns_none"])
+def test_the_callers_of_a_wrong_zero_pad_are_told_to_fix_it_first(name):
+    """The grader's cascade: conv_forward and conv_backward fail because zero_pad, which they call, is wrong."""
+    mistake = _real(name)
+    what = _graders_words(mistake)
+    failed = catalogue_messages(mistake)
+    for function in ("conv_forward", "conv_backward"):
+        cells = {gid: text for gid, text in failed.items() if gid.startswith(function + "__")}
+        assert cells, function
+        for gid, text in cells.items():
+            assert f"{function} calls zero_pad, which is wrong: {what}." in text, (gid, text)
+            assert "fix zero_pad first: " in text, (gid, text)
+
+
+def test_a_wrong_helper_is_told_only_where_it_is_wrong():
+    """conv_forward's own mistake (its helpers right) says nothing of zero_pad or conv_single_step; a helper
+    whose check names nothing is told by its check's first line."""
+    assert not any(" calls " in text for text in catalogue_messages(_real("conv_forward_bias_array_into_Z")).values())
+    from submissions import MISTAKES
+
+    no_bias = next(m for m in MISTAKES if m.name == "conv_single_step_no_bias")
+    cells = {gid: text for gid, text in catalogue_messages(no_bias).items() if gid.startswith("conv_forward__")}
+    assert cells
+    assert all("conv_forward calls conv_single_step, which fails its own check: Z has wrong values" in text
+               and "fix conv_single_step first (its test cells say more)" in text for text in cells.values()), cells
+
+
+PHRASES = {  # each message's own words -> the catalogue key it names
+    "you pad the last two axes, as for images stored channels-first": "zero_pad_channels_first",
+    "your zero_pad returns None": "zero_pad_returns_none",
+    "float() is taken of b[:, :, :, c]": "float_of_b",
+    "NumPy 2 cannot store an array with dimensions into the single entry": "bias_array_into_Z",
+    "your window's columns start at h * stride, the row index": "window_columns_from_h",
+    "your return statement is indented inside the loop over the examples": "return_inside_example_loop",
+    "the dA_prev you return is all zeros": "dA_prev_never_written",
+    "your function returns dZ, its input, as its third result": "returns_dZ_for_db",
+    "you multiply the mask by the window of the input": "mask_times_input",
+    "your signature has no parameter mode": "mode_not_a_parameter",
+    "the 1 is added after the division": "output_size_one_inside",
+    "your array has n_W rows and n_H columns": "shape_rows_columns_swapped",
+    "you return a Python list of lists": "returns_list",
+}
+
+
+def _layer_catalogue():
+    from submissions import MISTAKES, REAL_MISTAKES
+
+    return [m for m in MISTAKES + REAL_MISTAKES if m.assignment != "activations"]
+
+
+@pytest.mark.parametrize("mistake", _layer_catalogue(), ids=lambda m: m.name)
+def test_no_message_names_another_mistake(mistake):
+    """Precision: each named message fires only on its own class, and a helper is called wrong only when it is."""
+    for gid, text in catalogue_messages(mistake).items():
+        for phrase, key in PHRASES.items():
+            assert phrase not in text or mistake.diagnosis == key, (mistake.name, gid, phrase)
+        for helper in re.findall(r"calls (\w+), which (?:is wrong|fails its own check)", text):
+            assert helper == mistake.function, (mistake.name, gid, text)
+
+
+@pytest.mark.parametrize("variant", [v for v in __import__("submissions").VARIANTS if v.assignment != "activations"],
+                         ids=lambda v: v.name)
+def test_correct_variants_pass_every_visible_check(variant):
+    from submissions import replace_body
+
+    nb = notebook(variant.assignment)
+    for function, body in variant.bodies.items():
+        replace_body(nb, function, body)
+    for function in solutions.GRADED[variant.assignment]:
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = run_as_jupyter(nb, variant.assignment, function)
+        assert results and all(e is None for e in results.values()), (variant.name, function, results)
+
+
+def _edited(name, function, edits):
+    from submissions import Mistake
+
+    assignment = "convolution" if function.startswith(("conv", "zero")) else "pooling"
+    return catalogue_messages(Mistake(name, assignment, function, edits))
+
+
+def test_a_size_without_the_1_is_not_named_as_the_1_inside_the_division():
+    """The probe tells int((1 + n - f) / s) from (n - f) // s: only the first is named."""
+    from submissions import E
+
+    failed = _edited("size_without_the_1", "pool_forward",
+                     (E("n_H = output_size(n_H_prev, f, stride)", "n_H = (n_H_prev - f) // stride"),
+                      E("n_W = output_size(n_W_prev, f, stride)", "n_W = (n_W_prev - f) // stride")))
+    assert failed
+    assert not any("likely mistake" in text for text in failed.values()), failed
+
+
+def test_only_example_0_without_a_return_in_the_loop_is_said_as_the_evidence_shows():
+    """range(1) for range(m): the same numbers as a return inside the loop, but the source shows no such return."""
+    from submissions import E
+
+    failed = _edited("first_example_only", "conv_backward", (E("for i in range(m):", "for i in range(1):"),))
+    assert failed
+    for text in failed.values():
+        assert "only example 0 reaches your result: dA_prev of every other example is zero, and dW and db are " \
+               "what example 0 alone gives" in text, text
+        assert "likely mistake" not in text, text
+
+
+def test_the_helpers_hold_no_line_of_the_solutions():
+    """Not even inside a message: no line of a graded teaching body (over 12 characters, not given to students)
+    appears anywhere in a shipped helper module."""
+    given = set()
+    for func in (solutions.sigmoid, solutions.relu, solutions.tanh, solutions.softmax, solutions.output_size):
+        given |= {line.strip() for line in gen.split_function(func)[1].splitlines()}
+    for assignment, names in solutions.GRADED.items():
+        text = (gen.SOURCE / assignment / f"{assignment}_tests.py").read_text()
+        for name in names:
+            for line in gen.split_function(getattr(solutions, name))[1].splitlines():
+                line = line.strip()
+                if len(line) > 12 and not line.startswith("#") and line not in given:
+                    assert line not in text, (assignment, name, line)

@@ -639,10 +639,23 @@ def _no_mode(kind, message, frames, functions):
     return []
 
 
+def _columns_from_rows_raise(kind, message, frames, functions):
+    """A window that runs past the input because its columns start at h * stride: the recorded
+    horiz_start is h * stride and not w * stride (the frame's own integers show it)."""
+    if kind not in ("ValueError", "IndexError") or not re.search(r"broadcast|zero-size", message):
+        return []
+    for frame in reversed(frames):
+        ints = _ints(frame)
+        if all(k in ints for k in ("horiz_start", "h", "w", "stride")) and \
+                ints["horiz_start"] == ints["h"] * ints["stride"] != ints["w"] * ints["stride"]:
+            return likely(*COLUMNS_FROM_ROWS)
+    return []
+
+
 def _named_raise(kind, message, frames, functions):
     """The grader's words for an exception whose cause the evidence shows conclusively, or [].
     Rules: _no_mode here, then the assignment's own (RAISE_RULES, set by its module)."""
-    for rule in (_no_mode,) + tuple(globals().get("RAISE_RULES", ())):
+    for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())):
         try:
             said = rule(kind, message, frames, functions)
         except Exception:  # a rule that cannot read this evidence says nothing
@@ -798,7 +811,7 @@ def gradient_of(forward_of, x, upstream):
 
 COLUMNS_FROM_ROWS = ("your window's columns start at h * stride, the row index: horiz_start must come from the "
                      "column index w, so every window of row h is cut from the same columns",
-                     "horiz_start = w * stride (and vert_start = h * stride)")
+                     "take horiz_start from the column index w, times the stride, as vert_start comes from h")
 
 
 def _tolerance(got):

@@ -640,10 +640,23 @@ def _no_mode(kind, message, frames, functions):
     return []
 
 
+def _columns_from_rows_raise(kind, message, frames, functions):
+    """A window that runs past the input because its columns start at h * stride: the recorded
+    horiz_start is h * stride and not w * stride (the frame's own integers show it)."""
+    if kind not in ("ValueError", "IndexError") or not re.search(r"broadcast|zero-size", message):
+        return []
+    for frame in reversed(frames):
+        ints = _ints(frame)
+        if all(k in ints for k in ("horiz_start", "h", "w", "stride")) and \
+                ints["horiz_start"] == ints["h"] * ints["stride"] != ints["w"] * ints["stride"]:
+            return likely(*COLUMNS_FROM_ROWS)
+    return []
+
+
 def _named_raise(kind, message, frames, functions):
     """The grader's words for an exception whose cause the evidence shows conclusively, or [].
     Rules: _no_mode here, then the assignment's own (RAISE_RULES, set by its module)."""
-    for rule in (_no_mode,) + tuple(globals().get("RAISE_RULES", ())):
+    for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())):
         try:
             said = rule(kind, message, frames, functions)
         except Exception:  # a rule that cannot read this evidence says nothing
@@ -799,7 +812,7 @@ def gradient_of(forward_of, x, upstream):
 
 COLUMNS_FROM_ROWS = ("your window's columns start at h * stride, the row index: horiz_start must come from the "
                      "column index w, so every window of row h is cut from the same columns",
-                     "horiz_start = w * stride (and vert_start = h * stride)")
+                     "take horiz_start from the column index w, times the stride, as vert_start comes from h")
 
 
 def _tolerance(got):
@@ -1372,7 +1385,8 @@ def _backward_lines(failed, conv_backward, got, dZ, A_prev, W, b, hparameters):
     stride, pad = hparameters["stride"], hparameters["pad"]
     if failed == "db" and isinstance(db, np.ndarray) and db.shape == dZ.shape and np.array_equal(db, dZ):
         return likely("your function returns dZ, its input, as its third result; the bias gradient is db, the sum "
-                      "of dZ over the examples and positions, of shape (1, 1, 1, n_C)", "return dA_prev, dW, db")
+                      "of dZ over the examples and positions, of shape (1, 1, 1, n_C)",
+                      "return db as the third result, after dA_prev and dW")
     if failed == "dA_prev" and isinstance(dA_prev, np.ndarray) and not np.any(dA_prev):
         return likely("the dA_prev you return is all zeros, as allocated, while dW and db are right: the gradient "
                       "you accumulate never reaches it (it must be copied back into dA_prev[i], with the padding "

@@ -640,10 +640,23 @@ def _no_mode(kind, message, frames, functions):
     return []
 
 
+def _columns_from_rows_raise(kind, message, frames, functions):
+    """A window that runs past the input because its columns start at h * stride: the recorded
+    horiz_start is h * stride and not w * stride (the frame's own integers show it)."""
+    if kind not in ("ValueError", "IndexError") or not re.search(r"broadcast|zero-size", message):
+        return []
+    for frame in reversed(frames):
+        ints = _ints(frame)
+        if all(k in ints for k in ("horiz_start", "h", "w", "stride")) and \
+                ints["horiz_start"] == ints["h"] * ints["stride"] != ints["w"] * ints["stride"]:
+            return likely(*COLUMNS_FROM_ROWS)
+    return []
+
+
 def _named_raise(kind, message, frames, functions):
     """The grader's words for an exception whose cause the evidence shows conclusively, or [].
     Rules: _no_mode here, then the assignment's own (RAISE_RULES, set by its module)."""
-    for rule in (_no_mode,) + tuple(globals().get("RAISE_RULES", ())):
+    for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())):
         try:
             said = rule(kind, message, frames, functions)
         except Exception:  # a rule that cannot read this evidence says nothing
@@ -799,7 +812,7 @@ def gradient_of(forward_of, x, upstream):
 
 COLUMNS_FROM_ROWS = ("your window's columns start at h * stride, the row index: horiz_start must come from the "
                      "column index w, so every window of row h is cut from the same columns",
-                     "horiz_start = w * stride (and vert_start = h * stride)")
+                     "take horiz_start from the column index w, times the stride, as vert_start comes from h")
 
 
 def _tolerance(got):
@@ -1217,11 +1230,11 @@ def _columns_from_rows(A_prev, f, stride, mode):
     n_H, n_W = output_size(n_H_prev, f, stride), output_size(n_W_prev, f, stride)
     if (n_H - 1) * stride >= n_W_prev:
         return None
-    A = np.zeros((m, n_H, n_W, n_C))
+    out = np.zeros((m, n_H, n_W, n_C))
     for h, w in np.ndindex(n_H, n_W):
         window = A_prev[:, h * stride:h * stride + f, h * stride:h * stride + f, :]  # columns from h, not w
-        A[:, h, w, :] = window.max(axis=(1, 2)) if mode == "max" else window.mean(axis=(1, 2))
-    return A
+        out[:, h, w, :] = window.max(axis=(1, 2)) if mode == "max" else window.mean(axis=(1, 2))
+    return out
 
 
 SIZE_PROBE = ((1, 5, 4, 1), 3, 2)  # rows: 1 + (5 - 3) // 2 = 2, int((1 + 5 - 3) / 2) = 1; columns: 1 and 1, 0 without 1
@@ -1374,13 +1387,13 @@ def _backward_lines(pool_backward, pool_forward, dA_prev, dA, A_prev, hparameter
     if _columns_from_rows(A_prev, f, stride, mode) is not None and same_as_any(
             dA_prev, [gradient_of(lambda A: _columns_from_rows(A, f, stride, mode), A_prev, dA)]):
         return likely(*COLUMNS_FROM_ROWS)
-    if mode == "max":  # the mask times the window: what flows back is each window's maximum, not dA
-        def A_of(A):
-            return pool_forward(A, dict(hparameters), mode=mode)[0]
-        if same_as_any(dA_prev, [gradient_of(A_of, A_prev, A_of(A_prev.copy()))]):
-            return likely("you multiply the mask by the window of the input (a_prev_slice); what flows back to the "
-                          "window's maximum is the upstream gradient dA[i, h, w, c]",
-                          "dA_prev[...] += mask * dA[i, h, w, c]")
+    def A_of(A):
+        return pool_forward(A, dict(hparameters), mode=mode)[0]
+
+    # the mask times the window (max pooling): what flows back is each window's maximum, not dA
+    if mode != "average" and same_as_any(dA_prev, [gradient_of(A_of, A_prev, A_of(A_prev.copy()))]):
+        return likely("you multiply the mask by the window of the input (a_prev_slice); what flows back to the "
+                      "window's maximum is the upstream gradient dA[i, h, w, c]", "dA_prev[...] += mask * dA[i, h, w, c]")
     return []
 
 
