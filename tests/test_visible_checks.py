@@ -708,3 +708,32 @@ def test_the_helpers_hold_no_line_of_the_solutions():
                 line = line.strip()
                 if len(line) > 12 and not line.startswith("#") and line not in given:
                     assert line not in text, (assignment, name, line)
+
+
+def test_a_return_inside_an_inner_loop_is_not_named_as_one_inside_the_loop_over_examples():
+    """Returning inside the loop over c also leaves the other examples at zero, but the source shows where."""
+    from submissions import E
+
+    failed = _edited("return_inside_channel_loop", "conv_backward",
+                     (E("                    db[:, :, :, c] += dZ[i, h, w, c]",
+                        "                    db[:, :, :, c] += dZ[i, h, w, c]\n                    return dA_prev, dW, db"),))
+    assert failed
+    assert not any("your return statement is indented" in text for text in failed.values()), failed
+
+
+@pytest.mark.parametrize("mistake", [m for m in _layer_catalogue() if m in __import__("submissions").REAL_MISTAKES],
+                         ids=lambda m: m.name)
+def test_real_mistakes_fail_with_a_short_first_line_and_no_helper_frames(mistake):
+    from submissions import apply_edits
+
+    for function in sorted(mistake.allowed):
+        nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = run_as_jupyter(nb, mistake.assignment, function)
+        for grade_id, error in results.items():
+            if error is None:
+                continue
+            lines = error._render_traceback_()
+            assert len(lines[0]) <= 90 and all(len(line) <= 90 for line in lines if "https://" not in line), lines
+            assert "re-read chapter" in "\n".join(lines), (mistake.name, grade_id)
+            assert not re.search(r"visible\.<locals>|_call|_fail|_tests\.py", "\n".join(lines)), (mistake.name, grade_id)

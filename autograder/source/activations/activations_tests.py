@@ -681,7 +681,13 @@ def _quiet_failure(check, functions, params):
 def _helper_lines(functions):
     """For each graded helper your functions call (HELPER_CHECKS, set by the assignment's module) that fails
     its own visible check: which, and its likely mistake when its check names one (the grader's cascade)."""
-    table = globals().get("HELPER_CHECKS", {})
+    try:
+        return _helper_failures(functions, globals().get("HELPER_CHECKS", {}))
+    except Exception:  # a function this cannot read: the check's own message stands
+        return []
+
+
+def _helper_failures(functions, table):
     if _RERUNNING or not table:
         return []
     out, seen = [], set()
@@ -759,13 +765,25 @@ def _call(func, *args, **kwargs):
 
 
 def returns_inside_loop(func):
-    """Whether your function's source (when Python can read it) has a return statement inside a for loop."""
+    """Whether your function's source (when Python can read it) has a return statement whose innermost loop
+    is an outermost for loop of the function (the loop over the examples), not a loop nested in it."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
     except (OSError, TypeError, SyntaxError, ValueError):
         return False
-    loops = [n for n in ast.walk(tree) if isinstance(n, ast.For)]
-    return any(isinstance(n, ast.Return) for loop in loops for n in ast.walk(loop))
+
+    def found(node, depth):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue  # another function's return
+            if isinstance(child, ast.Return) and depth == 1:
+                return True
+            if found(child, depth + isinstance(child, (ast.For, ast.While))):
+                return True
+        return False
+
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    return bool(functions) and found(functions[0], 0)
 
 
 def first_example_only(full, alone, names):
