@@ -585,7 +585,7 @@ def test_dA_prev_all_zeros_is_said_as_the_evidence_shows():
     failed = catalogue_messages(_real("conv_backward_dA_prev_never_written"))
     assert len(failed) == 7, failed
     for text in failed.values():
-        assert "likely mistake: the dA_prev you return is all zeros, as allocated, while dW and db are right: " \
+        assert "likely mistake: the dA_prev you return is all zeros while dW and db are right: " \
                "the gradient you accumulate never reaches it (it must be copied back into dA_prev[i], with the " \
                "padding cropped away)." in text, text
         assert "several windows share" not in text and "0 times the right one" not in text, text

@@ -307,7 +307,7 @@ def _columns_from_rows_raise(kind, message, frames, functions):
 
 def _named_raise(kind, message, frames, functions):
     """The grader's words for an exception whose cause the evidence shows conclusively, or [].
-    Rules: _no_mode here, then the assignment's own (RAISE_RULES, set by its module)."""
+    Rules: _no_mode and _columns_from_rows_raise here, then the assignment's own (RAISE_RULES, set by its module)."""
     for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())):
         try:
             said = rule(kind, message, frames, functions)
@@ -341,6 +341,7 @@ def _helper_lines(functions):
 
 
 def _helper_failures(functions, table):
+    """_helper_lines' work: table is {helper name: [(its check, parameters), ...]}."""
     if _RERUNNING or not table:
         return []
     out, seen = [], set()
@@ -439,10 +440,10 @@ def returns_inside_loop(func):
     return bool(functions) and found(functions[0], 0)
 
 
-def first_example_only(full, alone, names):
-    """Whether a backward's results `full` (a tuple, one per name) hold example 0's results `alone` (the same
-    function given example 0 only) and nothing else: the other examples' input gradient is zero.
-    names[0] is the input gradient (per example, axis 0); the others are summed over the examples."""
+def first_example_only(full, alone):
+    """Whether a backward's results `full` (a tuple of arrays) hold example 0's results `alone` (the same
+    function given example 0 only) and nothing else. full[0] is the input gradient (m, ...), zero for the
+    other examples; the others (dW, db: summed over the examples) equal example 0's."""
     if not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in tuple(full) + tuple(alone)):
         return False
     grad, rest = full[0], full[1:]

@@ -655,7 +655,7 @@ def _columns_from_rows_raise(kind, message, frames, functions):
 
 def _named_raise(kind, message, frames, functions):
     """The grader's words for an exception whose cause the evidence shows conclusively, or [].
-    Rules: _no_mode here, then the assignment's own (RAISE_RULES, set by its module)."""
+    Rules: _no_mode and _columns_from_rows_raise here, then the assignment's own (RAISE_RULES, set by its module)."""
     for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())):
         try:
             said = rule(kind, message, frames, functions)
@@ -689,6 +689,7 @@ def _helper_lines(functions):
 
 
 def _helper_failures(functions, table):
+    """_helper_lines' work: table is {helper name: [(its check, parameters), ...]}."""
     if _RERUNNING or not table:
         return []
     out, seen = [], set()
@@ -787,10 +788,10 @@ def returns_inside_loop(func):
     return bool(functions) and found(functions[0], 0)
 
 
-def first_example_only(full, alone, names):
-    """Whether a backward's results `full` (a tuple, one per name) hold example 0's results `alone` (the same
-    function given example 0 only) and nothing else: the other examples' input gradient is zero.
-    names[0] is the input gradient (per example, axis 0); the others are summed over the examples."""
+def first_example_only(full, alone):
+    """Whether a backward's results `full` (a tuple of arrays) hold example 0's results `alone` (the same
+    function given example 0 only) and nothing else. full[0] is the input gradient (m, ...), zero for the
+    other examples; the others (dW, db: summed over the examples) equal example 0's."""
     if not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in tuple(full) + tuple(alone)):
         return False
     grad, rest = full[0], full[1:]
@@ -1406,8 +1407,8 @@ def _backward_lines(failed, conv_backward, got, dZ, A_prev, W, b, hparameters):
                       "of dZ over the examples and positions, of shape (1, 1, 1, n_C)",
                       "return db as the third result, after dA_prev and dW")
     if failed == "dA_prev" and isinstance(dA_prev, np.ndarray) and not np.any(dA_prev):
-        return likely("the dA_prev you return is all zeros, as allocated, while dW and db are right: the gradient "
-                      "you accumulate never reaches it (it must be copied back into dA_prev[i], with the padding "
+        return likely("the dA_prev you return is all zeros while dW and db are right: the gradient you accumulate "
+                      "never reaches it (it must be copied back into dA_prev[i], with the padding "
                       "cropped away)", "after the loops over h, w, c, copy the padded gradient of example i into "
                       "dA_prev[i], cropping pad rows and columns from each side")
     if dZ.shape[0] > 1:
@@ -1415,7 +1416,7 @@ def _backward_lines(failed, conv_backward, got, dZ, A_prev, W, b, hparameters):
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 alone = conv_backward(dZ[:1].copy(), (A_prev[:1].copy(), W.copy(), b.copy(), dict(hparameters)))
-            if isinstance(alone, tuple) and len(alone) == 3 and first_example_only(got, alone, ()):
+            if isinstance(alone, tuple) and len(alone) == 3 and first_example_only(got, alone):
                 return first_example_lines(conv_backward, ["dA_prev", "dW", "db"])
         except Exception:  # your function given one example cannot run: nothing to compare
             pass

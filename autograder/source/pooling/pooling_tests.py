@@ -655,7 +655,7 @@ def _columns_from_rows_raise(kind, message, frames, functions):
 
 def _named_raise(kind, message, frames, functions):
     """The grader's words for an exception whose cause the evidence shows conclusively, or [].
-    Rules: _no_mode here, then the assignment's own (RAISE_RULES, set by its module)."""
+    Rules: _no_mode and _columns_from_rows_raise here, then the assignment's own (RAISE_RULES, set by its module)."""
     for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())):
         try:
             said = rule(kind, message, frames, functions)
@@ -689,6 +689,7 @@ def _helper_lines(functions):
 
 
 def _helper_failures(functions, table):
+    """_helper_lines' work: table is {helper name: [(its check, parameters), ...]}."""
     if _RERUNNING or not table:
         return []
     out, seen = [], set()
@@ -787,10 +788,10 @@ def returns_inside_loop(func):
     return bool(functions) and found(functions[0], 0)
 
 
-def first_example_only(full, alone, names):
-    """Whether a backward's results `full` (a tuple, one per name) hold example 0's results `alone` (the same
-    function given example 0 only) and nothing else: the other examples' input gradient is zero.
-    names[0] is the input gradient (per example, axis 0); the others are summed over the examples."""
+def first_example_only(full, alone):
+    """Whether a backward's results `full` (a tuple of arrays) hold example 0's results `alone` (the same
+    function given example 0 only) and nothing else. full[0] is the input gradient (m, ...), zero for the
+    other examples; the others (dW, db: summed over the examples) equal example 0's."""
     if not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in tuple(full) + tuple(alone)):
         return False
     grad, rest = full[0], full[1:]
@@ -1266,18 +1267,18 @@ def _size_lines(pool_forward, A, A_prev, f, stride, mode):
     """The grader's words when your output sizes are int((1 + n_prev - f) / stride), told apart from the
     right size and from a size without the 1 by your pool_forward on this case and on SIZE_PROBE."""
     seen = [(A_prev.shape, f, stride, A)]
-    shape, pf, ps = SIZE_PROBE
+    probe, pf, ps = SIZE_PROBE
     try:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            seen.append((shape, pf, ps, pool_forward(distinct_values(shape, 0), {"f": pf, "stride": ps}, mode=mode)[0]))
+            seen.append((probe, pf, ps, pool_forward(distinct_values(probe, 0), {"f": pf, "stride": ps}, mode=mode)[0]))
     except Exception:  # your function cannot run the probe: this case alone decides nothing
         return []
     axes = []  # (n_prev, f, stride, your size) along every axis
-    for shape, f_, s_, got in seen:
+    for given, f_, s_, got in seen:
         if not isinstance(got, np.ndarray) or got.ndim != 4:
             return []
-        axes += [(shape[1], f_, s_, got.shape[1]), (shape[2], f_, s_, got.shape[2])]
+        axes += [(given[1], f_, s_, got.shape[1]), (given[2], f_, s_, got.shape[2])]
     if all(n == _one_inside(p, f_, s_) for p, f_, s_, n in axes) and \
             any(n != output_size(p, f_, s_) for p, f_, s_, n in axes) and any(n != (p - f_) // s_ for p, f_, s_, n in axes):
         return likely("your output size divides 1 + n_H_prev - f by the stride; the 1 is added after the division: "
@@ -1398,13 +1399,14 @@ def _backward_lines(pool_backward, pool_forward, dA_prev, dA, A_prev, hparameter
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 alone = pool_backward(dA[:1].copy(), (A_prev[:1].copy(), dict(hparameters)), mode=mode)
-            if first_example_only((dA_prev,), (alone,), ()):
+            if first_example_only((dA_prev,), (alone,)):
                 return first_example_lines(pool_backward, ["dA_prev"])
         except Exception:  # your function given one example cannot run: nothing to compare
             pass
     if _columns_from_rows(A_prev, f, stride, mode) is not None and same_as_any(
             dA_prev, [gradient_of(lambda A: _columns_from_rows(A, f, stride, mode), A_prev, dA)]):
         return likely(*COLUMNS_FROM_ROWS)
+
     def A_of(A):
         return pool_forward(A, dict(hparameters), mode=mode)[0]
 
