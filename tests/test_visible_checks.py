@@ -737,3 +737,17 @@ def test_real_mistakes_fail_with_a_short_first_line_and_no_helper_frames(mistake
             assert len(lines[0]) <= 90 and all(len(line) <= 90 for line in lines if "https://" not in line), lines
             assert "re-read chapter" in "\n".join(lines), (mistake.name, grade_id)
             assert not re.search(r"visible\.<locals>|_call|_fail|_tests\.py", "\n".join(lines)), (mistake.name, grade_id)
+
+
+def test_a_signature_without_mode_is_told_the_signature_to_keep():
+    """The fix names the parameters mode follows, whatever else the signature holds (here a misspelt mode)."""
+    def pool_forward(A_prev, hparameters, mod="max"):
+        return solutions.pool_forward(A_prev, hparameters, mod)
+
+    failure = run_visible("pooling", "pool_forward__average_f2_s2", "pool_forward", pool_forward)
+    text = " ".join(line.strip() for line in failure._render_traceback_())
+    assert text.startswith("CheckFailed: pool_forward raised TypeError: pool_forward() got an unexpected keyword "
+                           "argument 'mode'"), text
+    assert "likely mistake: your signature has no parameter mode" in text
+    assert 'fix: keep the signature: def pool_forward(A_prev, hparameters, mode="max")' in text
+    assert "your code, last lines" not in text  # the call itself failed: no line of the student's to show

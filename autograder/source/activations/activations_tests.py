@@ -632,7 +632,7 @@ def _no_mode(kind, message, frames, functions):
         if (kind == "TypeError" and message.startswith(f"{name}() got an unexpected keyword argument 'mode'")) or (
                 kind == "NameError" and "name 'mode' is not defined" in message and frames
                 and frames[-1]["function"] == name):
-            first = ", ".join(parameters)
+            first = ", ".join(n for n, p in parameters.items() if p.default is p.empty)  # the ones mode follows
             return likely("your signature has no parameter mode, so every call that passes mode (mode='max' or "
                           "mode='average') raises TypeError before your code runs",
                           f'keep the signature: def {name}({first}, mode="max")')
