@@ -741,9 +741,10 @@ def test_real_mistakes_fail_with_a_short_first_line_and_no_helper_frames(mistake
 
 def test_a_signature_without_mode_is_told_the_signature_to_keep():
     """The fix names the parameters mode follows, whatever else the signature holds (here a misspelt mode)."""
-    def pool_forward(A_prev, hparameters, mod="max"):
-        return solutions.pool_forward(A_prev, hparameters, mod)
-
+    namespace = {"solutions": solutions}  # defined at the top level, as in a notebook
+    exec("def pool_forward(A_prev, hparameters, mod='max'):\n"
+         "    return solutions.pool_forward(A_prev, hparameters, mod)\n", namespace)
+    pool_forward = namespace["pool_forward"]
     failure = run_visible("pooling", "pool_forward__average_f2_s2", "pool_forward", pool_forward)
     text = " ".join(line.strip() for line in failure._render_traceback_())
     assert text.startswith("CheckFailed: pool_forward raised TypeError: pool_forward() got an unexpected keyword "

@@ -586,7 +586,7 @@ def visible(describe):
             except Exception as e:  # raised by the student's code
                 frames = _student_frames(e)
                 # no frame of the student's: the call itself failed (a signature without mode, ...)
-                called = [f.__name__ for f in functions if str(e).startswith(f"{getattr(f, '__name__', '?')}()")]
+                called = [f.__name__ for f in functions if _is_call_of(f, str(e))]
                 where = frames[-1].name if frames else (called[0] if called else check.__name__)
                 message = str(e).strip().splitlines()[0] if str(e).strip() else ""
                 lines = [f"{where} raised {type(e).__name__}" + (f": {message}" if message else "")]
@@ -619,6 +619,12 @@ def likely(what, fix):
     return [f"likely mistake: {what}.", f"fix: {fix}"]
 
 
+def _is_call_of(func, message):
+    """Whether an exception's message is Python's about calling `func` (its arguments did not fit)."""
+    names = {getattr(func, "__name__", None), getattr(func, "__qualname__", None)} - {None}
+    return any(message.startswith(f"{name}() ") for name in names)
+
+
 def _no_mode(kind, message, frames, functions):
     """A signature without mode: every call that passes mode raises TypeError before the body runs
     (and a body that still reads mode raises NameError when none is passed)."""
@@ -630,7 +636,7 @@ def _no_mode(kind, message, frames, functions):
             continue
         if "mode" in parameters or not any(p.kind == p.POSITIONAL_OR_KEYWORD for p in parameters.values()):
             continue
-        if (kind == "TypeError" and message.startswith(f"{name}() got an unexpected keyword argument 'mode'")) or (
+        if (kind == "TypeError" and _is_call_of(func, message) and "unexpected keyword argument 'mode'" in message) or (
                 kind == "NameError" and "name 'mode' is not defined" in message and frames
                 and frames[-1]["function"] == name):
             first = ", ".join(n for n, p in parameters.items() if p.default is p.empty)  # the ones mode follows
