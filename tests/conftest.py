@@ -1,42 +1,12 @@
-"""Shared test helpers.
-
-`require(...)` skips a test whose system package is missing, with the reason
-spelled out; under CI (.ci/run sets CI_REQUIRE_ALL=1, after installing every
-such package) a missing package fails the test instead, so CI never skips.
-"""
+"""Fixtures and session hooks (the plain helpers live in tests/support.py)."""
 import os
-import subprocess
 import shutil
+import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-def require(executable, package):
-    """Skip (or, in CI, fail) unless `executable` is on PATH or is an existing path."""
-    found = Path(executable).exists() if os.sep in executable else shutil.which(executable)
-    if found:
-        return
-    reason = f"needs {executable} (Debian package '{package}': apt-get install {package})"
-    if os.environ.get("CI_REQUIRE_ALL"):
-        pytest.fail(f"CI must not skip: {reason}")
-    pytest.skip(reason)
-
-
-def require_module(name, install_hint):
-    """Like require(), for an optional Python module."""
-    try:
-        return __import__(name)
-    except ImportError:
-        reason = f"needs the Python module {name} ({install_hint})"
-        if os.environ.get("CI_REQUIRE_ALL"):
-            pytest.fail(f"CI must not skip: {reason}")
-        pytest.skip(reason)
+from tests.support import ROOT, require
 
 
 # `make grade` refuses to grade without a working bubblewrap. On a developer's
@@ -64,7 +34,6 @@ def _work_tree_files():
 @pytest.fixture(scope="session")
 def book(tmp_path_factory):
     """Copy the work tree to a temporary folder and build it from clean."""
-    sys.path.insert(0, str(ROOT))
     from tools import build_book
 
     tarball = build_book._cache_dir(ROOT) / f"mathjax-{build_book.MATHJAX_VERSION}.tgz"

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from conftest import ROOT, require
+from tests.support import ROOT, require
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 

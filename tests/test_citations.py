@@ -7,7 +7,6 @@ it names, and the link beside it lands on the equation that shows that number.
 """
 import json
 import re
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -132,8 +131,7 @@ def test_notebooks_cite_numbers_and_link_the_published_book(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_helper_modules_carry_the_numbers_they_cite(assignment):
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_notebooks import helper
+    from tests.test_notebooks import helper
 
     module = helper(assignment)
     assert module.EQUATIONS == citations.entries(list(module.EQUATIONS))
@@ -206,8 +204,7 @@ def test_release_notebooks_citations_resolve_in_the_built_book(book, built):
 @pytest.mark.slow
 @pytest.mark.xdist_group("book")
 def test_visible_and_judge_citations_resolve_in_the_built_book(built):
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_notebooks import helper
+    from tests.test_notebooks import helper
 
     for assignment in ASSIGNMENTS:
         for label, (chapter, number, url) in helper(assignment).EQUATIONS.items():

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from hostile import exchange_attacks as X  # noqa: E402
-from submissions import course as C  # noqa: E402
+from tests.hostile import exchange_attacks as X
+from tests.submissions import course as C
 
-from autograder.grading import collect, nofollow, permissions  # noqa: E402
+from autograder.grading import collect, nofollow, permissions
 
 SECRET = "root-only-secret-6f1c"
 

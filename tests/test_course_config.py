@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 GENERATED = ("release", "submitted", "autograded", "feedback", "gradebook.db", "grades.csv", "report", ".scratch",

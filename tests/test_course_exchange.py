@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from submissions import course as C  # noqa: E402
+from tests.submissions import course as C
 
 
 @pytest.mark.slow

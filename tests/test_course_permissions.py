@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from submissions import course as C  # noqa: E402
+from tests.submissions import course as C
 
 COURSE_ID = "backprop-through-cnns"
 
@@ -89,7 +88,7 @@ def test_after_the_printed_fix_a_student_uid_reads_nothing_of_the_course(open_co
         if os.environ.get("CI_REQUIRE_ALL"):
             pytest.fail("CI must not skip: needs root (a student uid made with useradd)")
         pytest.skip("needs root (a student uid made with useradd)")
-    from hostile.exchange_attacks import Students, run_as
+    from tests.hostile.exchange_attacks import Students, run_as
     from autograder.grading.course import Course
     from autograder.grading.permissions import sensitive_paths
     repo, course, exchange = open_course

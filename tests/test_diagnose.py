@@ -15,7 +15,6 @@ The three measured properties of issue 12:
 """
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +24,10 @@ from autograder.grading import cases as registry
 from autograder.grading import diagnose, mistakes, signatures
 from autograder.grading.execute import DIAGNOSIS_KEY, judge_notebook, verdict_outputs
 
-sys.path.insert(0, str(Path(__file__).parent))
-import submissions as S  # noqa: E402
-from submissions import REAL_MISTAKES, VARIANTS  # noqa: E402
-from submissions import MISTAKES as IMAGINED  # noqa: E402
-from submissions import course as C  # noqa: E402
+from tests import submissions as S
+from tests.submissions import REAL_MISTAKES, VARIANTS
+from tests.submissions import MISTAKES as IMAGINED
+from tests.submissions import course as C
 
 ROOT = Path(__file__).resolve().parents[1]
 MISTAKES = IMAGINED + REAL_MISTAKES  # the imagined catalogue and the classes seen in real students' code

@@ -9,20 +9,16 @@ differentiable in b1 (derivative 1). Routing the window's gradient to every
 tied entry (the teaching mask) passes it on k times; the fast pooling routes
 it to one entry, the first in row-major order, as PyTorch does.
 """
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import solutions as S
-from conftest import require_module
 from solutions.gradcheck import numerical_gradient, relative_error
+from tests.support import chapter_module, require_module
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "chapters"))
-import tinycnn  # noqa: E402  (chapters/ holds the chapter's helper module)
+tinycnn = chapter_module("tinycnn")  # chapters/ holds the chapter's helper module (not a package)
 
 EPS = 1e-6  # numerical_gradient's step
 

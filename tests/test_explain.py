@@ -8,7 +8,6 @@ recorded evidence shows, and that no cause is claimed where the evidence shows n
 """
 import importlib.util
 import json
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,9 +17,8 @@ import pytest
 from autograder.grading import cases as registry
 from autograder.grading import exchange, execute, explain
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_notebooks import helper  # noqa: E402
-from test_visible_checks import run_visible  # noqa: E402
+from tests.test_notebooks import helper
+from tests.test_visible_checks import run_visible
 
 ZERO_PAD = '''
 def zero_pad(X, pad):
@@ -525,7 +523,7 @@ def test_the_visible_checks_tell_dw_from_the_unpadded_input_at_the_slice(tmp_pat
 
 def test_the_shipped_explanations_hold_no_line_of_the_solutions():
     """explain.py's shipped part and the hints around it teach without quoting a solution line, even inside a sentence."""
-    from test_grading import solution_lines
+    from tests.test_grading import solution_lines
 
     lines = [line for line in solution_lines() if len(line) > 16]
     assert len(lines) > 30

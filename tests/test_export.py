@@ -173,8 +173,7 @@ def test_make_targets_print_the_gradebook_with_the_password_hidden(tmp_path):
 
 
 def test_plain_nbgrader_names_the_gradebook_once_with_the_password_hidden(tmp_path):
-    sys.path.insert(0, str(ROOT / "tests"))
-    from submissions import course as C
+    from tests.submissions import course as C
     repo = C.copy_course(tmp_path)
     env = dict(os.environ, PYTHONPATH=str(repo),
                BTC_GRADEBOOK_URL="postgresql+psycopg2://grader:s3cret-pw@127.0.0.1:9/gradebook")

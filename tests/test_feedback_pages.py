@@ -31,13 +31,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, require
+from tests.support import ROOT, require
 
-sys.path.insert(0, str(Path(__file__).parent))
-from submissions import course as C  # noqa: E402
+from tests.submissions import course as C
 
-from autograder.grading import feedback  # noqa: E402
-from autograder.grading import progress  # noqa: E402
+from autograder.grading import feedback
+from autograder.grading import progress
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

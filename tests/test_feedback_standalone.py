@@ -44,12 +44,11 @@ import pytest
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from conftest import ROOT, require
+from tests.support import ROOT, require
 
-sys.path.insert(0, str(Path(__file__).parent))
-from submissions import course as C  # noqa: E402
+from tests.submissions import course as C
 
-from autograder.grading import feedback, feedback_assets  # noqa: E402
+from autograder.grading import feedback, feedback_assets
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -21,9 +21,8 @@ from autograder.grading import exchange
 from autograder.grading.execute import verdict, verdict_outputs
 from tools.make_notebooks import split_function
 
-sys.path.insert(0, str(Path(__file__).parent))
-from submissions import MISTAKES, VARIANTS, pack, replace_body, with_mistakes  # noqa: E402
-from submissions import course as C  # noqa: E402
+from tests.submissions import MISTAKES, VARIANTS, pack, replace_body, with_mistakes
+from tests.submissions import course as C
 
 TOTAL = {a: sum(c.points for c in registry.for_assignment(a)) for a in C.ASSIGNMENTS}
 CLASS = pytest.mark.xdist_group("grading-class")

@@ -20,16 +20,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import ROOT, require
+from tests.support import ROOT, require
 
-sys.path.insert(0, str(Path(__file__).parent))
-from hostile.course import make_course as _make_course  # noqa: E402,F401 (test_red_team imports it from here)
-from hostile.probes import PROBES, SHADOW, SHADOWED  # noqa: E402
+from tests.hostile.course import make_course as _make_course
+from tests.hostile.probes import PROBES, SHADOW, SHADOWED
 
-from autograder.grading import launcher, precheck, sandbox  # noqa: E402
-from autograder.grading.budgets import grading_mounts, tree_bytes  # noqa: E402
-from autograder.grading.cases import SEED_FILE  # noqa: E402
-from autograder.grading.recovering import RecoveringExecute  # noqa: E402
+from autograder.grading import launcher, precheck, sandbox
+from autograder.grading.budgets import grading_mounts, tree_bytes
+from autograder.grading.cases import SEED_FILE
+from autograder.grading.recovering import RecoveringExecute
 
 
 def _notebook(sources):
@@ -310,7 +309,7 @@ def test_precheck_problem_reaches_feedback_summary_and_report(tmp_path):
 
 # ---- part 3: the adversarial corpus, graded by `make grade`'s code beside honest work ----
 
-from hostile import corpus  # noqa: E402
+from tests.hostile import corpus  # noqa: E402
 
 NBGRADER_ASSIGNMENTS = ("activations", "pooling")
 

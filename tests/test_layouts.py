@@ -16,7 +16,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 import solutions as S
-from conftest import require_module
+from tests.support import require_module
 
 TO_NCHW, FROM_NCHW = (0, 3, 1, 2), (0, 2, 3, 1)
 TO_FCHW, FROM_FCHW = (3, 2, 0, 1), (2, 3, 1, 0)

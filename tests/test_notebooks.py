@@ -25,8 +25,7 @@ from autograder.grading import citations
 from autograder.grading import exchange
 from tools import make_notebooks as gen
 
-sys.path.insert(0, str(Path(__file__).parent))
-from submissions import MISTAKES, apply_edits  # noqa: E402
+from tests.submissions import MISTAKES, apply_edits
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "autograder" / "source"
@@ -241,7 +240,7 @@ def test_release_keeps_locked_cells_intact(tmp_path):
     import nbformat
     from nbgrader.preprocessors import OverwriteCells
 
-    from submissions import course
+    from tests.submissions import course
 
     repo = course.copy_course(tmp_path)
     course.release(repo)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require
+from tests.support import require
 from autograder.grading import pool
 from autograder.grading.course import URL_ENV, gradebook_url
-from test_parallel import make_toy_course, release
+from tests.test_parallel import make_toy_course, release
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 

@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 from jupyter_core.utils import run_sync
 
-from conftest import ROOT, require
+from tests.support import ROOT, require
 
-sys.path.insert(0, str(Path(__file__).parent))
-from hostile import corpus  # noqa: E402
-from test_hostile import _make_course  # noqa: E402
+from tests.hostile import corpus
+from tests.hostile.course import make_course as _make_course
 
-from autograder.grading import precheck, sandbox  # noqa: E402
+from autograder.grading import precheck, sandbox
 
 
 def _wait(predicate, seconds=30):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require
+from tests.support import require
 from autograder.grading import report
 
 SCORES = {

@@ -26,13 +26,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from submissions import course as C  # noqa: E402
-from submissions import replace_body  # noqa: E402
+from tests.submissions import course as C
+from tests.submissions import replace_body
 
-from autograder.grading import cases as registry  # noqa: E402
-from autograder.grading.late import LatePenalty  # noqa: E402
-from autograder.grading.precheck import accept_renamed, check_submission  # noqa: E402
+from autograder.grading import cases as registry
+from autograder.grading.late import LatePenalty
+from autograder.grading.precheck import accept_renamed, check_submission
 
 ROOT = C.ROOT
 COURSE_ID = "backprop-through-cnns"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require
+from tests.support import require
 from autograder.grading import draws
 from bench import grading_bench as B
 from tests.submissions import course as C

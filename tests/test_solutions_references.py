@@ -12,7 +12,7 @@ import pytest
 from scipy import signal
 
 import solutions as S
-from conftest import require_module
+from tests.support import require_module
 
 CONV = {
     "teaching": (S.conv_forward, S.conv_backward),

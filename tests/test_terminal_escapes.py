@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest import require  # noqa: E402
-from hostile.course import make_course  # noqa: E402
-from hostile.terminal_attacks import BAD_ID, CASES, ESCAPES  # noqa: E402
+from tests.support import require
+from tests.hostile.course import make_course
+from tests.hostile.terminal_attacks import BAD_ID, CASES, ESCAPES
 
-from autograder.grading import terminal  # noqa: E402
+from autograder.grading import terminal
 
 def control_bytes(data):
     text = data.decode("utf-8", "replace")

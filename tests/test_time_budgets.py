@@ -1,15 +1,11 @@
 """Time budgets follow the work (issue 12 point 5): a function that never returns costs its own points only,
 and costs time once. Measured by bench/hang_cost.py (seconds), asserted here by grades and messages."""
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import require
-
-sys.path.insert(0, str(Path(__file__).parent))
-from hostile import corpus  # noqa: E402
-from submissions import course as C  # noqa: E402
+from tests.hostile import corpus
+from tests.submissions import course as C
+from tests.support import require
 
 HANG = "while True:\n    pass"
 

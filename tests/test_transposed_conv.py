@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from conftest import require_module
+from tests.support import require_module
 from solutions import conv_backward, conv_forward, output_size
 
 # (f, s, p) with p <= f - 1 (where eq-conv-transpose applies): f = 1, gaps

@@ -19,8 +19,7 @@ from autograder.grading import cases as registry
 from autograder.grading import exchange
 from tools import make_notebooks as gen
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_notebooks import helper, notebook  # noqa: E402
+from tests.test_notebooks import helper, notebook
 
 ASSIGNMENTS = list(solutions.GRADED)
 
@@ -242,8 +241,8 @@ def test_structural_hints_name_the_pattern_of_the_error():
 
 def test_catalogued_mistakes_fail_with_a_short_first_line_and_no_helper_frames():
     """`nbgrader validate` cuts lines at 90 characters: the key sentence comes first and fits."""
-    from submissions import MISTAKES, apply_edits
-    from test_notebooks import run_cells
+    from tests.submissions import MISTAKES, apply_edits
+    from tests.test_notebooks import run_cells
 
     for mistake in MISTAKES:
         nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)
@@ -260,8 +259,8 @@ def test_catalogued_mistakes_fail_with_a_short_first_line_and_no_helper_frames()
 
 def test_a_backward_wrong_only_at_stride_above_1_gets_the_stride_hint():
     """Issue 12 point 3: the visible check reruns a failing stride > 1 case at stride 1 and says so when it passes."""
-    from submissions import MISTAKES, apply_edits
-    from test_notebooks import run_cells
+    from tests.submissions import MISTAKES, apply_edits
+    from tests.test_notebooks import run_cells
 
     by_name = {m.name: m for m in MISTAKES}
     for name, function, hinted in (("conv_backward_dA_no_dilation", "conv_backward", True),
@@ -297,8 +296,8 @@ def test_a_backward_wrong_only_at_stride_above_1_gets_the_stride_hint():
 
 def _catalogue_failures(name, only=None):
     """{grade_id: message} of the failing visible checks of catalogue mistake `name`."""
-    from submissions import MISTAKES, apply_edits
-    from test_notebooks import run_cells
+    from tests.submissions import MISTAKES, apply_edits
+    from tests.test_notebooks import run_cells
 
     mistake = next(m for m in MISTAKES if m.name == name)
     nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)
@@ -494,7 +493,7 @@ def test_student_requirements_pin_the_graders_versions():
 def run_as_jupyter(nb, assignment, only):
     """{grade_id: CheckFailed or None} of the test cells of `only`, each code cell compiled under its own name
     with its source in linecache, as IPython keeps it (so the checks can read the student's lines)."""
-    from test_notebooks import is_test, nbgrader_meta
+    from tests.test_notebooks import is_test, nbgrader_meta
 
     sys.modules[f"{assignment}_tests"] = helper(assignment)
     namespace, results = {}, {}
@@ -519,7 +518,7 @@ def run_as_jupyter(nb, assignment, only):
 def catalogue_messages(mistake):
     """{grade_id: the visible check's text} of each failing test cell of the catalogue mistake's function
     and of the functions it breaks."""
-    from submissions import apply_edits
+    from tests.submissions import apply_edits
 
     out = {}
     for function in sorted(mistake.allowed):
@@ -532,7 +531,7 @@ def catalogue_messages(mistake):
 
 
 def _real(name):
-    from submissions import REAL_MISTAKES
+    from tests.submissions import REAL_MISTAKES
 
     return next(m for m in REAL_MISTAKES if m.name == name)
 
@@ -609,7 +608,7 @@ def test_a_wrong_helper_is_told_only_where_it_is_wrong():
     """conv_forward's own mistake (its helpers right) says nothing of zero_pad or conv_single_step; a helper
     whose check names nothing is told by its check's first line."""
     assert not any(" calls " in text for text in catalogue_messages(_real("conv_forward_bias_array_into_Z")).values())
-    from submissions import MISTAKES
+    from tests.submissions import MISTAKES
 
     no_bias = next(m for m in MISTAKES if m.name == "conv_single_step_no_bias")
     cells = {gid: text for gid, text in catalogue_messages(no_bias).items() if gid.startswith("conv_forward__")}
@@ -636,7 +635,7 @@ PHRASES = {  # each message's own words -> the catalogue key it names
 
 
 def _layer_catalogue():
-    from submissions import MISTAKES, REAL_MISTAKES
+    from tests.submissions import MISTAKES, REAL_MISTAKES
 
     return [m for m in MISTAKES + REAL_MISTAKES if m.assignment != "activations"]
 
@@ -651,10 +650,10 @@ def test_no_message_names_another_mistake(mistake):
             assert helper == mistake.function, (mistake.name, gid, text)
 
 
-@pytest.mark.parametrize("variant", [v for v in __import__("submissions").VARIANTS if v.assignment != "activations"],
+@pytest.mark.parametrize("variant", [v for v in __import__("tests.submissions", fromlist=["VARIANTS"]).VARIANTS if v.assignment != "activations"],
                          ids=lambda v: v.name)
 def test_correct_variants_pass_every_visible_check(variant):
-    from submissions import replace_body
+    from tests.submissions import replace_body
 
     nb = notebook(variant.assignment)
     for function, body in variant.bodies.items():
@@ -666,7 +665,7 @@ def test_correct_variants_pass_every_visible_check(variant):
 
 
 def _edited(name, function, edits):
-    from submissions import Mistake
+    from tests.submissions import Mistake
 
     assignment = "convolution" if function.startswith(("conv", "zero")) else "pooling"
     return catalogue_messages(Mistake(name, assignment, function, edits))
@@ -674,7 +673,7 @@ def _edited(name, function, edits):
 
 def test_a_size_without_the_1_is_not_named_as_the_1_inside_the_division():
     """The probe tells int((1 + n - f) / s) from (n - f) // s: only the first is named."""
-    from submissions import E
+    from tests.submissions import E
 
     failed = _edited("size_without_the_1", "pool_forward",
                      (E("n_H = output_size(n_H_prev, f, stride)", "n_H = (n_H_prev - f) // stride"),
@@ -685,7 +684,7 @@ def test_a_size_without_the_1_is_not_named_as_the_1_inside_the_division():
 
 def test_only_example_0_without_a_return_in_the_loop_is_said_as_the_evidence_shows():
     """range(1) for range(m): the same numbers as a return inside the loop, but the source shows no such return."""
-    from submissions import E
+    from tests.submissions import E
 
     failed = _edited("first_example_only", "conv_backward", (E("for i in range(m):", "for i in range(1):"),))
     assert failed
@@ -712,7 +711,7 @@ def test_the_helpers_hold_no_line_of_the_solutions():
 
 def test_a_return_inside_an_inner_loop_is_not_named_as_one_inside_the_loop_over_examples():
     """Returning inside the loop over c also leaves the other examples at zero, but the source shows where."""
-    from submissions import E
+    from tests.submissions import E
 
     failed = _edited("return_inside_channel_loop", "conv_backward",
                      (E("                    db[:, :, :, c] += dZ[i, h, w, c]",
@@ -721,10 +720,10 @@ def test_a_return_inside_an_inner_loop_is_not_named_as_one_inside_the_loop_over_
     assert not any("your return statement is indented" in text for text in failed.values()), failed
 
 
-@pytest.mark.parametrize("mistake", [m for m in _layer_catalogue() if m in __import__("submissions").REAL_MISTAKES],
+@pytest.mark.parametrize("mistake", [m for m in _layer_catalogue() if m in __import__("tests.submissions", fromlist=["REAL_MISTAKES"]).REAL_MISTAKES],
                          ids=lambda m: m.name)
 def test_real_mistakes_fail_with_a_short_first_line_and_no_helper_frames(mistake):
-    from submissions import apply_edits
+    from tests.submissions import apply_edits
 
     for function in sorted(mistake.allowed):
         nb = apply_edits(notebook(mistake.assignment), mistake.function, mistake.edits)

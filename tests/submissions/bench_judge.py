@@ -3,18 +3,17 @@
 "before" judges each cell alone (execute.verdict, no diagnosis); "after" judges the notebook as
 JudgedExecute does (execute.judge_notebook: verdicts, diagnosis, pictures).
 
-    .venv/bin/python tests/submissions/bench_judge.py before   # then: ... after
+    .venv/bin/python -m tests.submissions.bench_judge before   # then: ... after
 
 The class: the reference notebook, every correct variant and every catalogue mistake, per assignment
 (records made in-process once; only the judging is timed)."""
 import statistics
 import sys
 import time
-sys.path.insert(0, "tests")
-sys.path.insert(0, ".")
-import submissions as S  # noqa: E402
-from submissions import course as C  # noqa: E402
-from autograder.grading import execute  # noqa: E402
+
+from autograder.grading import execute
+from tests import submissions as S
+from tests.submissions import course as C
 
 mode = sys.argv[1]
 books = []
