@@ -342,3 +342,51 @@ def test_grading_md_names_no_missing_module():
     assert "pool.py" in names and "course.py" in names
     tree = {p.name for folder in ("autograder", "tools", "tests", "bench", "solutions") for p in (ROOT / folder).rglob("*.py")}
     assert sorted(names - tree) == []
+
+
+# ---------------------------------------------------------------------------- tests as a package
+
+# The two sys.path edits that are about the code under test, not about finding test helpers:
+# tests/submissions/__init__.py puts an assignment's source folder first while it runs a
+# notebook's cells in-process (the first cell imports the generated helper module, as in
+# Jupyter); tests/hostile/probes.py's SHADOW hides its own folder, but only inside a string
+# that a hostile submission carries into the kernel, so the AST below never sees it.
+SYS_PATH_ALLOWED = {"tests/submissions/__init__.py"}
+# top-level names that import only when tests/ itself is on sys.path
+TESTS_ONLY_NAMES = {"conftest", "support", "hostile", "submissions"}
+
+
+def _test_import_faults(source):
+    """(line, what) for each sys.path use and each import of a test helper by a name outside `tests.`."""
+    faults = []
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Attribute) and node.attr == "path"
+                and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            faults.append((node.lineno, "uses sys.path"))
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "__import__"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            names = [node.args[0].value]
+        for name in names:
+            top = name.split(".")[0]
+            if top in TESTS_ONLY_NAMES or top.startswith("test_"):
+                faults.append((node.lineno, f"imports {name} (write tests.{name})"))
+    return sorted(faults)
+
+
+def test_tests_import_their_helpers_as_a_package_without_sys_path_edits():
+    """tests/ is a package: helpers come from tests.support, tests.hostile, tests.submissions, never conftest."""
+    bad = "import sys\nsys.path.insert(0, 'tests')\nfrom conftest import ROOT\nimport submissions as S\n" \
+          "from test_notebooks import helper\nx = __import__('submissions').VARIANTS\n"
+    assert [line for line, _ in _test_import_faults(bad)] == [2, 3, 4, 5, 6]
+    assert _test_import_faults("from tests.support import ROOT\nfrom tests import submissions as S\n") == []
+    faults = []
+    for path in sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        faults += [f"{rel}:{line}: {what}" for line, what in _test_import_faults(path.read_text())
+                   if not (rel in SYS_PATH_ALLOWED and what == "uses sys.path")]
+    assert faults == [], "import test helpers as tests.<name>; no sys.path edits in tests/ or bench/"
