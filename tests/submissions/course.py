@@ -26,6 +26,24 @@ def copy_course(dest):
     return repo
 
 
+def make_course(where, settings=""):
+    """where/autograder laid out as this repository's course; returns it.
+
+    Its nbgrader_config.py is the course's own with `settings` (config lines) appended,
+    source/ is a copy, and the code the config imports is linked, not copied: the
+    package's __init__.py beside grading/ -> autograder/grading and ../solutions ->
+    solutions, so plain `nbgrader` run in the folder grades with the work tree's code.
+    """
+    course = Path(where) / "autograder"
+    course.mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text((ROOT / "autograder" / "nbgrader_config.py").read_text() + settings)
+    shutil.copytree(ROOT / "autograder" / "source", course / "source")
+    shutil.copy(ROOT / "autograder" / "__init__.py", course / "__init__.py")
+    (course / "grading").symlink_to(ROOT / "autograder" / "grading")
+    (course.parent / "solutions").symlink_to(ROOT / "solutions")
+    return course
+
+
 def run(repo, module, *args, check=True):
     """python -m <module> args, from the copy's root; returns the CompletedProcess."""
     proc = subprocess.run([sys.executable, "-m", module, *args], cwd=repo, capture_output=True, text=True,
