@@ -390,3 +390,25 @@ def test_tests_import_their_helpers_as_a_package_without_sys_path_edits():
         faults += [f"{rel}:{line}: {what}" for line, what in _test_import_faults(path.read_text())
                    if not (rel in SYS_PATH_ALLOWED and what == "uses sys.path")]
     assert faults == [], "import test helpers as tests.<name>; no sys.path edits in tests/ or bench/"
+
+
+# ---------------------------------------------------------------------------- the kernel's world
+
+KERNEL_SIDE = ("launcher", "sandbox", "budgets", "recovering")  # what runs and watches the student's kernel
+JUDGE_SIDE = {"cases", "functions", "inputs", "compare", "draws", "citations", "diagnose", "mistakes",
+              "mistakes_seen", "signatures", "picture", "explain", "execute"}
+
+
+def _grading_imports(path):
+    """Names of the grading modules a file imports (relative imports: `from . import x`, `from .x import y`)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            yield from ([node.module] if node.module else [alias.name for alias in node.names])
+
+
+def test_nothing_in_the_kernels_world_knows_the_cases():
+    """The modules that run and watch a kernel import no case, judge or diagnosis: the time a case's
+    reference needs reaches them through JudgedExecute.reference_seconds."""
+    found = {name: sorted(set(_grading_imports(GRADING / f"{name}.py")) & JUDGE_SIDE) for name in KERNEL_SIDE}
+    assert found == {name: [] for name in KERNEL_SIDE}
+    assert "cases" in set(_grading_imports(GRADING / "execute.py"))  # the scan sees a relative import

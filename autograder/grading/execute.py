@@ -16,11 +16,13 @@ For one notebook:
    and the diagnosis goes into the cell's metadata for the instructor's report.
 """
 import base64
+import functools
 import logging
 import os
 import re
 import shutil
 import tempfile
+import time
 
 from jupyter_core.utils import run_sync
 from nbformat.notebooknode import NotebookNode
@@ -158,8 +160,25 @@ def read_records(folder, grade_ids):
     return pairs
 
 
+@functools.lru_cache(maxsize=None)
+def reference_seconds(grade_id):
+    """Seconds the reference solution needs on this graded case (None for an unknown case)."""
+    case = registry.CASES.get(grade_id)
+    if case is None:
+        return None
+    start = time.perf_counter()
+    try:
+        case.reference()
+    except Exception:  # a case whose reference raises is judged elsewhere; give it the floor
+        pass
+    return time.perf_counter() - start
+
+
 class JudgedExecute(RecoveringExecute, Execute):
     """Execute whose test-cell verdicts come from the trusted judge, not from the kernel."""
+
+    def reference_seconds(self, grade_id):  # a test cell's time budget follows its case's reference
+        return reference_seconds(grade_id)
 
     exchange_root = None  # where exchange folders are created (None: the system's temporary folder)
     exchange_folder = None  # this notebook's folder while it runs (absolute; also in the kernel's env)

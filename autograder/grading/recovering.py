@@ -30,7 +30,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import re
 import signal
@@ -78,21 +77,6 @@ def _function_of(cell):
     return grade_id.split("__", 1)[0] if "__" in grade_id else None
 
 
-@functools.lru_cache(maxsize=None)
-def reference_seconds(grade_id):
-    """Seconds the reference solution needs on this graded case (None for an unknown case)."""
-    from . import cases as registry
-    case = registry.CASES.get(grade_id)
-    if case is None:
-        return None
-    start = time.perf_counter()
-    try:
-        case.reference()
-    except Exception:  # a case whose reference raises is judged elsewhere; give it the floor
-        pass
-    return time.perf_counter() - start
-
-
 class RecoveringExecute(HasTraits):
     """Mix into nbgrader's Execute (before it in the bases) so a notebook survives its kernel."""
 
@@ -131,6 +115,11 @@ class RecoveringExecute(HasTraits):
         name = _meta(cell).get("grade_id")
         self.kernel_events.append({"kind": kind, "cell": name or f"cell {index + 1}", "why": why})
 
+    def reference_seconds(self, grade_id):
+        """Seconds the reference needs on this graded case (None: unknown; the configured timeout holds).
+        The judge knows the cases (execute.JudgedExecute); the kernel's side does not."""
+        return None
+
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
         budget = self._cell_budget(cell)
@@ -147,7 +136,7 @@ class RecoveringExecute(HasTraits):
         if cell is None:  # a request that is not a cell (kernel_info)
             return None
         if _is_test_cell(cell):
-            ref = reference_seconds(_meta(cell).get("grade_id", ""))
+            ref = self.reference_seconds(_meta(cell).get("grade_id", ""))
             return None if ref is None else max(self.case_floor, self.case_factor * ref)
         if _meta(cell).get("solution"):
             return self.solution_timeout
@@ -207,7 +196,7 @@ class RecoveringExecute(HasTraits):
             return
         self._sbx_broken_functions.setdefault(func, (
             f"did not return within {seconds:.0f} s on case {grade_id} (the reference needs "
-            f"{(reference_seconds(grade_id) or 0) * 1000:.0f} ms there). A function that never returns "
+            f"{(self.reference_seconds(grade_id) or 0) * 1000:.0f} ms there). A function that never returns "
             "usually has a loop whose bound or counter never moves (a while loop without its "
             "increment, or a loop over a range you change inside it)"))
 
