@@ -9,8 +9,10 @@ pool.py       `make grade JOBS=N`: long-lived workers (worker.py), one writer (g
 cluster.py    the same in three repeatable steps (prepare, shard, finish) and `make slurm-grade`
 results.py    the typed result of one notebook, worker -> parent -> summary -> report
 execute.py    JudgedExecute: nbgrader's Execute, with a judge outside the kernel (limits.py bounds it)
-cases.py      every graded case (grade_id -> inputs, reference, comparison, points, equation);
-              compare.py its comparisons, draws.py the per-course and per-student inputs
+functions.py  one GradedFunction declaration per graded name (outputs, hyper-parameters, calls,
+              equations, its cases; inputs.py builds their inputs); cases.py the registry derived from
+              it (grade_id -> inputs, reference, comparison, points, equation); compare.py its
+              comparisons, draws.py the per-course and per-student inputs
 exchange.py   the file format between the student's kernel and the judge
 diagnose.py   naming a failing function's mistake (mistakes.py, mistakes_seen.py, signatures.py,
               picture.py); explain.py: an exception explained at the student's line

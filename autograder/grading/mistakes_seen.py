@@ -18,10 +18,12 @@ Each class is a study occurrence (or a general pattern, stated where it is
 one); the catalogue (tests/submissions/real_style.py) holds one entry per class.
 """
 
-PAD, FWD = ("eq-zero-pad",), ("eq-conv-forward",)
-MAXPOOL, AVGPOOL = ("eq-maxpool",), ("eq-avgpool",)
-MAXBACK, AVGBACK = ("eq-maxpool-backward",), ("eq-avgpool-backward",)
-DX = ("eq-conv-dx", "eq-conv-dx-full")
+from .functions import EQ  # the one table of equation labels
+
+PAD, FWD = EQ["pad"], EQ["forward"]
+MAXPOOL, AVGPOOL = EQ["maxpool"], EQ["avgpool"]
+MAXBACK, AVGBACK = EQ["maxback"], EQ["avgback"]
+DX = EQ["dx"]
 
 _step_what = ("your loops step by the stride (range(0, n_H, stride)) and each window starts at h: every "
               "output position h = 0 .. n_H - 1 must be computed, and its window starts at h * stride")
