@@ -44,43 +44,43 @@ test: setup-dev
 # Regenerates the source notebooks first (solutions, cases, the book's URL, autograder/extra/ cells).
 release: setup
 	$(PY) -m tools.make_notebooks
-	$(PY) -m autograder.grading.release --course $(COURSE)
+	$(PY) -m autograder.grading.run.release --course $(COURSE)
 
 # Copies every student's newest inbound folder from nbgrader's exchange into autograder/submitted/,
-# treating each as hostile (grading/collect.py); ASSIGNMENTS=a,b limits it, EXCHANGE=path picks the exchange.
+# treating each as hostile (grading/run/collect.py); ASSIGNMENTS=a,b limits it, EXCHANGE=path picks the exchange.
 collect: setup
-	$(PY) -m autograder.grading.collect --course $(COURSE) $(if $(EXCHANGE),--exchange $(EXCHANGE)) $(ASSIGNMENTS)
+	$(PY) -m autograder.grading.run.collect --course $(COURSE) $(if $(EXCHANGE),--exchange $(EXCHANGE)) $(ASSIGNMENTS)
 
 # ALLOW_UNSANDBOXED=1 grades without bubblewrap (announced everywhere); never on a shared host.
 grade: setup
-	$(if $(ALLOW_UNSANDBOXED),BTC_ALLOW_UNSANDBOXED=1 )$(PY) -m autograder.grading.grade $(if $(JOBS),--jobs $(JOBS)) --shard $(SHARD) --course $(COURSE) \
+	$(if $(ALLOW_UNSANDBOXED),BTC_ALLOW_UNSANDBOXED=1 )$(PY) -m autograder.grading.run.grade $(if $(JOBS),--jobs $(JOBS)) --shard $(SHARD) --course $(COURSE) \
 		$(if $(STUDENTS),--students $(STUDENTS)) $(if $(ASSIGNMENTS),--assignments $(ASSIGNMENTS))
 
 # The class's grades for a spreadsheet and for Canvas (autograder/export/), and the class list in.
 export: setup
-	$(PY) -m autograder.grading.export --course $(COURSE)
+	$(PY) -m autograder.grading.run.export --course $(COURSE)
 
 roster: setup
 	@test -n "$(FILE)" || { echo "usage: make roster FILE=students.csv"; exit 2; }
-	$(PY) -m autograder.grading.roster "$(FILE)" --course $(COURSE)
+	$(PY) -m autograder.grading.run.roster "$(FILE)" --course $(COURSE)
 
 # A class on a cluster (README, "Grading on a Slurm cluster"): three steps, each safe to repeat.
 # grade-shard and grade-finish never run pip: the venv is built once, before (make setup).
 grade-prepare: setup
-	$(PY) -m autograder.grading.cluster prepare
+	$(PY) -m autograder.grading.run.cluster prepare
 
 grade-shard:
 	@test -x $(PY) || { echo "grade-shard: no $(VENV): run 'make setup' once first"; exit 2; }
-	$(PY) -m autograder.grading.cluster shard --shard $(if $(filter 1/1,$(SHARD)),auto,$(SHARD)) $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m autograder.grading.run.cluster shard --shard $(if $(filter 1/1,$(SHARD)),auto,$(SHARD)) $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS))
 
 grade-finish:
 	@test -x $(PY) || { echo "grade-finish: no $(VENV): run 'make setup' once first"; exit 2; }
-	$(PY) -m autograder.grading.cluster finish $(if $(SHARDS),--shards $(SHARDS))
+	$(PY) -m autograder.grading.run.cluster finish $(if $(SHARDS),--shards $(SHARDS))
 
 # Submits prepare, the array of SHARDS shards and finish, chained (afterok); WAIT=1 waits and
 # fails unless every job completed; SBATCH="--partition=x --account=y --time=1:00:00" passes through.
 slurm-grade: setup
-	$(PY) -m autograder.grading.cluster slurm $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(WAIT),--wait) $(if $(SBATCH),--sbatch '$(SBATCH)')
+	$(PY) -m autograder.grading.run.cluster slurm $(if $(SHARDS),--shards $(SHARDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(WAIT),--wait) $(if $(SBATCH),--sbatch '$(SBATCH)')
 
 bench: setup-dev
 	$(PY) -m bench.conv_bench

@@ -16,7 +16,7 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 try:  # the protected grading package: `make setup` installs the repository into .venv/ (pip install -e .)
     from autograder.grading import limits
-    from autograder.grading.execute import JudgedExecute
+    from autograder.grading.judge.execute import JudgedExecute
     from autograder.grading.course import venv_on_path
 except ImportError as _missing:
     # Without it, nbgrader would grade with its stock, unprotected pipeline. traitlets only
@@ -38,14 +38,14 @@ venv_on_path()  # nbgrader runs `alembic` to create the gradebook
 c.CourseDirectory.course_id = "backprop-through-cnns"
 c.CourseDirectory.root = str(COURSE)
 
-# --- the semester, in one place (grading/late.py; README, "For instructors") ---
+# --- the semester, in one place (grading/pages/late.py; README, "For instructors") ---
 # The assignments (each a folder source/<name>/), their due dates (`make release` and
 # `make grade` write them into the gradebook; any timezone nbgrader reads, UTC when none)
 # and the late penalty: a percent of the notebook's score per started day late, after a
 # grace period, capped. A notebook with no timestamp.txt (placed by hand) is never late.
 c.Semester.assignments = ["activations", "convolution", "pooling"]
 c.Semester.due_dates = {}  # e.g. {"convolution": "2027-03-01 23:59:00 Europe/Berlin"}
-c.AssignLatePenalties.plugin_class = "autograder.grading.late.LatePenalty"
+c.AssignLatePenalties.plugin_class = "autograder.grading.pages.late.LatePenalty"
 c.LatePenalty.percent_per_day = 10.0
 c.LatePenalty.max_percent = 100.0
 c.LatePenalty.grace_minutes = 0.0
@@ -94,7 +94,7 @@ c.Execute.timeout = c.JudgedExecute.timeout = limits.CELL_TIMEOUT
 # Stubs: NotImplementedError plus a comment, nothing else.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Hostile and broken submissions (grading/sandbox.py, grading/precheck.py).
+# Hostile and broken submissions (grading/kernel/sandbox.py, grading/precheck.py).
 from nbgrader.preprocessors import ClearOutput, OverwriteCells, OverwriteKernelspec  # noqa: E402
 
 from autograder.grading.precheck import SafeDeduplicateIds  # noqa: E402
@@ -109,7 +109,7 @@ c.OverwriteCells.add_missing_cells = True
 # BTC_ALLOW_UNSANDBOXED=1 (`make grade ALLOW_UNSANDBOXED=1`), which every
 # summary and report then announces. A dead kernel is restarted
 # and grading carries on (JudgedExecute.max_restarts per notebook).
-c.JudgedExecute.kernel_manager_class = "autograder.grading.sandbox.SandboxKernelManager"
+c.JudgedExecute.kernel_manager_class = "autograder.grading.kernel.sandbox.SandboxKernelManager"
 c.SandboxKernelManager.sandbox = "off" if os.environ.get("BTC_ALLOW_UNSANDBOXED") == "1" else "require"
 # The limits (each process of a kernel: CPU, address space, processes, file
 # size; each notebook, whatever it forks or writes: memory, disk, files, wall
@@ -118,11 +118,11 @@ c.SandboxKernelManager.sandbox = "off" if os.environ.get("BTC_ALLOW_UNSANDBOXED"
 # grading/limits.py. Change one here, e.g.
 #   c.SandboxKernelManager.memory_budget = 8 * 2**30
 # Plain `nbgrader autograde` prechecks each submitted folder before copying it,
-# as `make grade` does (grading/patches.py).
-from autograder.grading import patches  # noqa: E402
+# as `make grade` does (grading/run/patches.py).
+from autograder.grading.run import patches  # noqa: E402
 
 patches.install_precheck()
-# Plain `nbgrader collect` collects as `make collect` does (grading/collect.py): the
+# Plain `nbgrader collect` collects as `make collect` does (grading/run/collect.py): the
 # student is the inbound folder's owner, nothing is followed, one bad folder is refused alone.
 patches.install_safe_collect()
 # Every log line of every nbgrader command is shown with control characters escaped
@@ -145,11 +145,11 @@ if sys.argv[1:2] and sys.argv[1] in ("autograde", "generate_assignment", "assign
 
     announce_gradebook(gradebook_url(COURSE), sys.stderr)
 
-# --- feedback pages (grading/feedback.py; `make grade` and `nbgrader generate_feedback`) ---
+# --- feedback pages (grading/pages/feedback.py; `make grade` and `nbgrader generate_feedback`) ---
 # Hidden tests stripped, markdown and outputs sanitised, maths as MathML, a Content-Security-Policy
 # (no script, nothing fetched): each page is one file that stands alone. Wrapped lines, tests named
 # in the summary. Only the feedback converter uses this template (the formgrader keeps nbgrader's).
-from autograder.grading import feedback as _feedback  # noqa: E402
+from autograder.grading.pages import feedback as _feedback  # noqa: E402
 
 _feedback.configure(c)
 # `nbgrader release_feedback` releases every page that came through the exchange and names the

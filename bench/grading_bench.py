@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.grading import draws
+from autograder.grading.cases import draws
 from tests.submissions import MISTAKES, VARIANTS, replace_body, with_mistakes  # run from the repository root
 from tests.submissions import course as C
 
@@ -144,9 +144,9 @@ def breakdown(repo, n, rounds=2):
     after one warm-up notebook; the two alternate for `rounds` rounds so that a
     change in the machine's load hits both alike.
     """
-    from autograder.grading.gradebooks import seed_gradebook
-    from autograder.grading.pool import scratch_root
-    from autograder.grading.results import PHASES
+    from autograder.grading.run.gradebooks import seed_gradebook
+    from autograder.grading.run.pool import scratch_root
+    from autograder.grading.run.results import PHASES
     course = repo / "autograder"
     seed = scratch_root(course) / "seed.db"  # on tmpfs where there is one, as in a real run
     seed_gradebook(f"sqlite:///{course / 'gradebook.db'}", seed)
@@ -156,7 +156,7 @@ def breakdown(repo, n, rounds=2):
         for label, fast in (("plain nbgrader", False), ("grading worker", True)):
             code = (
                 "import json\n"
-                "from autograder.grading.worker import Worker\n"
+                "from autograder.grading.run.worker import Worker\n"
                 "w = Worker(%r, %r, %r, fast=%r)\n"
                 "w.grade(*%r)  # warm-up: first-use costs are paid once per process\n"
                 "print(json.dumps([w.grade(s, a).phases for s, a in %r]))\n"
@@ -186,7 +186,7 @@ def main(argv=None):
         repos = {}
         for name in ("serial", "parallel"):
             repo = make_repo(base / name)
-            subprocess.run([str(PY), "-m", "autograder.grading.release"], cwd=repo, env=env(), check=True,
+            subprocess.run([str(PY), "-m", "autograder.grading.run.release"], cwd=repo, env=env(), check=True,
                            capture_output=True)
             repos[name] = repo
         # one course seed for both copies: the same hidden inputs, so grades and pages can be compared
@@ -230,7 +230,7 @@ def main(argv=None):
             print(f"  {k}: serial {a.get(k)} parallel {b.get(k)}")
 
     if args.breakdown:
-        from autograder.grading.results import PHASES
+        from autograder.grading.run.results import PHASES
         bd = breakdown(repos["serial"], args.breakdown)
         print()
         print(f"one notebook's grading time (s), mean of 2 x {3 * args.breakdown - 1} notebooks per way, "

@@ -31,7 +31,7 @@ def main(argv=None):
                     corpus.replace_body(nb, "conv_forward", "while True:\n    pass")
                 C.submit(repo, "s", "convolution", nb)
                 start = time.perf_counter()
-                C.run(repo, "autograder.grading.grade", "--jobs", "1")
+                C.run(repo, "autograder.grading.run.grade", "--jobs", "1")
                 times[name].append(time.perf_counter() - start)
     for name, ts in times.items():
         print(f"{name:<20} {min(ts):6.1f} s (best of {len(ts)}; whole make grade run of one notebook)")

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.hostile_cost [--cases h_print_chunks,h_fork_memory,...]
 
 Each case of the red-team corpus (tests/hostile/corpus.py) is graded alone by
-`python -m autograder.grading.grade --jobs 1` in a fresh course, with its own
+`python -m autograder.grading.run.grade --jobs 1` in a fresh course, with its own
 TMPDIR, while a sampler (every 0.1 s) records the memory of the whole grading
 process tree (PSS: shared pages split between sharers, kernels included) and
 the bytes in that TMPDIR (sandbox copies, the kernel's own disk, exchanges);
@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from autograder.grading.budgets import tree_bytes, tree_memory
+from autograder.grading.kernel.budgets import tree_bytes, tree_memory
 from tests.hostile import corpus
 from tests.hostile.course import make_course
 
@@ -36,7 +36,7 @@ def measure(case, where):
     tmp = Path(where) / "tmp"
     tmp.mkdir()
     before = tree_bytes(str(course), 10**6)[0]
-    proc = subprocess.Popen([sys.executable, "-m", "autograder.grading.grade", "--jobs", "1", "--course", str(course)],
+    proc = subprocess.Popen([sys.executable, "-m", "autograder.grading.run.grade", "--jobs", "1", "--course", str(course)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, TMPDIR=str(tmp)))
     peak = {"memory": 0, "tmp": 0}

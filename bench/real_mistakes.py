@@ -15,7 +15,7 @@ the command line.
    (and a missing helper never looks like a cascade).
 2. They are graded with the real pipeline: a copy of the course
    (tests/submissions/course.py), `make release`, then `python -m
-   autograder.grading.grade --jobs N` (sandboxed kernels, the trusted judge).
+   autograder.grading.run.grade --jobs N` (sandboxed kernels, the trusted judge).
    --in-process instead runs the students' functions in this process, with no
    sandbox (tests/submissions.records, as the diagnosis tests do): quicker, for
    code you have read and trust only.
@@ -137,7 +137,7 @@ def grade_pipeline(sets, jobs, keep=None):
         for assignment in sorted({ASSIGNMENT_OF[f] for f in functions}):
             nb = build(C.release_notebook(repo, assignment), C.source_notebook(assignment), functions)
             C.submit(repo, _student(name), assignment, nb)
-    cmd = [sys.executable, "-m", "autograder.grading.grade"] + (["--jobs", str(jobs)] if jobs else [])
+    cmd = [sys.executable, "-m", "autograder.grading.run.grade"] + (["--jobs", str(jobs)] if jobs else [])
     proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=7200)
     if proc.returncode not in (0, 1):  # 1: some notebooks lost points or could not be graded, which is expected
         raise SystemExit(f"grading failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -157,7 +157,7 @@ def _student(name):
 def grade_in_process(sets):
     """The same, with the functions run here (no sandbox: trusted code only) and the judge called directly."""
     from tests import submissions as S
-    from autograder.grading.execute import judge_notebook
+    from autograder.grading.judge.execute import judge_notebook
     out = {}
     for name, functions in sets.items():
         for assignment in sorted({ASSIGNMENT_OF[f] for f in functions}):

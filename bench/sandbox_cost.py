@@ -23,8 +23,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from autograder.grading import grade
-from autograder.grading.release import ASSIGNMENTS
+from autograder.grading.run import grade
+from autograder.grading.run.release import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +49,7 @@ def kernel_level(reps):
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
-    from autograder.grading.sandbox import SandboxKernelManager
+    from autograder.grading.kernel.sandbox import SandboxKernelManager
     times = {"sandbox": [], "plain": []}
     for rnd in range(reps):
         order = (("sandbox", SandboxKernelManager), ("plain", AsyncKernelManager))

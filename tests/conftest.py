@@ -14,7 +14,7 @@ from tests.support import ROOT, require
 # opt out explicitly, as an instructor would; the isolation tests require
 # bubblewrap and skip. CI installs bubblewrap, so there nothing is opted out.
 if not os.environ.get("CI_REQUIRE_ALL"):
-    from autograder.grading.sandbox import bwrap_path
+    from autograder.grading.kernel.sandbox import bwrap_path
 
     if bwrap_path() is None:
         os.environ.setdefault("BTC_ALLOW_UNSANDBOXED", "1")

@@ -128,7 +128,7 @@ def sources():
         yield path, notebook_markdown(path)
     helpers = [*(ROOT / "chapters").glob("*.py"), *(ROOT / "solutions").glob("*.py"),
                *(ROOT / "autograder" / "source").glob("*/*.py"),
-               *(ROOT / "autograder" / "grading").glob("*.py"), *(ROOT / "tools").glob("*.py")]
+               *(ROOT / "autograder" / "grading").rglob("*.py"), *(ROOT / "tools").glob("*.py")]
     for path in sorted(helpers):
         yield path, python_prose(path.read_text())
 

@@ -1,6 +1,6 @@
 """Every equation citation a student reads names the number the book shows and links to that equation.
 
-Fast tests check the citations against the chapter sources (autograder/grading/citations.py);
+Fast tests check the citations against the chapter sources (autograder/grading/cases/citations.py);
 the slow ones against a clean build of the book (test_book.py's fixture): every number cited in
 the released notebooks, the visible checks' messages and the judge's verdicts exists on the page
 it names, and the link beside it lands on the equation that shows that number.
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from autograder.grading import cases as registry
-from autograder.grading import citations
+from autograder.grading.cases import citations
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "autograder" / "source"
@@ -63,7 +63,7 @@ def test_every_labelled_display_is_numbered_in_order():
 
 def test_the_saved_numbers_are_the_chapters_numbers():
     """citations.json (what the judge cites) is what the chapters number today."""
-    assert json.loads((ROOT / "autograder" / "grading" / "citations.json").read_text()) == \
+    assert json.loads((ROOT / "autograder" / "grading" / "cases" / "citations.json").read_text()) == \
         json.loads(citations.snapshot())
 
 

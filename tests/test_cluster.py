@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from autograder.grading import cluster, grade, report
+from autograder.grading.run import cluster, grade
+from autograder.grading.pages import report
 
 
 @pytest.mark.parametrize("env, want", [

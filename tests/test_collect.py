@@ -17,7 +17,8 @@ import pytest
 from tests.hostile import exchange_attacks as X
 from tests.submissions import course as C
 
-from autograder.grading import collect, nofollow, permissions
+from autograder.grading.run import collect
+from autograder.grading import nofollow, permissions
 
 SECRET = "root-only-secret-6f1c"
 
@@ -61,7 +62,7 @@ def ctx_for(user, course, exchange, secret, victim=""):
 def run_collect(repo, course, exchange, *extra):
     """`make collect`'s module on the course copy (its own package first on the path)."""
     env = dict(os.environ, PYTHONPATH=str(repo))
-    return subprocess.run([sys.executable, "-m", "autograder.grading.collect", "--course", str(course),
+    return subprocess.run([sys.executable, "-m", "autograder.grading.run.collect", "--course", str(course),
                            "--exchange", str(exchange), *extra, X.ASSIGNMENT],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=300)
 
@@ -262,7 +263,7 @@ def test_collected_then_graded_the_link_attacker_gains_nothing(setup, students):
     X.run_as(students.attacker, X.relative_link_to_source, ctx_for(students.attacker, course, exchange, secret))
     assert run_collect(repo, course, exchange).returncode == 0
     env = dict(os.environ, PYTHONPATH=str(repo), BTC_EXCHANGE_ROOT=str(exchange))
-    done = subprocess.run([sys.executable, "-m", "autograder.grading.grade", "--jobs", "1"], cwd=repo, env=env,
+    done = subprocess.run([sys.executable, "-m", "autograder.grading.run.grade", "--jobs", "1"], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     grades = C.grades(repo)
@@ -282,7 +283,7 @@ from pathlib import Path
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default.collect import ExchangeCollect
 from traitlets.config import Config
-from autograder.grading import patches
+from autograder.grading.run import patches
 original = ExchangeCollect.copy_files
 patches.install_safe_collect(); patches.install_safe_collect()
 assert ExchangeCollect.copy_files.__wrapped__ is original  # installed once

@@ -87,4 +87,4 @@ def test_a_config_that_cannot_import_the_grading_package_refuses(tmp_path):
                            "c = L('nbgrader_config.py', path='.').load_config(); "
                            "print(c.Autograde.autograde_preprocessors[0].__module__)"],
                           cwd=course, capture_output=True, text=True)
-    assert proc.stdout.split() == ["autograder.grading.execute"], proc.stderr[-3000:]
+    assert proc.stdout.split() == ["autograder.grading.judge.execute"], proc.stderr[-3000:]

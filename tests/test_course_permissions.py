@@ -42,9 +42,9 @@ def run(repo, module, exchange, *args):
                           text=True, timeout=600)
 
 
-@pytest.mark.parametrize("module,command", [("autograder.grading.release", "make release"),
-                                            ("autograder.grading.grade", "make grade"),
-                                            ("autograder.grading.collect", "make collect")])
+@pytest.mark.parametrize("module,command", [("autograder.grading.run.release", "make release"),
+                                            ("autograder.grading.run.grade", "make grade"),
+                                            ("autograder.grading.run.collect", "make collect")])
 def test_a_readable_course_is_refused_and_the_message_says_how_to_fix_it(open_course, module, command):
     repo, course, exchange = open_course
     done = run(repo, module, exchange)
@@ -58,7 +58,7 @@ def test_a_readable_course_is_refused_and_the_message_says_how_to_fix_it(open_co
 def test_the_printed_fix_makes_release_run(open_course):
     repo, course, exchange = open_course
     os.chmod(repo, 0o750)  # the message's shorter fix: others cannot pass through the checkout
-    done = run(repo, "autograder.grading.release", exchange, "pooling")
+    done = run(repo, "autograder.grading.run.release", exchange, "pooling")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (course / "release" / "pooling" / "pooling.ipynb").is_file()
 
@@ -67,7 +67,7 @@ def test_without_students_on_this_host_nothing_is_refused(open_course):
     """No course folder in the exchange: nobody submits here, a readable checkout is not refused."""
     repo, course, exchange = open_course
     subprocess.run(["rm", "-rf", str(exchange / COURSE_ID)], check=True)
-    done = run(repo, "autograder.grading.release", exchange, "pooling")
+    done = run(repo, "autograder.grading.run.release", exchange, "pooling")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

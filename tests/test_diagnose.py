@@ -1,4 +1,4 @@
-"""The judge's diagnosis (autograder/grading/diagnose.py, mistakes.py), measured on the catalogue.
+"""The judge's diagnosis (autograder/grading/diagnosis/diagnose.py, mistakes.py), measured on the catalogue.
 
 In-process: each catalogue entry's functions are executed here (no kernel), called
 on every graded case's inputs, their results passed through the exchange's
@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 from autograder.grading import cases as registry
-from autograder.grading import diagnose, mistakes, signatures
-from autograder.grading.execute import DIAGNOSIS_KEY, judge_notebook, verdict_outputs
+from autograder.grading.diagnosis import diagnose, mistakes, signatures
+from autograder.grading.judge.execute import DIAGNOSIS_KEY, judge_notebook, verdict_outputs
 
 from tests import submissions as S
 from tests.submissions import REAL_MISTAKES, VARIANTS
@@ -286,7 +286,7 @@ def test_the_bias_array_added_inline_is_named_only_when_no_helper_returns_wrong(
 
 def test_nothing_recognised_leaves_todays_message():
     """A wrong result with no known cause and no signature: the message is exactly today's."""
-    from autograder.grading.execute import verdict
+    from autograder.grading.judge.execute import verdict
     case = registry.CASES["conv_backward__stride1_pad1"]
     dA, dW, db = case.reference()
     noise = np.random.default_rng(0).standard_normal(dA.shape)
@@ -449,14 +449,14 @@ def test_picture_handles_vectors_masks_and_nan():
 @pytest.mark.slow
 def test_real_grading_names_the_mistake_draws_it_and_the_report_groups_students(tmp_path):
     """One real `make grade` run (serialise it: flock /tmp/grade.lock): two students with `=` for `+=`."""
-    from autograder.grading import report
+    from autograder.grading.pages import report
     repo = C.copy_course(tmp_path)
     C.release(repo)
     m = next(m for m in MISTAKES if m.name == "conv_backward_assign_not_accumulate")
     for student in ("ann", "bob"):
         C.submit(repo, student, "convolution", S.with_mistakes(C.source_notebook("convolution"), [m]))
     C.submit(repo, "cat", "convolution", C.source_notebook("convolution"))
-    C.run(repo, "autograder.grading.grade")
+    C.run(repo, "autograder.grading.run.grade")
     assert C.lost(C.grades(repo)[("ann", "convolution")]) == {"conv_backward"}
     nb = json.loads((repo / "autograder" / "autograded" / "ann" / "convolution" / "convolution.ipynb").read_text())
     cells = {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
@@ -482,7 +482,7 @@ def test_the_class_report_groups_students_by_named_mistake_and_by_cascade(tmp_pa
     """Two students with float(b) in conv_single_step and one with the bias added to every product: the report
     groups them by the helper's mistake, and their conv_forward by the cascade from it (judge -> cell metadata
     -> report.diagnoses_from_disk, no kernels)."""
-    from autograder.grading import report
+    from autograder.grading.pages import report
     by_name = {m.name: m for m in MISTAKES}
     who = {"ann": "conv_single_step_float_of_b", "bob": "conv_single_step_float_of_b",
            "cat": "conv_single_step_bias_in_sum"}

@@ -1,4 +1,4 @@
-"""Form (c): an exception explained at the student's line (autograder/grading/explain.py).
+"""Form (c): an exception explained at the student's line (autograder/grading/diagnosis/explain.py).
 
 Each student function below is written the way real students write the mistake (our own
 code, no student's): it runs through the shipped helper's `grader_record` into an exchange
@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from autograder.grading import cases as registry
-from autograder.grading import exchange, execute, explain
+from autograder.grading import exchange
+from autograder.grading.judge import execute
+from autograder.grading.diagnosis import explain
 
 from tests.test_notebooks import helper
 from tests.test_visible_checks import run_visible

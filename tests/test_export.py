@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.grading import export as X
-from autograder.grading import roster as R
+from autograder.grading.run import export as X
+from autograder.grading.run import roster as R
 from autograder.grading.course import Course, venv_on_path
-from autograder.grading.status import duration, standings
+from autograder.grading.pages.status import duration, standings
 
 ROOT = Path(__file__).resolve().parents[1]
 # nbgrader 0.9 builds submissions under SQLAlchemy 2's autoflush, which warns; the rows are right

@@ -1,7 +1,7 @@
 """What students and instructors read after grading: the feedback pages and the run's log.
 
 A course copy is graded once per session by `make grade`'s module
-(`python -m autograder.grading.grade`), then its feedback is generated again by
+(`python -m autograder.grading.run.grade`), then its feedback is generated again by
 plain `nbgrader generate_feedback` and by nbgrader's API as the formgrader's
 button calls it; all three sets of pages are opened from file://
 in headless Debian Chromium (Playwright, no `playwright install`), with every
@@ -35,8 +35,8 @@ from tests.support import ROOT, require
 
 from tests.submissions import course as C
 
-from autograder.grading import feedback
-from autograder.grading import progress
+from autograder.grading.pages import feedback
+from autograder.grading.run import progress
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -148,7 +148,7 @@ def test_citations_followed_by_an_address_become_links():
 
 
 def _result(student, ok=True):
-    from autograder.grading.results import Result
+    from autograder.grading.run.results import Result
     return Result(student, "pooling", ok=ok, error=None if ok else "boom", seconds=1.0)
 
 
@@ -215,7 +215,7 @@ def graded(tmp_path_factory):
     C.release(repo)
     C.submit(repo, "blank", "convolution", C.release_notebook(repo, "convolution"))
     C.submit(repo, "attacker", "pooling", attacker_notebook(repo))
-    run = C.run(repo, "autograder.grading.grade", "--jobs", "2")
+    run = C.run(repo, "autograder.grading.run.grade", "--jobs", "2")
     course = repo / "autograder"
     shutil.move(course / "feedback", course / "feedback_make")
     nbgrader = Path(sys.executable).parent / "nbgrader"

@@ -48,7 +48,7 @@ from tests.support import ROOT, require
 
 from tests.submissions import course as C
 
-from autograder.grading import feedback, feedback_assets
+from autograder.grading.pages import feedback, feedback_assets
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -265,7 +265,7 @@ def test_release_feedback_names_a_page_without_a_secret_and_releases_the_rest(tm
     from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
     from nbgrader.utils import notebook_hash
 
-    from autograder.grading import patches
+    from autograder.grading.run import patches
 
     patches.install_release_feedback()
     patches.install_release_feedback()
@@ -338,7 +338,7 @@ def semester(tmp_path_factory):
     # bea, placed by hand
     C.submit(repo, "bea", ASSIGNMENT, with_student_cells(C.release_notebook(repo, ASSIGNMENT)))
 
-    graded = C.run(repo, "autograder.grading.grade", "--jobs", "1")
+    graded = C.run(repo, "autograder.grading.run.grade", "--jobs", "1")
     released = _run(nbgrader + ["release_feedback", ASSIGNMENT], course, env)
     fetched = _run(nbgrader + ["fetch_feedback", ASSIGNMENT, *as_ada], ada, ada_env)
     pages = list((ada / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))

@@ -1,4 +1,4 @@
-"""One declaration per graded function (autograder/grading/functions.py), and every table derived from it.
+"""One declaration per graded function (autograder/grading/cases/functions.py), and every table derived from it.
 
 These fail when a graded name is declared on one side only (the declarations or
 solutions.GRADED), when a derived table misses a name, and when a declaration
@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 import solutions
-from autograder.grading import cases, citations, functions, mistakes, signatures
-from autograder.grading.compare import Mismatch
+from autograder.grading import cases
+from autograder.grading.cases import citations, functions
+from autograder.grading.diagnosis import mistakes, signatures
+from autograder.grading.cases.compare import Mismatch
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = [name for names in solutions.GRADED.values() for name in names]

@@ -16,9 +16,9 @@ import pytest
 
 import solutions
 from autograder.grading import cases as registry
-from autograder.grading import citations
+from autograder.grading.cases import citations
 from autograder.grading import exchange
-from autograder.grading.execute import verdict, verdict_outputs
+from autograder.grading.judge.execute import verdict, verdict_outputs
 from tools.make_notebooks import split_function
 
 from tests.submissions import MISTAKES, VARIANTS, pack, replace_body, with_mistakes
@@ -59,10 +59,10 @@ def graded_class(tmp_path_factory):
     # A student who also edits the helper module: autograde must use the source copy.
     C.submit(repo, "tampered", "activations", C.release_notebook(repo, "activations"))
     (repo / "autograder" / "submitted" / "tampered" / "activations" / "activations_tests.py").write_text(TAMPERED)
-    first_run = C.run(repo, "autograder.grading.grade", "--jobs", "2")
+    first_run = C.run(repo, "autograder.grading.run.grade", "--jobs", "2")
     first = C.grades(repo)
     # Regrade a third of the class (blank, and two variants) with --force semantics.
-    second_run = C.run(repo, "autograder.grading.grade", "--shard", "1/3")
+    second_run = C.run(repo, "autograder.grading.run.grade", "--shard", "1/3")
     return SimpleNamespace(repo=repo, first=first, second=C.grades(repo),
                            first_run=first_run, second_run=second_run)
 
@@ -77,7 +77,7 @@ def graded_catalogue(tmp_path_factory):
         C.submit(repo, student, group[0].assignment, with_mistakes(C.source_notebook(group[0].assignment), group))
         for m in group:
             student_of[m.name] = (student, group)
-    run = C.run(repo, "autograder.grading.grade")
+    run = C.run(repo, "autograder.grading.run.grade")
     return SimpleNamespace(repo=repo, grades=C.grades(repo), student_of=student_of, run=run)
 
 

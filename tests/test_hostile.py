@@ -25,10 +25,11 @@ from tests.support import ROOT, require
 from tests.hostile.course import make_course as _make_course
 from tests.hostile.probes import PROBES, SHADOW, SHADOWED
 
-from autograder.grading import launcher, precheck, sandbox
-from autograder.grading.budgets import grading_mounts, tree_bytes
+from autograder.grading.kernel import launcher, sandbox
+from autograder.grading import precheck
+from autograder.grading.kernel.budgets import grading_mounts, tree_bytes
 from autograder.grading.cases import SEED_FILE
-from autograder.grading.recovering import RecoveringExecute
+from autograder.grading.kernel.recovering import RecoveringExecute
 
 
 def _notebook(sources):
@@ -396,7 +397,7 @@ def corpus_run(tmp_path_factory):
         os.chmod(course / SEED_FILE, 0o600)
     watched = [hostile / "source", hostile / "nbgrader_config.py", hostile / "submitted"]
     before = _tree_hashes(*watched)
-    cmd = [sys.executable, "-m", "autograder.grading.grade", "--jobs", "2", "--course"]
+    cmd = [sys.executable, "-m", "autograder.grading.run.grade", "--jobs", "2", "--course"]
     # Secrets in the grader's environment (none may reach a kernel), and a private
     # temporary folder per run (everything a run makes there must be gone after it).
     tmp = {name: base / f"tmp-{name}" for name in ("hostile", "clean")}
@@ -561,13 +562,13 @@ def test_the_host_is_as_it_was(corpus_run):
         assert run["mounts"][name] == [], (name, run["mounts"][name])
     # the run's scratch stayed within its budget: per worker, a kernel's disk and the judge's exchange
     from autograder.grading.exchange import MAX_RECORD_TOTAL
-    from autograder.grading.sandbox import SandboxKernelManager as SKM
+    from autograder.grading.kernel.sandbox import SandboxKernelManager as SKM
     budget = 2 * (SKM.disk_budget.default_value + MAX_RECORD_TOTAL + 64 * 2**20)
     print(f"\nscratch peak: hostile {run['peak']['hostile'] / 2**20:.0f} MiB, clean "
           f"{run['peak']['clean'] / 2**20:.0f} MiB (budget {budget / 2**20:.0f} MiB)")
     assert 0 < run["peak"]["hostile"] < budget
     # no process of any kernel outlives the run (each worker's kernels have uids derived from its pid)
-    from autograder.grading.sandbox import SandboxKernelManager
+    from autograder.grading.kernel.sandbox import SandboxKernelManager
     base = SandboxKernelManager.uid_base.default_value
     workers = {r["worker"] for r in run["run_log"]["results"] if r.get("worker")}
     uids = {base + (pid % 65536) * 16 + k for pid in workers for k in range(16)}

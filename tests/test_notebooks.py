@@ -21,7 +21,7 @@ import pytest
 
 import solutions
 from autograder.grading import cases as registry
-from autograder.grading import citations
+from autograder.grading.cases import citations
 from autograder.grading import exchange
 from tools import make_notebooks as gen
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import gradebooks, pool, progress
+from autograder.grading.run import gradebooks, pool, progress
 from autograder.grading.course import URL_ENV, Course, load_config, parse_shard, shard_of, venv_on_path
-from autograder.grading.results import Result
+from autograder.grading.run.results import Result
 
 PY = Path(sys.executable)
 NBGRADER = PY.parent / "nbgrader"
@@ -234,7 +234,7 @@ def test_workers_never_touch_the_main_gradebook(toy_courses, tmp_path):
     hidden = tmp_path / "main.db"
     main.rename(hidden)
     # in a child process, as in a real run (a Worker patches nbgrader in the process it lives in)
-    code = ("import json; from autograder.grading.worker import Worker; "
+    code = ("import json; from autograder.grading.run.worker import Worker; "
             "w = Worker(%r, %r, %r); print(json.dumps(w.grade('s002', 'alpha').to_json()))"
             % (str(course), str(tmp_path / "seed.db"), str(tmp_path / "w0")))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env())

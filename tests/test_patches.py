@@ -1,4 +1,4 @@
-"""Every patch of nbgrader/nbclient/nbconvert internals (grading/patches.py) installs and does what it says.
+"""Every patch of nbgrader/nbclient/nbconvert internals (grading/run/patches.py) installs and does what it says.
 
 Each test runs in a fresh Python: a patch changes a library class for the
 whole process it is installed in, as in a grading worker.
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from autograder.grading import patches
+from autograder.grading.run import patches
 
 
 def run(code, tmp_path):
@@ -32,7 +32,7 @@ def test_precheck_refuses_a_folder_before_nbgrader_copies_it(tmp_path):
     out = run("""
         import logging, types
         from nbgrader.converters import Autograde
-        from autograder.grading import patches
+        from autograder.grading.run import patches
         original = Autograde.init_destination
         patches.install_precheck(); patches.install_precheck()
         assert Autograde.init_destination.__wrapped__ is original  # installed once
@@ -50,7 +50,7 @@ def test_precheck_refuses_a_folder_before_nbgrader_copies_it(tmp_path):
 def test_gradebooks_share_one_engine_per_url_and_sqlite_skips_fsync(tmp_path):
     out = run("""
         from nbgrader.api import Gradebook
-        from autograder.grading import patches
+        from autograder.grading.run import patches
         patches.reuse_gradebook_engines(); patches.reuse_gradebook_engines()
         url = "sqlite:///gb.db"
         with Gradebook(url) as a:
@@ -67,7 +67,7 @@ def test_feedback_reuses_the_exporter_it_built(tmp_path):
         import os
         from nbgrader.converters import GenerateFeedback
         from nbgrader.coursedir import CourseDirectory
-        from autograder.grading import patches
+        from autograder.grading.run import patches
         Feedback = patches.reusable_feedback_class()
         print(issubclass(Feedback, GenerateFeedback), patches.reusable_feedback_class() is Feedback)
         conv = Feedback(coursedir=CourseDirectory(root=os.path.abspath("..")))
@@ -85,8 +85,8 @@ def test_feedback_reuses_the_exporter_it_built(tmp_path):
 def test_timers_add_each_phase_once(tmp_path):
     out = run("""
         from nbgrader.api import Gradebook
-        from autograder.grading import patches
-        from autograder.grading.results import PHASES
+        from autograder.grading.run import patches
+        from autograder.grading.run.results import PHASES
         seconds = patches.install_timers(dict.fromkeys(PHASES, 0.0))
         print(patches.install_timers({}) is seconds)  # installed once: the first dict stays
         with Gradebook("sqlite:///gb.db"):

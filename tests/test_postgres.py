@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import require
-from autograder.grading import pool
+from autograder.grading.run import pool
 from autograder.grading.course import URL_ENV, gradebook_url
 from tests.test_parallel import make_toy_course, release
 

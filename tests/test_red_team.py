@@ -22,7 +22,8 @@ from tests.support import ROOT, require
 from tests.hostile import corpus
 from tests.hostile.course import make_course as _make_course
 
-from autograder.grading import precheck, sandbox
+from autograder.grading import precheck
+from autograder.grading.kernel import sandbox
 
 
 def _wait(predicate, seconds=30):
@@ -104,7 +105,7 @@ def _grade(course, env_extra, path):
     env = dict(os.environ)
     env.pop("BTC_ALLOW_UNSANDBOXED", None)
     env.update(PATH=path, **env_extra)
-    return subprocess.run([sys.executable, "-m", "autograder.grading.grade", "--jobs", "1", "--course", str(course)],
+    return subprocess.run([sys.executable, "-m", "autograder.grading.run.grade", "--jobs", "1", "--course", str(course)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
 
 
@@ -183,7 +184,11 @@ import zipfile  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from autograder.grading import budgets, cases, draws, exchange, execute, limits, pool  # noqa: E402
+from autograder.grading.kernel import budgets  # noqa: E402
+from autograder.grading import cases, exchange, limits  # noqa: E402
+from autograder.grading.cases import draws  # noqa: E402
+from autograder.grading.judge import execute  # noqa: E402
+from autograder.grading.run import pool  # noqa: E402
 
 
 def _record(folder, grade_id, doc, npz=None):
@@ -390,7 +395,7 @@ def test_what_dead_graders_left_is_swept_and_live_ones_kept(tmp_path):
 
 
 def test_a_batch_that_cannot_be_merged_costs_only_the_result_that_fails(monkeypatch):
-    from autograder.grading.results import Result
+    from autograder.grading.run.results import Result
     written = []
 
     def merge(gb, results):
@@ -418,7 +423,7 @@ def test_a_batch_that_cannot_be_merged_costs_only_the_result_that_fails(monkeypa
 def test_a_notebook_whose_grading_failed_gets_a_zero_and_a_page_saying_why(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
 
-    from autograder.grading.results import Result
+    from autograder.grading.run.results import Result
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # alembic
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url) as gb:
@@ -515,7 +520,7 @@ def test_a_regrade_with_the_same_seed_gives_identical_grades_and_pages(tmp_path)
 
 
 def test_a_graded_notebook_whose_page_failed_keeps_its_grades_and_gets_a_page(tmp_path, monkeypatch):
-    from autograder.grading.results import Result
+    from autograder.grading.run.results import Result
 
     class Course:
         root, db_url = tmp_path, "sqlite:///nowhere.db"
@@ -539,7 +544,8 @@ def test_a_killed_worker_leaves_nothing_and_its_notebook_gets_a_page(tmp_path, r
     tmp = Path(tempfile.mkdtemp(prefix="kw-", dir="/tmp"))  # short: sockets are made below it
     request.addfinalizer(lambda: shutil.rmtree(tmp, ignore_errors=True))
     code = ("import json\n"
-            "from autograder.grading import course as C, grade, pool\n"
+            "from autograder.grading import course as C\n"
+            "from autograder.grading.run import grade, pool\n"
             f"c = C.Course({str(course)!r})\n"
             "grade.ensure_released(c, ['activations', 'pooling'])\n"
             "run = pool.grade(c, jobs=1, progress=False, job_timeout=20)\n"

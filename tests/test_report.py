@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import require
-from autograder.grading import report
+from autograder.grading.pages import report
 
 SCORES = {
     "conv": {"ann": {"conv_forward__a": 2, "conv_forward__b": 1, "zero_pad__a": 1},
@@ -58,7 +58,7 @@ DIAGNOSED = {("bob", "conv"): {"conv_forward__a": STRIDE}, ("cat", "conv"): {"co
 
 def autograded(course, student, assignment, diagnosed):
     """An autograded notebook whose test cells carry the judge's diagnosis metadata."""
-    from autograder.grading.diagnose import METADATA_KEY
+    from autograder.grading.diagnosis.diagnose import METADATA_KEY
     cells = []
     for gid in CELLS[assignment]:
         meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": gid}}

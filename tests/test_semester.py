@@ -30,7 +30,7 @@ from tests.submissions import course as C
 from tests.submissions import replace_body
 
 from autograder.grading import cases as registry
-from autograder.grading.late import LatePenalty
+from autograder.grading.pages.late import LatePenalty
 from autograder.grading.precheck import accept_renamed, check_submission
 
 ROOT = C.ROOT
@@ -178,7 +178,7 @@ def test_one_semester(tmp_path, users):
     ada, cy = users["btc22ada"], users["btc22cy"]
     try:
         # 1. Release (`make release`): student versions, the gradebook named, no solution in them.
-        out = run(repo, "-m", "autograder.grading.release", env=env).stdout
+        out = run(repo, "-m", "autograder.grading.run.release", env=env).stdout
         assert f"gradebook: sqlite:///{course / 'gradebook.db'}" in out
         released = (course / "release" / "convolution" / "convolution.ipynb").read_text()
         assert "BEGIN SOLUTION" not in released and "raise NotImplementedError()" in released
@@ -217,7 +217,7 @@ def test_one_semester(tmp_path, users):
         (extra / "convolution.ipynb").write_text(json.dumps(written_question()))
         run(repo, "-m", "tools.make_notebooks", env=env, cwd=repo)
         assert "written_rot180" in (course / "source" / "convolution" / "convolution.ipynb").read_text()
-        out = run(repo, "-m", "autograder.grading.release", env=env).stdout
+        out = run(repo, "-m", "autograder.grading.run.release", env=env).stdout
         assert "convolution: due" in out
         released = (course / "release" / "convolution" / "convolution.ipynb").read_text()
         answer = [c for c in json.loads(released)["cells"]
@@ -225,7 +225,7 @@ def test_one_semester(tmp_path, users):
         assert len(answer) == 1 and "mirrored" not in "".join(answer[0]["source"])  # the model answer stays home
 
         # 5. Grade (`make grade`): scores, and what each needs, per student and assignment.
-        out = run(repo, "-m", "autograder.grading.grade", "--jobs", "2", env=env).stdout
+        out = run(repo, "-m", "autograder.grading.run.grade", "--jobs", "2", env=env).stdout
         top = TOTAL["convolution"] + 2
         assert f"gradebook: sqlite:///{course / 'gradebook.db'}" in out
         ada_line = summary_line(out, "btc22ada", "convolution")
@@ -244,20 +244,20 @@ def test_one_semester(tmp_path, users):
         # to do and changes nothing; with the cells as they were, it releases again.
         (extra / "convolution.ipynb").unlink()
         run(repo, "-m", "tools.make_notebooks", env=env, cwd=repo)
-        refused = run(repo, "-m", "autograder.grading.release", "convolution", env=env, check=False)
+        refused = run(repo, "-m", "autograder.grading.run.release", "convolution", env=env, check=False)
         assert refused.returncode == 1
         assert "Cannot add or remove cells" in refused.stderr and "removes written_rot180" in refused.stderr
         assert "release/convolution/ is unchanged" in refused.stderr
         assert (course / "release" / "convolution" / "convolution.ipynb").read_text() == released
         (extra / "convolution.ipynb").write_text(json.dumps(written_question()))
         run(repo, "-m", "tools.make_notebooks", env=env, cwd=repo)
-        run(repo, "-m", "autograder.grading.release", "convolution", env=env)
+        run(repo, "-m", "autograder.grading.run.release", "convolution", env=env)
 
         # 7. Bob hands in his work after all: regrade him alone (`make grade STUDENTS=bob ASSIGNMENTS=convolution`).
         (hand / "convolution.ipynb").write_text(json.dumps(source))
         feedback = {s: course / "feedback" / s / "convolution" / "convolution.html" for s in ("bob", "btc22ada")}
         before = {s: p.stat().st_mtime_ns for s, p in feedback.items()}
-        out = run(repo, "-m", "autograder.grading.grade", "--students", "bob", "--assignments", "convolution",
+        out = run(repo, "-m", "autograder.grading.run.grade", "--students", "bob", "--assignments", "convolution",
                   env=env).stdout
         assert "not attempted" not in summary_line(out, "bob", "convolution")
         assert not [line for line in out.splitlines() if line.startswith(("btc22ada ", "btc22cy "))], out
@@ -272,8 +272,8 @@ def test_one_semester(tmp_path, users):
         # 9. Export (`make export`): one row per student; blank where nothing was handed in; late penalty applied.
         roster = tmp_path / "roster.csv"
         roster.write_text("id,first_name,last_name,email\nbtc22ada,Ada,Lovelace,ada@example.org\n")
-        run(repo, "-m", "autograder.grading.roster", str(roster), env=env)
-        run(repo, "-m", "autograder.grading.export", env=env)
+        run(repo, "-m", "autograder.grading.run.roster", str(roster), env=env)
+        run(repo, "-m", "autograder.grading.run.export", env=env)
         with open(course / "export" / "grades-wide.csv", newline="") as f:
             wide = {r["student_id"]: r for r in csv.DictReader(f)}
         assert (wide["btc22ada"]["last_name"], wide["btc22ada"]["email"]) == ("Lovelace", "ada@example.org")
@@ -309,7 +309,7 @@ def test_a_release_that_fails_leaves_the_previous_release_in_place(tmp_path):
         "grade": True, "solution": False, "locked": False, "points": 1, "schema_version": 3}},  # no grade_id
         "source": "pass", "outputs": [], "execution_count": None})
     source.write_text(json.dumps(nb))
-    done = C.run(repo, "autograder.grading.release", "pooling", check=False)
+    done = C.run(repo, "autograder.grading.run.release", "pooling", check=False)
     assert done.returncode != 0                                 # nbgrader refused the broken source
     assert page.read_text() == before                           # and the students' version is still there
     assert sorted(p.name for p in (course / "release").iterdir()) == list(C.ASSIGNMENTS)  # no leftover copy

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import require
-from autograder.grading import draws
+from autograder.grading.cases import draws
 from bench import grading_bench as B
 from tests.submissions import course as C
 

@@ -5,8 +5,11 @@ document sentence that disagrees with the rest fails here, with what to fix.
 """
 import ast
 import importlib
+import importlib.util
 import inspect
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,11 +23,16 @@ LIBRARIES = ("nbgrader", "nbclient", "nbconvert", "jupyter_client", "mistune", "
 
 def _sources():
     """Every Python file of the grading side (the generated, shipped helpers of source/ and release/ aside)."""
-    return sorted(GRADING.glob("*.py")) + [AUTOGRADER / "nbgrader_config.py", AUTOGRADER / "__init__.py"]
+    return sorted(GRADING.rglob("*.py")) + [AUTOGRADER / "nbgrader_config.py", AUTOGRADER / "__init__.py"]
 
 
 def _module(path):
-    return "autograder." + ".".join(path.relative_to(AUTOGRADER).with_suffix("").parts)
+    return "autograder." + ".".join(path.relative_to(AUTOGRADER).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _file(path):
+    """How patches.py's list names a file: its path under autograder/grading/."""
+    return Path(os.path.relpath(path, GRADING)).as_posix()
 
 
 # ---------------------------------------------------------------------------- import direction
@@ -68,20 +76,21 @@ def test_the_import_check_sees_a_tools_import():
 
 def _listed_overrides():
     """{(file, class, method)} from the list at the end of patches.py's docstring."""
-    from autograder.grading import patches
-    rows = re.findall(r"^    (\w+\.py) +(\w+)\.(\w+) ", patches.__doc__, flags=re.M)
+    from autograder.grading.run import patches
+    rows = re.findall(r"^    ((?:\.\./)?[\w/]+\.py) +(\w+)\.(\w+) ", patches.__doc__, flags=re.M)
     assert len(rows) > 30, "patches.py's docstring lost its list of overrides"
     return set(rows)
 
 
 def _factories():
     """Classes made inside a function, by (module, qualified name): how to get each one to check it."""
-    from autograder.grading import feedback_assets, patches
+    from autograder.grading.pages import feedback_assets
+    from autograder.grading.run import patches
     return {
-        ("autograder.grading.feedback_assets", "_renderer_class.<locals>.Renderer"): feedback_assets._renderer_class,
-        ("autograder.grading.feedback_assets", "_math_renderer.<locals>.MathTokens"):
+        ("autograder.grading.pages.feedback_assets", "_renderer_class.<locals>.Renderer"): feedback_assets._renderer_class,
+        ("autograder.grading.pages.feedback_assets", "_math_renderer.<locals>.MathTokens"):
             lambda: type(feedback_assets._math_renderer([])[0]),
-        ("autograder.grading.patches", "reusable_feedback_class.<locals>.ReusableFeedback"):
+        ("autograder.grading.run.patches", "reusable_feedback_class.<locals>.ReusableFeedback"):
             patches.reusable_feedback_class,
     }
 
@@ -107,7 +116,7 @@ def _nested_classes(path):
 def _our_classes():
     classes = []
     factories = _factories()
-    for path in sorted(GRADING.glob("*.py")):
+    for path in sorted(GRADING.rglob("*.py")):
         name = _module(path)
         module = importlib.import_module(name)
         classes += [c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == name]
@@ -134,7 +143,8 @@ def _subclass_overrides(classes):
                 if not (callable(value) or isinstance(value, (staticmethod, classmethod, property))):
                     continue
                 if any(base.__module__.split(".")[0] in LIBRARIES and name in vars(base) for base in mro[i + 1:]):
-                    found.add((ours.__module__.split(".")[-1] + ".py", ours.__name__, name))
+                    found.add((_file(AUTOGRADER.parent.joinpath(*ours.__module__.split(".")).with_suffix(".py")),
+                               ours.__name__, name))
     return found
 
 
@@ -178,7 +188,7 @@ def _replacements(path):
         for obj, attr in targets:
             cls, root = owner(obj)
             if root in library and not attr.startswith("_btc"):
-                found.add((path.name, cls, attr))
+                found.add((_file(path), cls, attr))
     return found
 
 
@@ -190,7 +200,7 @@ def test_every_override_of_a_library_method_is_listed_in_patches():
     missing = sorted((overrides | replaced) - listed)
     assert missing == [], "add these to the list at the end of patches.py's docstring (file, class.method, why)"
     # and the list names nothing that is not there (the timers' loop over GRADEBOOK_CALLS: its first name)
-    stale = sorted(listed - overrides - replaced - {("patches.py", "Gradebook", "find_grade")})
+    stale = sorted(listed - overrides - replaced - {("run/patches.py", "Gradebook", "find_grade")})
     assert stale == [], "patches.py's docstring lists overrides that no longer exist"
 
 
@@ -212,8 +222,9 @@ def test_the_override_scans_see_each_kind_of_override(tmp_path):
     source.write_text("from nbclient import NotebookClient\nfrom nbgrader import api\nimport x\n"
                       "def f():\n    NotebookClient.execute_cell = None\n    api.Gradebook.close, x.y = 1, 2\n"
                       "    setattr(NotebookClient, 'kc', 1)\n    NotebookClient._btc_flag = True\n")
-    assert _replacements(source) == {("fake.py", "NotebookClient", "execute_cell"), ("fake.py", "Gradebook", "close"),
-                                     ("fake.py", "NotebookClient", "kc")}
+    f = _file(source)
+    assert _replacements(source) == {(f, "NotebookClient", "execute_cell"), (f, "Gradebook", "close"),
+                                     (f, "NotebookClient", "kc")}
 
 
 # ---------------------------------------------------------------------------- limits
@@ -222,8 +233,8 @@ def _configured():
     """The limits in force for this course: the traits' defaults, as nbgrader_config.py leaves them."""
     from autograder.grading import limits
     from autograder.grading.course import load_config
-    from autograder.grading.execute import JudgedExecute
-    from autograder.grading.sandbox import SandboxKernelManager
+    from autograder.grading.judge.execute import JudgedExecute
+    from autograder.grading.kernel.sandbox import SandboxKernelManager
     cfg = load_config(AUTOGRADER)
     km, ex = SandboxKernelManager(config=cfg), JudgedExecute(config=cfg)
     return {
@@ -294,8 +305,8 @@ def test_readme_and_grading_state_the_configured_limit(limit):
 def test_limits_are_the_traits_defaults_and_not_written_again_in_the_config():
     """The config leaves the limits to limits.py (one home); a value it set again would be a second copy."""
     from autograder.grading import limits
-    from autograder.grading.execute import JudgedExecute
-    from autograder.grading.sandbox import SandboxKernelManager
+    from autograder.grading.judge.execute import JudgedExecute
+    from autograder.grading.kernel.sandbox import SandboxKernelManager
     for cls, trait, name in [
             (SandboxKernelManager, "cpu_seconds", "CPU_SECONDS"), (SandboxKernelManager, "address_space", "ADDRESS_SPACE"),
             (SandboxKernelManager, "max_processes", "MAX_PROCESSES"), (SandboxKernelManager, "file_size", "FILE_SIZE"),
@@ -329,7 +340,7 @@ def _table_files():
 def test_grading_md_file_table_names_every_grading_module_and_only_existing_files():
     named = _table_files()
     assert len(named) > 30
-    modules = {f"autograder/grading/{p.name}" for p in GRADING.glob("*.py")}
+    modules = {p.relative_to(ROOT).as_posix() for p in GRADING.rglob("*.py")}
     assert sorted(modules - set(named)) == [], "give these modules a row in GRADING.md's table"
     missing = [n for n in named if not list(ROOT.glob(re.sub(r"<\w+>", "*", n)))]
     assert missing == [], "GRADING.md's table names files that do not exist"
@@ -392,23 +403,93 @@ def test_tests_import_their_helpers_as_a_package_without_sys_path_edits():
     assert faults == [], "import test helpers as tests.<name>; no sys.path edits in tests/ or bench/"
 
 
-# ---------------------------------------------------------------------------- the kernel's world
+# ---------------------------------------------------------------------------- folders by where code runs
 
-KERNEL_SIDE = ("launcher", "sandbox", "budgets", "recovering")  # what runs and watches the student's kernel
-JUDGE_SIDE = {"cases", "functions", "inputs", "compare", "draws", "citations", "diagnose", "mistakes",
-              "mistakes_seen", "signatures", "picture", "explain", "execute"}
+# The grading package's layers, lowest first: a module imports only from its own layer or a lower one.
+# The kernel's world is low, so it knows no case, judge or diagnosis; a case's time budget reaches it
+# through JudgedExecute.reference_seconds.
+LAYERS = ("top", "kernel", "cases", "diagnosis", "judge", "pages", "run")
+
+
+def _layer(path):
+    parts = path.relative_to(GRADING).parts
+    return "top" if len(parts) == 1 else parts[0]
 
 
 def _grading_imports(path):
-    """Names of the grading modules a file imports (relative imports: `from . import x`, `from .x import y`)."""
+    """(module, dotted target) for every import of a grading module in `path`, relative ones resolved."""
+    package = ["autograder", "grading", *path.relative_to(GRADING).parts[:-1]]
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            yield from ([node.module] if node.module else [alias.name for alias in node.names])
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+            yield from [base + [alias.name] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder.grading"):
+            yield from [node.module.split(".") + [alias.name] for alias in node.names]
+        elif isinstance(node, ast.Import):
+            yield from [alias.name.split(".") for alias in node.names if alias.name.startswith("autograder.grading.")]
 
 
-def test_nothing_in_the_kernels_world_knows_the_cases():
-    """The modules that run and watch a kernel import no case, judge or diagnosis: the time a case's
-    reference needs reaches them through JudgedExecute.reference_seconds."""
-    found = {name: sorted(set(_grading_imports(GRADING / f"{name}.py")) & JUDGE_SIDE) for name in KERNEL_SIDE}
-    assert found == {name: [] for name in KERNEL_SIDE}
-    assert "cases" in set(_grading_imports(GRADING / "execute.py"))  # the scan sees a relative import
+def _target_layer(target):
+    first = target[2] if len(target) > 2 else None
+    return first if first in LAYERS else "top"
+
+
+def _upward_arrows(paths):
+    return sorted(f"{path.relative_to(GRADING)} ({_layer(path)}) imports {'.'.join(target)} ({_target_layer(target)})"
+                  for path in paths for target in _grading_imports(path)
+                  if LAYERS.index(_target_layer(target)) > LAYERS.index(_layer(path)))
+
+
+def test_every_grading_module_lives_in_a_layer():
+    folders = {p.relative_to(GRADING).parts[0] for p in GRADING.rglob("*.py") if len(p.relative_to(GRADING).parts) > 1}
+    assert folders == set(LAYERS) - {"top"}
+
+
+def test_the_arrows_between_the_grading_folders_run_one_way():
+    """Nothing imports from a folder above its own: run > pages > judge > diagnosis > cases > kernel > top."""
+    assert _upward_arrows(sorted(GRADING.rglob("*.py"))) == []
+
+
+def test_the_layer_check_sees_an_upward_arrow(tmp_path, monkeypatch):
+    """A kernel module importing the cases, a top module importing the run: both are caught."""
+    fake = tmp_path / "grading"
+    (fake / "kernel").mkdir(parents=True)
+    (fake / "kernel" / "sandbox.py").write_text("from ..cases import functions\nfrom .budgets import x\n")
+    (fake / "course.py").write_text("from autograder.grading.run import grade\nfrom . import limits\n")
+    monkeypatch.setattr(sys.modules[__name__], "GRADING", fake)
+    assert _upward_arrows(sorted(fake.rglob("*.py"))) == [
+        "course.py (top) imports autograder.grading.run.grade (run)",
+        "kernel/sandbox.py (kernel) imports autograder.grading.cases.functions (cases)",
+    ]
+
+
+def test_no_import_circle_between_grading_modules():
+    """Module by module (not only folder by folder), the imports form no circle."""
+    def name(target):
+        dotted = ".".join(target)
+        while dotted:
+            try:
+                if importlib.util.find_spec(dotted) is not None:
+                    return dotted
+            except ModuleNotFoundError:  # a name inside a module, not a module
+                pass
+            dotted = dotted.rsplit(".", 1)[0]
+        return dotted
+    modules = {".".join(["autograder", "grading", *p.relative_to(GRADING).with_suffix("").parts]).removesuffix(".__init__"): p
+               for p in GRADING.rglob("*.py")}
+    edges = {m: {t for t in (name(tg) for tg in _grading_imports(p)) if t in modules and t != m}
+             for m, p in modules.items()}
+    state, circles = {}, []
+
+    def visit(m, stack):
+        state[m] = "open"
+        for t in sorted(edges[m]):
+            if state.get(t) == "open":
+                circles.append(" -> ".join(stack[stack.index(t):] + [t]))
+            elif t not in state:
+                visit(t, stack + [t])
+        state[m] = "done"
+    for m in sorted(modules):
+        if m not in state:
+            visit(m, [m])
+    assert circles == []

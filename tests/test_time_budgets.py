@@ -25,7 +25,7 @@ def test_a_hung_conv_forward_costs_its_own_points_and_one_timeout(tmp_path):
     corpus.replace_body(nb, "conv_forward", 'raise RuntimeError("the solver timed out")')
     corpus.replace_body(nb, "conv_backward", 'raise RuntimeError("Kernel died: the kernel crashed (time limit)")')
     C.submit(repo, "solver_raises", "convolution", nb)
-    proc = C.run(repo, "autograder.grading.grade")
+    proc = C.run(repo, "autograder.grading.run.grade")
     assert C.lost(C.grades(repo)[("solver_raises", "convolution")]) == {"conv_forward", "conv_backward"}
     cells = C.grades(repo)[("hangs", "convolution")]
     lost = C.lost(cells)
@@ -41,6 +41,6 @@ def test_a_hung_conv_forward_costs_its_own_points_and_one_timeout(tmp_path):
     problems = proc.stdout.split("grading errors:")[1]
     assert proc.stdout.count("grading errors:") == 1 and problems.startswith(" 1\n"), proc.stdout[-2000:]
     assert "hangs" in problems and "timeout: conv_forward__" in problems and "solver_raises" not in problems
-    from autograder.grading import report
+    from autograder.grading.pages import report
     rows = report.problems_from_disk(repo / "autograder")
     assert [(s, kind) for s, _, kind, _ in rows] == [("hangs", "timeout")], rows

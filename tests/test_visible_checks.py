@@ -537,8 +537,8 @@ def _real(name):
 
 
 def _graders_words(mistake):
-    """The grader's `what` for the catalogue mistake (autograder/grading/mistakes.py's entry for its key)."""
-    from autograder.grading import mistakes
+    """The grader's `what` for the catalogue mistake (autograder/grading/diagnosis/mistakes.py's entry for its key)."""
+    from autograder.grading.diagnosis import mistakes
 
     return next(k.what for k in mistakes.REGISTRY if k.key == mistake.diagnosis and k.function == mistake.function)
 

@@ -37,7 +37,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.grading import citations
+from autograder.grading.cases import citations
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -153,7 +153,7 @@ def _release_inputs(root):
     """What the student versions depend on: the source notebooks (and their
     helpers), the course config and the release step; not the grading code."""
     course = root / "autograder"
-    files = [course / "nbgrader_config.py", course / "grading" / "release.py", Path(__file__)]
+    files = [course / "nbgrader_config.py", course / "grading" / "run" / "release.py", Path(__file__)]
     if (course / "source").is_dir():
         files += [p for p in (course / "source").rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts
@@ -164,9 +164,9 @@ def _release_inputs(root):
 def run_release(root):
     """Write autograder/release/<a>/ with the course's own release step."""
     env = dict(os.environ, PYTHONPATH=_pythonpath(root))
-    if (root / "autograder" / "grading" / "release.py").is_file():
-        log("releasing the student notebooks (python -m autograder.grading.release)")
-        subprocess.run([sys.executable, "-m", "autograder.grading.release"],
+    if (root / "autograder" / "grading" / "run" / "release.py").is_file():
+        log("releasing the student notebooks (python -m autograder.grading.run.release)")
+        subprocess.run([sys.executable, "-m", "autograder.grading.run.release"],
                        cwd=root, env=env, check=True)
         return
     # Fallback: nbgrader generate_assignment on a temporary copy of the course.

@@ -156,7 +156,7 @@ def _frames(tb, limit=3):
     return frames
 
 
-# ---- EXPLAIN: autograder/grading/explain.py's SHIPPED part goes here (tools/make_notebooks.py) ----
+# ---- EXPLAIN: autograder/grading/diagnosis/explain.py's SHIPPED part goes here (tools/make_notebooks.py) ----
 
 
 def _read_inputs(folder, grade_id):
@@ -266,7 +266,7 @@ def visible(describe):
 
 
 def likely(what, fix):
-    """A named mistake in the grader's words (autograder/grading/diagnose.py writes its verdicts so):
+    """A named mistake in the grader's words (autograder/grading/diagnosis/diagnose.py writes its verdicts so):
     said only when the evidence the check has is conclusive."""
     return [f"likely mistake: {what}.", f"fix: {fix}"]
 
@@ -697,7 +697,7 @@ def relative_error(a, b):
 
 
 def format_citation(labels, entries, link="text"):
-    """Copied from autograder/grading/citations.py by tools/make_notebooks.py."""
+    """Copied from autograder/grading/cases/citations.py by tools/make_notebooks.py."""
 
 
 def assert_gradient(name, analytic, forward_of, x, case, equation, covered=None, padded=True):

@@ -6,11 +6,11 @@
 Drift is impossible by construction:
 - every solution region is the body of the teaching function in `solutions`
   (decorator dropped);
-- every test cell is one case of autograder/grading/cases.py with its points; its
+- every test cell is one case of autograder/grading/cases/__init__.py with its points; its
   visible checks are listed below as data (check, functions, parameters) and the
   cell's header is written from the same data, by the check's own `describe`;
 - every equation the notebooks show or cite is copied from the chapters with the
-  number the book displays (autograder/grading/citations.py), and each citation
+  number the book displays (autograder/grading/cases/citations.py), and each citation
   links to the published book; the numbers are saved in citations.json for the judge;
 - the helper modules start with tools/helpers_template.py, then the table of the
   equations they cite; the helpers students get from the solution package's
@@ -28,12 +28,12 @@ import nbformat
 
 import solutions
 from autograder.grading import cases as registry
-from autograder.grading import citations
+from autograder.grading.cases import citations
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "autograder" / "source"
 TEMPLATE = ROOT / "tools" / "helpers_template.py"
-EXPLAIN = ROOT / "autograder" / "grading" / "explain.py"  # its SHIPPED part goes into every helper module
+EXPLAIN = ROOT / "autograder" / "grading" / "diagnosis" / "explain.py"  # its SHIPPED part goes into every helper module
 EXPLAIN_BEGIN, EXPLAIN_END = "# ---- BEGIN SHIPPED", "# ---- END SHIPPED ----"
 SHARED_BEGIN = "# ---- BEGIN SHARED"
 SHARED_END = "# ---- END SHARED ----"

@@ -3,7 +3,7 @@
 MISTAKES is a catalogue of realistic bugs, each an edit of one function's
 teaching body (what a student would plausibly type) plus the set of graded
 functions it may cost points on: the function itself and the ones that call it.
-`known` is the key the judge's registry (autograder/grading/mistakes.py) names
+`known` is the key the judge's registry (autograder/grading/diagnosis/mistakes.py) names
 it by ("" when the registry does not hold it), `signature` the structural
 signature the judge finds when the registry does not name it (diagnose.py).
 VARIANTS are correct implementations that differ from the reference (vectorised,

@@ -11,7 +11,7 @@ import statistics
 import sys
 import time
 
-from autograder.grading import execute
+from autograder.grading.judge import execute
 from tests import submissions as S
 from tests.submissions import course as C
 

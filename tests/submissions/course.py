@@ -54,7 +54,7 @@ def run(repo, module, *args, check=True):
 
 
 def release(repo):
-    return run(repo, "autograder.grading.release")
+    return run(repo, "autograder.grading.run.release")
 
 
 def submit(repo, student, assignment, nb):

@@ -1,4 +1,8 @@
-"""Every graded case: grade_id -> inputs, reference, comparison, points, equation.
+"""Every graded case: grade_id -> inputs, reference, comparison, points, equation (the registry).
+
+The package holds what a case is made of: functions.py (one `GradedFunction` per
+graded name), inputs.py (their inputs), compare.py (the comparisons), draws.py
+(per-course and per-student draws) and citations.py (each case's equations).
 
 Trusted and never shipped. The cases are declared with their function in
 functions.py (one `GradedFunction` per graded name); this module keys them by
@@ -16,8 +20,9 @@ import numpy as np
 import solutions
 
 from . import citations, functions
-from .compare import (RTOL, Mismatch, compare_array, compare_cache, compare_mask,  # noqa: F401 (the registry's names)
-                      compare_scalar, compare_sequence, short)
+from .compare import (
+    RTOL, Mismatch, compare_array, compare_cache, compare_mask, compare_scalar, compare_sequence, short,
+)
 from .draws import SEED_FILE, course_seed, drawing, per_draw, rng  # noqa: F401
 from .functions import Case  # noqa: F401 (diagnose.py builds one to cite)
 

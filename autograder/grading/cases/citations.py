@@ -36,7 +36,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAVED = Path(__file__).with_suffix(".json")
 
 _LABELLED = re.compile(r"\$\$\s*\((?P<label>[^()\s]+)\)\s*$")  # a display's closing `$$ (label)`

@@ -52,11 +52,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cases as registry
-from . import exchange, mistakes
+from .. import cases as registry
+from .. import exchange
+from . import mistakes
 from .picture import picture
-from .signatures import (DOCUMENTED_ORDER, SIGNATURE_ORDER, _close, _telling_overlap, case_signatures,
-                         graded_array, hyper, only_where, reference)
+from .signatures import (
+    DOCUMENTED_ORDER, SIGNATURE_ORDER, _close, _telling_overlap, case_signatures, graded_array, hyper,
+    only_where, reference,
+)
 
 log = logging.getLogger(__name__)
 METADATA_KEY = "btc_diagnosis"  # a failing test cell's metadata: its diagnosis, read by the instructor's report

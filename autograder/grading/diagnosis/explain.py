@@ -20,7 +20,7 @@ module (tools/make_notebooks.py): the visible checks say the same words.
 import ast
 import re
 
-# ---- BEGIN SHIPPED (autograder/grading/explain.py; tools/make_notebooks.py copies it) ----
+# ---- BEGIN SHIPPED (autograder/grading/diagnosis/explain.py; tools/make_notebooks.py copies it) ----
 _CACHES = {"conv_backward": "A_prev, W, b and hparameters", "pool_backward": "A_prev and hparameters"}
 _SCALAR_MESSAGES = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays")
 

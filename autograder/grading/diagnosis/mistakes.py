@@ -20,7 +20,8 @@ import importlib
 import inspect
 from dataclasses import dataclass
 
-from . import functions, mistakes_seen
+from ..cases import functions
+from . import mistakes_seen
 
 MODULES = {name: importlib.import_module(module) for name, module in functions.MODULES.items()}
 

@@ -18,7 +18,7 @@ Each class is a study occurrence (or a general pattern, stated where it is
 one); the catalogue (tests/submissions/real_style.py) holds one entry per class.
 """
 
-from .functions import EQ  # the one table of equation labels
+from ..cases.functions import EQ  # the one table of equation labels
 
 PAD, FWD = EQ["pad"], EQ["forward"]
 MAXPOOL, AVGPOOL = EQ["maxpool"], EQ["avgpool"]

@@ -9,8 +9,8 @@ import itertools
 
 import numpy as np
 
-from . import cases as registry
-from . import functions
+from .. import cases as registry
+from ..cases import functions
 
 OUTPUT_NAMES = functions.OUTPUT_NAMES  # graded arrays of a result, by the name the judge's Mismatch uses
 LAYER_ARRAYS = {"Z", "A", "dA_prev", "X_pad"}  # (m, n_H, n_W, n_C) arrays: axes 1, 2 are the image's rows, columns

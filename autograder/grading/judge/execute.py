@@ -28,10 +28,12 @@ from jupyter_core.utils import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 
-from . import budgets, diagnose, exchange, limits
-from . import cases as registry
-from . import explain
-from .recovering import RecoveringExecute  # sandboxed kernel, restarted after a crash
+from .. import exchange, limits
+from .. import cases as registry
+from ..diagnosis import diagnose
+from ..diagnosis import explain
+from ..kernel import budgets
+from ..kernel.recovering import RecoveringExecute  # sandboxed kernel, restarted after a crash
 
 DIAGNOSIS_KEY = diagnose.METADATA_KEY  # cell metadata: the diagnosed mistake of a failing test cell
 # The judge's own limits (limits.py): per record, for the diagnosis, and its memory while it judges.

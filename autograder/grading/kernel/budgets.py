@@ -20,8 +20,8 @@ import time
 
 from traitlets import Bool, Float, HasTraits, Integer, Unicode
 
-from . import limits
-from .limits import GiB, MiB
+from .. import limits
+from ..limits import GiB, MiB
 
 
 def tree_bytes(top, max_entries):
@@ -102,7 +102,7 @@ def prune_outputs(outputs):
 
 def _records(folder_fd):
     """(name, size) of the entries of an outputs folder that can be records: regular *.json / *.npz within limits."""
-    from .exchange import MAX_JSON_BYTES, MAX_NPZ_BYTES
+    from ..exchange import MAX_JSON_BYTES, MAX_NPZ_BYTES
     limits = {".json": MAX_JSON_BYTES, ".npz": MAX_NPZ_BYTES}
     for entry in os.scandir(folder_fd):
         st = entry.stat(follow_symlinks=False)
@@ -129,7 +129,7 @@ def copy_records(src, dst, grade_ids, total=None):
     that is refused is replaced by a small one saying why (read as a bad
     record by the judge: exchange.read_output). Returns {name: why} refused.
     """
-    from .exchange import MAX_JSON_BYTES, MAX_NPZ_BYTES, MAX_RECORD_TOTAL
+    from ..exchange import MAX_JSON_BYTES, MAX_NPZ_BYTES, MAX_RECORD_TOTAL
     total = MAX_RECORD_TOTAL if total is None else total
     flags = os.O_RDONLY | os.O_NOFOLLOW
     refused = {}

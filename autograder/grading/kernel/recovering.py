@@ -42,7 +42,8 @@ from nbformat import from_dict
 from nbformat.notebooknode import NotebookNode
 from traitlets import Float, HasTraits, Integer
 
-from . import limits, sandbox
+from .. import limits
+from . import sandbox
 from .sandbox import SandboxKernelManager
 
 # The graded call of a test cell: the record line(s) `grader_record(...)` the cell starts with.

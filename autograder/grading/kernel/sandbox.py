@@ -52,11 +52,14 @@ from jupyter_client.connect import port_names
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, CaselessStrEnum, Integer, List, Unicode
 
-from . import limits
-from .budgets import BudgetWatch, copy_records, mount_disk, owned_name, prune_outputs, record_ids, run_all, unmount_disk  # noqa: E501
-from .launcher import (_LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV,  # noqa: F401
-                       NEVER_PASS_ENV, _tasks_of_uid, _warn_once, bwrap_path,
-                       missing_protections, neutral_workdir, sandbox_status)
+from .. import limits
+from .budgets import ( # noqa: E501
+    BudgetWatch, copy_records, mount_disk, owned_name, prune_outputs, record_ids, run_all, unmount_disk,
+)
+from .launcher import (
+    _LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV, NEVER_PASS_ENV, _tasks_of_uid, _warn_once,
+    bwrap_path, missing_protections, neutral_workdir, sandbox_status,
+)
 
 _counter = itertools.count()
 

@@ -44,8 +44,10 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import default, validate
 
-from .feedback_assets import (SAFE_TOKEN, clean_html, end_formula_budget, formula_budget, markdown_html,
-                              sanitized_markdown2html)
+from ..course import COURSE
+from .feedback_assets import (
+    SAFE_TOKEN, clean_html, end_formula_budget, formula_budget, markdown_html, sanitized_markdown2html,
+)
 
 # ----------------------------------------------------------------------------
 # the page's own styles, allowed by hash
@@ -84,7 +86,6 @@ def seal(page):
     return head.replace(STYLE_HASHES, " ".join(style_hashes(head)) or "'none'", 1) + page[end:]
 
 
-COURSE = Path(__file__).resolve().parents[1]
 TEMPLATES = COURSE / "templates"
 TEMPLATE_NAME = "btc_feedback"
 

@@ -1,7 +1,7 @@
 """Due dates and late penalties, set in one place: the course config (nbgrader_config.py).
 
     c.Semester.due_dates = {"convolution": "2027-03-01 23:59:00 Europe/Berlin"}
-    c.AssignLatePenalties.plugin_class = "autograder.grading.late.LatePenalty"
+    c.AssignLatePenalties.plugin_class = "autograder.grading.pages.late.LatePenalty"
     c.LatePenalty.percent_per_day = 10     # of the notebook's score, per started day late
     c.LatePenalty.max_percent = 100
     c.LatePenalty.grace_minutes = 5

@@ -1,6 +1,6 @@
 """The instructor's report: where the class struggled, in one offline page.
 
-    python -m autograder.grading.report [--course autograder] [--db-url URL]
+    python -m autograder.grading.pages.report [--course autograder] [--db-url URL]
 
 writes `autograder/report/index.html` with its PNGs (matplotlib, no CDN, no
 script): the score distribution per assignment; the pass rate of every test
@@ -28,8 +28,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import precheck
-from .course import COURSE, Course, safe_url
+from .. import precheck
+from ..course import COURSE, Course, safe_url
 from .status import render_students, standings
 
 
@@ -131,7 +131,7 @@ def diagnoses_from_disk(course):
     A function with failing cells but no diagnosis is grouped as UNRECOGNISED (kind "none"), so the
     instructor sees how many failures the grader could not explain.
     """
-    from .diagnose import METADATA_KEY
+    from ..diagnosis.diagnose import METADATA_KEY
     out = defaultdict(lambda: defaultdict(dict))
     for path in sorted(Path(course, "autograded").glob("*/*/*.ipynb")):
         student, assignment = path.parent.parent.name, path.parent.name
@@ -354,8 +354,8 @@ def feedback_links(course, out_dir, pairs):
 
 def write_report(course=COURSE, db_url=None, out_dir=None, problems=None, run_summary=None, course_id=None):
     """Write index.html and its PNGs; returns the path of index.html."""
-    from .course import course_id as config_course_id
-    from .course import gradebook_url, load_config
+    from ..course import course_id as config_course_id
+    from ..course import gradebook_url, load_config
     course = Path(course).resolve()
     out_dir = Path(out_dir) if out_dir else course / "report"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import limits
+from .. import limits
 
 RENAMED = "renamed.json"   # in the course root: {"student/assignment": "name it was submitted as"}
 MAX_NOTEBOOK_BYTES = limits.NOTEBOOK_BYTES  # an autograded notebook bigger than a submission may be is not read

@@ -1,10 +1,10 @@
 """Grading a class on a cluster, in three steps that are each safe to repeat.
 
-    python -m autograder.grading.cluster prepare             release into the gradebook, under a lock
-    python -m autograder.grading.cluster shard --shard auto --shards 3 [--jobs N]
+    python -m autograder.grading.run.cluster prepare             release into the gradebook, under a lock
+    python -m autograder.grading.run.cluster shard --shard auto --shards 3 [--jobs N]
                                                               grade one shard only: no pip, no class export
-    python -m autograder.grading.cluster finish --shards 3   the class's grades.csv and report
-    python -m autograder.grading.cluster slurm --shards 3 [--wait] [--sbatch "options"]
+    python -m autograder.grading.run.cluster finish --shards 3   the class's grades.csv and report
+    python -m autograder.grading.run.cluster slurm --shards 3 [--wait] [--sbatch "options"]
                                                               submit the three as Slurm jobs, chained
 
 A shard writes only its own files (`grade.shard_files`: its precheck record,
@@ -29,14 +29,15 @@ import time
 import warnings
 from pathlib import Path
 
-from . import draws
+from .. import precheck
+from ..cases import draws
+from ..course import COURSE, REPO, Course, parse_shard, quiet, safe_url, venv_on_path
+from ..pages import late, report
 from . import grade as grade_mod
-from . import late, precheck, progress, report
+from . import progress
 from .export import export as export_lms
-from .course import COURSE, Course, parse_shard, quiet, safe_url, venv_on_path
 from .results import Result, Summary
 
-REPO = Path(__file__).resolve().parents[2]
 SLURM_DIR = REPO / "slurm"
 LOCK_KEY = 0x62746367  # "btcg": the PostgreSQL advisory lock that serialises `prepare`
 
@@ -276,7 +277,7 @@ def main(argv=None):
     warnings.filterwarnings("ignore", category=SAWarning)
     course = Course(args.course)
     if args.step != "slurm":
-        from .permissions import refuse_if_exposed  # course data no student can read (permissions.py)
+        from ..permissions import refuse_if_exposed  # course data no student can read (permissions.py)
         refuse_if_exposed(course, f"cluster {args.step}")
     if args.step == "prepare":
         prepare(course)

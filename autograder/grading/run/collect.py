@@ -1,6 +1,6 @@
 """`make collect`: copy submissions out of nbgrader's exchange, treating every inbound folder as hostile.
 
-    python -m autograder.grading.collect [--course autograder] [--exchange ROOT] [--student ID]
+    python -m autograder.grading.run.collect [--course autograder] [--exchange ROOT] [--student ID]
                                          [--no-update] [--before-duedate] [assignment ...]
 
 Students write `<exchange>/<course_id>/inbound/<student>+<assignment>+<timestamp>+<random>/`
@@ -45,8 +45,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .nofollow import IGNORE, O_DIR, Refused, copy_inbound
-from .precheck import shown, valid_id
+from ..nofollow import IGNORE, O_DIR, Refused, copy_inbound
+from ..precheck import shown, valid_id
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's Exchange.timestamp_format
 
@@ -252,8 +252,8 @@ def collect(inbound, submitted, assignment, student=None, update=True, duedate=N
 
 
 def main(argv=None):
-    from .course import ASSIGNMENTS, COURSE, Course, quiet
-    from .permissions import refuse_if_exposed
+    from ..course import ASSIGNMENTS, COURSE, Course, quiet
+    from ..permissions import refuse_if_exposed
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=COURSE)
     parser.add_argument("--exchange", help="the exchange root (default: the course config's Exchange.root)")

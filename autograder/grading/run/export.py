@@ -1,6 +1,6 @@
 """`make export`: the class's grades in files a spreadsheet or an LMS imports.
 
-    python -m autograder.grading.export [--course autograder] [--out autograder/export]
+    python -m autograder.grading.run.export [--course autograder] [--out autograder/export]
 
 writes two files into autograder/export/:
 
@@ -25,8 +25,8 @@ import csv
 import sys
 from pathlib import Path
 
-from .course import COURSE, Course, quiet, safe_url, venv_on_path
-from .status import standings
+from ..course import COURSE, Course, quiet, safe_url, venv_on_path
+from ..pages.status import standings
 
 WIDE_NAME, CANVAS_NAME = "grades-wide.csv", "canvas.csv"
 WIDE_ID_COLUMNS = ["student_id", "last_name", "first_name", "email"]

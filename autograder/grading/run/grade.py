@@ -1,12 +1,12 @@
 """`make grade`: grade every submission under autograder/submitted/.
 
-    python -m autograder.grading.grade [--jobs N] [--shard k/n] [--course autograder]
+    python -m autograder.grading.run.grade [--jobs N] [--shard k/n] [--course autograder]
 
 For every autograder/submitted/<student>/<assignment>/ (unknown students are
 registered): nbgrader autograde (with the course config, so JudgedExecute
 decides every test cell), generate_feedback, then autograder/grades.csv in
 `nbgrader export` format, a short summary and autograder/report/index.html.
---jobs N grades with N worker processes (grading/pool.py);
+--jobs N grades with N worker processes (grading/run/pool.py);
 --shard k/n grades only every n-th student starting at the k-th (students
 sorted by id), so n machines can split a class.
 """
@@ -21,11 +21,13 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.plugins import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
-from . import late, pool, precheck, progress, report, status
-from . import course as course_mod
-from .course import COURSE, Course, quiet, safe_url, venv_on_path
+from .. import precheck
+from .. import course as course_mod
+from ..course import COURSE, Course, quiet, safe_url, venv_on_path
+from ..kernel.launcher import sandbox_status
+from ..pages import late, report, status
+from . import pool, progress
 from .export import export as export_lms
-from .launcher import sandbox_status
 from .results import Result
 
 __all__ = ["grade", "main", "quiet", "venv_on_path", "parse_shard", "submissions", "summary"]
@@ -109,7 +111,7 @@ def default_jobs(env=None):
 
 
 def sandbox_check(config):
-    """(ok, text) for the sandbox this run's kernels get (grading/sandbox.py)."""
+    """(ok, text) for the sandbox this run's kernels get (grading/kernel/sandbox.py)."""
     mode = config.SandboxKernelManager.sandbox if "sandbox" in config.SandboxKernelManager else "require"
     return sandbox_status(mode)
 
@@ -152,7 +154,7 @@ def grade_shard(course, shard=(1, 1), jobs=1, students=None, assignments=None):
         precheck.record_zero(course.db_url, student, assignment)
         precheck.write_feedback(course.root, p)
         results.append(Result.failed(student, assignment, f"not graded ({p.kind}): {p.message}"))
-    # The rest: `jobs` long-lived workers (grading/pool.py) each autograde and write feedback
+    # The rest: `jobs` long-lived workers (grading/run/pool.py) each autograde and write feedback
     # into their own scratch gradebook; this process alone merges into the gradebook.
     run = pool.grade(course, jobs=jobs, shard=shard, pairs=[t for t in todo if t not in broken],
                      lines=sys.stdout, log_dir=log_dir)
@@ -184,7 +186,7 @@ def grade(course=COURSE, shard=(1, 1), jobs=1, students=None, assignments=None):
 
     The whole class (shard 1/1) also gets grades.csv and the report; a shard k/n
     of several writes only its own files (`shard_files`): the class's export and
-    report come from `python -m autograder.grading.cluster finish --shards n`
+    report come from `python -m autograder.grading.run.cluster finish --shards n`
     once every shard is done, so shards never overwrite each other's.
     """
     course = course if isinstance(course, Course) else Course(course)
@@ -210,14 +212,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=COURSE)
     parser.add_argument("--jobs", type=int, default=None,
-                        help="worker processes (grading/pool.py); default: the CPUs this task may use")
+                        help="worker processes (grading/run/pool.py); default: the CPUs this task may use")
     parser.add_argument("--shard", type=parse_shard, default=(1, 1), help="k/n: grade every n-th student from the k-th")
     parser.add_argument("--students", type=names, default=None, help="a,b: regrade only these students")
     parser.add_argument("--assignments", type=names, default=None, help="x,y: regrade only these assignments")
     args = parser.parse_args(argv)
     quiet()
     venv_on_path()
-    from .permissions import refuse_if_exposed  # course data no student can read (permissions.py)
+    from ..permissions import refuse_if_exposed  # course data no student can read (permissions.py)
     refuse_if_exposed(Course(args.course), "make grade")
     # nbgrader 0.9 trips SQLAlchemy 2's autoflush warnings; they say nothing about the grades.
     warnings.filterwarnings("ignore", category=SAWarning)

@@ -36,54 +36,54 @@ Every one is idempotent and has a test in tests/test_patches.py.
   (`results.PHASES`) are measured by wrapping the library methods that
   start kernels, run cells, stop kernels and talk to the gradebook.
 
-Every override, by file, class and method. Replaced in place (the library's
+Every override, by file (under autograder/grading/), class and method. Replaced in place (the library's
 own class changed for the whole process):
 
-    patches.py          Autograde.init_destination                  install_precheck: the precheck before the copy
-    patches.py          ExchangeCollect.init_src                    install_safe_collect: find the inbound folder only
-    patches.py          ExchangeCollect.copy_files                  install_safe_collect: collect.collect copies
-    patches.py          ExchangeReleaseFeedback.copy_files          install_release_feedback: name, skip, go on
-    patches.py          Gradebook.__init__                          reuse_gradebook_engines: one engine per URL
-    patches.py          Gradebook.close                             reuse_gradebook_engines: keep the engine
-    patches.py          NotebookClient.start_new_kernel             install_timers (kernel_start)
-    patches.py          NotebookClient.start_new_kernel_client      install_timers (kernel_start)
-    patches.py          NotebookClient._cleanup_kernel              install_timers (kernel_stop)
-    patches.py          ExecutePreprocessor.preprocess_cell         install_timers (cells)
-    patches.py          Gradebook.find_grade                        install_timers (database), as every name
-                                                                    of GRADEBOOK_CALLS
-    nbgrader_config.py  BaseConverter.start                         without the grading package, every converter
-    nbgrader_config.py  BaseConverter.convert_notebooks             refuses instead of grading unprotected
+    run/patches.py            Autograde.init_destination                install_precheck: the precheck before the copy
+    run/patches.py            ExchangeCollect.init_src                  install_safe_collect: find the inbound folder only
+    run/patches.py            ExchangeCollect.copy_files                install_safe_collect: collect.collect copies
+    run/patches.py            ExchangeReleaseFeedback.copy_files        install_release_feedback: name, skip, go on
+    run/patches.py            Gradebook.__init__                        reuse_gradebook_engines: one engine per URL
+    run/patches.py            Gradebook.close                           reuse_gradebook_engines: keep the engine
+    run/patches.py            NotebookClient.start_new_kernel           install_timers (kernel_start)
+    run/patches.py            NotebookClient.start_new_kernel_client    install_timers (kernel_start)
+    run/patches.py            NotebookClient._cleanup_kernel            install_timers (kernel_stop)
+    run/patches.py            ExecutePreprocessor.preprocess_cell       install_timers (cells)
+    run/patches.py            Gradebook.find_grade                      install_timers (database), as every name
+                                                                        of GRADEBOOK_CALLS
+    ../nbgrader_config.py     BaseConverter.start                       without the grading package, every converter
+    ../nbgrader_config.py     BaseConverter.convert_notebooks           refuses instead of grading unprotected
 
 Overridden in a subclass of ours (the library calls the hook):
 
-    execute.py          JudgedExecute.preprocess                    inputs in, notebook run, verdicts from the judge
-    execute.py          JudgedExecute.async_start_new_kernel        the exchange folder in the kernel's environment
-    execute.py          JudgedExecute.start_new_kernel              nbclient's synchronous twin, rebound to ours
-    recovering.py       RecoveringExecute.__init__                  the sandboxed kernel manager by default
-    recovering.py       RecoveringExecute.preprocess                per-notebook state; no sandbox outlives it
-    recovering.py       RecoveringExecute.preprocess_cell           skip, restart, replay, cut: survive the kernel
-    recovering.py       RecoveringExecute._get_timeout              time budgets that follow the reference
-    recovering.py       RecoveringExecute.output                    output cut as it arrives (max_output_chars)
-    sandbox.py          SandboxKernelManager.__init__               the sandbox's per-kernel state
-    sandbox.py          SandboxKernelManager._async_pre_start_kernel  bubblewrap, IPC folder, private copy, disk
-    sandbox.py          SandboxKernelManager._async_launch_kernel   the launcher: limits, uid drop, then the kernel
-    sandbox.py          SandboxKernelManager._async_cleanup_resources  the watchdog stopped, the sandbox released
-    sandbox.py          SandboxKernelManager.cleanup_resources      nbclient calls it directly for a dead kernel
-    sandbox.py          SandboxKernelManager._async_shutdown_kernel  released even when the interrupt raises
-    sandbox.py          SandboxKernelManager.shutdown_kernel        the public name, bound to ours
-    sandbox.py          SandboxKernelManager.client                 a bounded receive queue per channel
-    feedback.py         FeedbackPreprocessor.preprocess             hidden tests out, inert outputs only
-    feedback.py         FeedbackExporter._template_name_default     always this course's feedback template ...
-    feedback.py         FeedbackExporter._template_name_validate    ... whatever name nbgrader gives
-    feedback.py         FeedbackExporter.default_filters            the sanitising filters
-    feedback.py         FeedbackExporter.from_notebook_node         the formula budget; the CSP sealed
-    feedback_assets.py  Renderer._embed_image_or_attachment         a missing attachment drops its image
-    feedback_assets.py  MathTokens.block_math                       maths become tokens, then MathML
-    feedback_assets.py  MathTokens.inline_math                      (the same)
-    feedback_assets.py  MathTokens.latex_environment                (the same)
-    late.py             LatePenalty.late_submission_penalty         the course's late penalty
-    precheck.py         SafeDeduplicateIds.preprocess_cell          a duplicate stops being an nbgrader cell
-    patches.py          ReusableFeedback.start                      reuse the exporter built the first time
+    judge/execute.py          JudgedExecute.preprocess                  inputs in, notebook run, verdicts from the judge
+    judge/execute.py          JudgedExecute.async_start_new_kernel      the exchange folder in the kernel's environment
+    judge/execute.py          JudgedExecute.start_new_kernel            nbclient's synchronous twin, rebound to ours
+    kernel/recovering.py      RecoveringExecute.__init__                the sandboxed kernel manager by default
+    kernel/recovering.py      RecoveringExecute.preprocess              per-notebook state; no sandbox outlives it
+    kernel/recovering.py      RecoveringExecute.preprocess_cell         skip, restart, replay, cut: survive the kernel
+    kernel/recovering.py      RecoveringExecute._get_timeout            time budgets that follow the reference
+    kernel/recovering.py      RecoveringExecute.output                  output cut as it arrives (max_output_chars)
+    kernel/sandbox.py         SandboxKernelManager.__init__             the sandbox's per-kernel state
+    kernel/sandbox.py         SandboxKernelManager._async_pre_start_kernel  bubblewrap, IPC folder, private copy, disk
+    kernel/sandbox.py         SandboxKernelManager._async_launch_kernel  the launcher: limits, uid drop, then the kernel
+    kernel/sandbox.py         SandboxKernelManager._async_cleanup_resources  the watchdog stopped, the sandbox released
+    kernel/sandbox.py         SandboxKernelManager.cleanup_resources    nbclient calls it directly for a dead kernel
+    kernel/sandbox.py         SandboxKernelManager._async_shutdown_kernel  released even when the interrupt raises
+    kernel/sandbox.py         SandboxKernelManager.shutdown_kernel      the public name, bound to ours
+    kernel/sandbox.py         SandboxKernelManager.client               a bounded receive queue per channel
+    pages/feedback.py         FeedbackPreprocessor.preprocess           hidden tests out, inert outputs only
+    pages/feedback.py         FeedbackExporter._template_name_default   always this course's feedback template ...
+    pages/feedback.py         FeedbackExporter._template_name_validate  ... whatever name nbgrader gives
+    pages/feedback.py         FeedbackExporter.default_filters          the sanitising filters
+    pages/feedback.py         FeedbackExporter.from_notebook_node       the formula budget; the CSP sealed
+    pages/feedback_assets.py  Renderer._embed_image_or_attachment       a missing attachment drops its image
+    pages/feedback_assets.py  MathTokens.block_math                     maths become tokens, then MathML
+    pages/feedback_assets.py  MathTokens.inline_math                    (the same)
+    pages/feedback_assets.py  MathTokens.latex_environment              (the same)
+    pages/late.py             LatePenalty.late_submission_penalty       the course's late penalty
+    precheck.py               SafeDeduplicateIds.preprocess_cell        a duplicate stops being an nbgrader cell
+    run/patches.py            ReusableFeedback.start                    reuse the exporter built the first time
 """
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ import stat
 import time
 from pathlib import Path
 
-from . import precheck
+from .. import precheck
 
 PINNED = {"nbgrader": "0.9.6", "nbclient": "0.11.0", "nbconvert": "7.17.2", "jupyter_client": "8.10.0",
           "traitlets": "5.16.1"}
@@ -108,7 +108,7 @@ def check_versions():
     wrong = {name: version(name) for name, want in PINNED.items() if version(name) != want}
     if wrong:
         raise RuntimeError(
-            "autograder/grading/patches.py was written for "
+            "autograder/grading/run/patches.py was written for "
             + ", ".join(f"{n} {PINNED[n]}" for n in wrong) + " but found "
             + ", ".join(f"{n} {v}" for n, v in wrong.items())
             + ": install the pinned requirements (make setup) before grading")
@@ -372,7 +372,7 @@ def install_timers(seconds):
     from nbconvert.preprocessors import ExecutePreprocessor
     from nbgrader import api
 
-    from .execute import JudgedExecute
+    from ..judge.execute import JudgedExecute
     if getattr(NotebookClient, "_btc_timed", None) is not None:
         return NotebookClient._btc_timed
 

@@ -21,17 +21,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import limits, precheck
+from .. import limits, precheck
+from ..cases.draws import course_seed
+from ..course import COURSE, as_course, venv_on_path
+from ..kernel.budgets import run_all, sweep_stale
 from . import progress as progress_mod
-from .budgets import run_all, sweep_stale
-from .course import COURSE, as_course, venv_on_path
-from .draws import course_seed
 from .gradebooks import merge, seed_gradebook
 from .results import Result, Summary
 from .worker import worker_main
 
 LOG = logging.getLogger(__name__)
-PRELOAD = ["autograder.grading.worker", "nbgrader.api", "nbgrader.converters", "nbgrader.preprocessors",
+PRELOAD = ["autograder.grading.run.worker", "nbgrader.api", "nbgrader.converters", "nbgrader.preprocessors",
            "nbclient", "nbconvert.exporters", "jupyter_client"]
 
 

@@ -1,11 +1,11 @@
 """`make release`: write the student versions of every assignment into autograder/release/.
 
-    python -m autograder.grading.release [--course autograder] [assignment ...]
+    python -m autograder.grading.run.release [--course autograder] [assignment ...]
 
 Runs nbgrader's generate_assignment (with the course's nbgrader_config.py),
 creating each assignment in the gradebook as needed, for the assignments of the
 course config (c.Semester.assignments), then writes their due dates into the
-gradebook (grading/late.py). Safe to rerun: a released folder is replaced only
+gradebook (grading/pages/late.py). Safe to rerun: a released folder is replaced only
 by a complete new one. Once submissions exist, nbgrader refuses to add or
 remove graded cells ("Cannot add or remove cells"): then nothing changes, and
 the message says what to do instead. Equivalent to `nbgrader
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from nbgrader.converters import GenerateAssignment
 
-from . import late
-from .course import ASSIGNMENTS, COURSE, Course, load_config, quiet, safe_url, venv_on_path
+from ..course import ASSIGNMENTS, COURSE, Course, load_config, quiet, safe_url, venv_on_path
+from ..pages import late
 
 __all__ = ["ASSIGNMENTS", "COURSE", "load_config", "quiet", "venv_on_path", "release", "main"]
 
@@ -95,7 +95,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     quiet()
     venv_on_path()
-    from .permissions import refuse_if_exposed  # course data no student can read (permissions.py)
+    from ..permissions import refuse_if_exposed  # course data no student can read (permissions.py)
     refuse_if_exposed(Course(args.course), "make release")
     return 1 if release(Course(args.course), args.assignments or None) else 0
 

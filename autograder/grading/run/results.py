@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-from .course import safe_url
+from ..course import safe_url
 
 # Where one notebook's time goes (seconds), as the worker measures it.
 PHASES = ("kernel_start", "cells", "kernel_stop", "judge_and_rest", "database", "feedback")

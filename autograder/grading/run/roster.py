@@ -1,6 +1,6 @@
 """`make roster FILE=students.csv`: put the class list into the gradebook (names, ids, emails).
 
-    python -m autograder.grading.roster students.csv [--course autograder]
+    python -m autograder.grading.run.roster students.csv [--course autograder]
 
 Reads a CSV with a header row, in either of two layouts:
 
@@ -26,8 +26,8 @@ import json
 import sys
 from pathlib import Path
 
-from .course import COURSE, Course, quiet, safe_url, venv_on_path
-from .precheck import shown, valid_id
+from ..course import COURSE, Course, quiet, safe_url, venv_on_path
+from ..precheck import shown, valid_id
 
 LMS_FILE = "roster.json"   # {student_id: {"sis_user_id": ..., "section": ...}}
 

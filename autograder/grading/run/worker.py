@@ -18,8 +18,10 @@ import time
 import traceback
 from pathlib import Path
 
-from . import limits, patches, recovering
-from .course import as_course, venv_on_path
+from .. import limits
+from ..course import as_course, venv_on_path
+from ..kernel import recovering
+from . import patches
 from .gradebooks import submission_data
 from .results import PHASES, Result
 

@@ -157,7 +157,7 @@ def _frames(tb, limit=3):
     return frames
 
 
-# ---- BEGIN SHIPPED (autograder/grading/explain.py; tools/make_notebooks.py copies it) ----
+# ---- BEGIN SHIPPED (autograder/grading/diagnosis/explain.py; tools/make_notebooks.py copies it) ----
 _CACHES = {"conv_backward": "A_prev, W, b and hparameters", "pool_backward": "A_prev and hparameters"}
 _SCALAR_MESSAGES = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays")
 
@@ -614,7 +614,7 @@ def visible(describe):
 
 
 def likely(what, fix):
-    """A named mistake in the grader's words (autograder/grading/diagnose.py writes its verdicts so):
+    """A named mistake in the grader's words (autograder/grading/diagnosis/diagnose.py writes its verdicts so):
     said only when the evidence the check has is conclusive."""
     return [f"likely mistake: {what}.", f"fix: {fix}"]
 
