@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from autograder.grading import cases as registry
-from autograder.grading.diagnosis import diagnose, mistakes, signatures
+from autograder.grading.diagnosis import diagnose, mistakes, raised, signatures
 from autograder.grading.judge.execute import DIAGNOSIS_KEY, judge_notebook, verdict_outputs
 
 from tests import submissions as S
@@ -282,6 +282,104 @@ def test_the_bias_array_added_inline_is_named_only_when_no_helper_returns_wrong(
     returning, _ = _named_in(["conv_single_step_returns_array", "conv_forward_bias_array_into_Z"], "convolution",
                              "conv_forward")
     assert returning and all(f is None or f.kind != "mistake" for f in returning)
+
+
+# ----------------------------------------------------------------------------- causes the recorded frames settle
+
+def framed(tmp_path, monkeypatch, nb, assignment, function):
+    """[diagnose.Judged] of `function`'s cases as a kernel records them, frames included: the notebook's code
+    cells (not its test cells) are written to a real file, so the shipped grader_record reads the lines."""
+    from tests.test_explain import recorded, student
+    code = "\n\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and not (
+        c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"].get("nbgrader", {}).get("solution")))
+    monkeypatch.syspath_prepend(str(C.ROOT / "autograder" / "source" / assignment))
+    module = student(tmp_path, code, name=f"framed_{function}")
+    return [diagnose.Judged(c.grade_id, recorded(tmp_path, monkeypatch, c.grade_id, getattr(module, c.function)))
+            for c in registry.for_assignment(assignment) if c.function == function]
+
+
+def _framed_finding(tmp_path, monkeypatch, assignment, function, edits, others=()):
+    nb = S.apply_edits(C.source_notebook(assignment), function, edits)
+    for other, more in others:
+        S.apply_edits(nb, other, more)
+    judged = framed(tmp_path, monkeypatch, nb, assignment, function)
+    assert any(not j.passed for j in judged), "the edit should break the function"
+    findings = diagnose.notebook(judged, pictures=False)
+    return [findings.get(j.grade_id) for j in judged if not j.passed]
+
+
+# (name, assignment, function, edits, key, words the verdict must say): our own slips of the kinds real students
+# make, each raising in the function's own lines
+RAISED = [
+    ("np_float", "convolution", "conv_single_step", [("Z = np.sum(s)", "Z = np.sum(s, dtype=np.float)")],
+     "numpy_alias_removed", "removed it in 1.24"),
+    ("parameter_renamed_w", "convolution", "conv_forward",
+     [("def conv_forward(A_prev, W, b, hparameters):", "def conv_forward(A_prev, w, b, hparameters):")],
+     "name_misspelt", "the name conv_forward defines is w (Python names are case-sensitive)"),
+    ("hyperparameter_key", "pooling", "pool_forward", [('f = hparameters["f"]', 'f = hparameters["filter_size"]')],
+     "key_not_in_dict", "hparameters['f']"),
+    ("zeros_sizes", "pooling", "pool_forward", [("A = np.zeros((m, n_H, n_W, n_C))", "A = np.zeros(m, n_H, n_W, n_C)")],
+     "zeros_sizes_not_a_tuple", "np.zeros((m, n_H, n_W, n_C))"),
+    ("one_image_shape", "convolution", "conv_forward",
+     [("(m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape", "(n_H_prev, n_W_prev, n_C_prev) = A_prev.shape")],
+     "shape_unpacked_short", "whose first axis counts the examples m"),
+    ("cache_of_three", "convolution", "conv_backward", [("(A_prev, W, b, hparameters) = cache", "(A_prev, W, b) = cache")],
+     "cache_unpacked_short", "(A_prev, W, b, hparameters) = cache"),
+    ("parameter_reused", "convolution", "conv_forward",
+     [("(m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape", "(m, n_H_prev, W, n_C_prev) = A_prev.shape")],
+     "parameter_reused", "W is a parameter of conv_forward"),
+    ("replaced_by_its_slice", "convolution", "conv_backward",
+     [("da_prev_pad = dA_prev_pad[i]", "dA_prev_pad = dA_prev_pad[i]"),
+      ("da_prev_pad[vert_start:vert_end", "dA_prev_pad[vert_start:vert_end"),
+      ("= da_prev_pad[pad:pad + n_H_prev", "= dA_prev_pad[pad:pad + n_H_prev")],
+     "array_replaced_by_its_slice", "puts a slice of dA_prev_pad back into the name dA_prev_pad"),
+    ("comma_for_colon", "pooling", "pool_backward",
+     [("dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask",
+       "dA_prev[i, vert_start:vert_end, horiz_start, horiz_end, c] += mask")],
+     "comma_for_colon", "the window's slice horiz_start:horiz_end"),
+    ("hparameters_not_from_cache", "pooling", "pool_backward", [("(A_prev, hparameters) = cache", "A_prev = cache[0]")],
+     "hparameters_not_from_cache", "(A_prev, hparameters) = cache"),
+    ("window_end_from_itself", "pooling", "pool_forward", [("horiz_end = horiz_start + f", "horiz_end = horiz_end + f")],
+     "read_before_assigned", "(a window's end is its start plus f: horiz_start + f)"),
+    ("hparameters_under_another_name", "pooling", "pool_backward",
+     [("(A_prev, hparameters) = cache", "(A_prev, hparams) = cache")], "name_misspelt", "use one name for them: hparams"),
+]
+
+
+@pytest.mark.parametrize("name, assignment, function, edits, key, words", RAISED, ids=[r[0] for r in RAISED])
+def test_an_exception_whose_frames_settle_the_cause_is_named(tmp_path, monkeypatch, name, assignment, function,
+                                                             edits, key, words):
+    findings = _framed_finding(tmp_path, monkeypatch, assignment, function, edits)
+    assert findings and all(f is not None and f.kind == "mistake" and f.key == key for f in findings), findings
+    text = "\n".join(findings[0].lines)
+    assert words in text and "likely mistake: " in text and "fix: " in text and "see chapter" in text, text
+
+
+# slips whose exceptions leave the cause open, or put it elsewhere: no rule may name them
+UNSETTLED = [
+    ("a name nothing resembles", "pooling", "pool_forward", [('f = hparameters["f"]', 'f = hyper["f"]')], ()),
+    ("a NumPy name far from any", "convolution", "conv_single_step", [("Z = np.sum(s)", "Z = np.num(s)")], ()),
+    ("a parameter given a helper's wrong result", "convolution", "conv_forward",
+     [("A_prev_pad = zero_pad(A_prev, pad)", "A_prev = zero_pad(A_prev, pad)"),
+      ("a_prev_pad = A_prev_pad[i]", "a_prev_pad = A_prev[i]")], [("zero_pad", [("return X_pad", "return")])]),
+    ("the window past the edge", "convolution", "conv_forward", [("vert_end = vert_start + f", "vert_end = vert_start + f + 1")],
+     ()),
+]
+
+
+@pytest.mark.parametrize("name, assignment, function, edits, others", UNSETTLED, ids=[u[0] for u in UNSETTLED])
+def test_no_cause_is_named_where_the_frames_leave_it_open(tmp_path, monkeypatch, name, assignment, function, edits,
+                                                          others):
+    for f in _framed_finding(tmp_path, monkeypatch, assignment, function, edits, others):
+        assert f is None or f.kind != "mistake" or f.key not in {r[4] for r in RAISED}, f
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.function != "softmax_backward"], ids=lambda m: m.name)
+def test_the_frame_rules_never_name_another_catalogue_mistake(tmp_path, monkeypatch, mistake):
+    """Every catalogue mistake, recorded with its frames: a cause the frames settle is never named for it."""
+    judged = framed(tmp_path, monkeypatch, mistake_notebook(mistake), mistake.assignment, mistake.function)
+    fails = [j for j in judged if not j.passed]
+    assert raised.named(mistake.function, fails) is None
 
 
 def test_nothing_recognised_leaves_todays_message():

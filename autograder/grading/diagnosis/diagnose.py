@@ -1,10 +1,9 @@
 """Say what the mistake is, and show where: the judge's diagnosis of failing cases.
 
-Trusted and never shipped. JudgedExecute judges every test cell of a notebook
-first, then hands the cells of each graded function to `notebook()`, which
-reads them together ("every failing case" means every failing case of that
-function in this notebook) and returns, for some failing cells, extra lines
-for the verdict and a picture. Passing functions cost nothing.
+Trusted and never shipped. JudgedExecute judges every test cell of a notebook first, then hands
+the cells of each graded function to `notebook()`, which reads them together ("every failing case"
+means every failing case of that function in this notebook) and returns, for some failing cells,
+extra lines for the verdict and a picture. Passing functions cost nothing.
 
 For a function with at least one failing case, in this order:
 
@@ -16,16 +15,16 @@ For a function with at least one failing case, in this order:
    The verdict says so: "conv_forward fails because conv_single_step, which
    it calls, raises ...: fix conv_single_step first". A helper that merely
    fails too proves nothing (the caller may not call it, or fail on its own).
-2. a known mistake of the function's own lines (mistakes.py; one made in a
-   helper is only told as 1.): a variant of the reference with one change whose
-   outcome equals the student's on every failing case (values within the
-   judge's tolerance, or exception and message), which fails each of those
-   cases and passes every case the student passes. The verdict names it, the
-   fix and the equation. Two that both explain the student name neither; if
-   none does alone, a pair may (failing exactly where the student fails, each
-   half visible in some failing case), or one made with the mistake a helper's
-   verdict names. An exception names nothing while a helper the function calls
-   returns wrong results. Registry: the imagined catalogue and mistakes_seen.
+2. a known mistake of the function's own lines (mistakes.py; one made in a helper is only told
+   as 1.): a variant of the reference with one change whose outcome equals the student's on
+   every failing case (values within the judge's tolerance, or exception and message), which
+   fails each of those cases and passes every case the student passes. The verdict names it,
+   the fix and the equation. Two that both explain the student name neither; if none does
+   alone, a pair may (failing exactly where the student fails, each half visible in some
+   failing case), or one made with the mistake a helper's verdict names. Or, when every failing
+   case raised in the function's own lines, the one cause its recorded frames settle (raised.py).
+   An exception names nothing while a helper the function calls returns wrong results.
+   Registry: the imagined catalogue and mistakes_seen.
 3. structural signatures that need no variant, holding on every failing case:
    axes in the wrong order, all zeros, a constant factor (the sign, f*f, ...),
    errors only on the border rows/columns, only where windows overlap, only in
@@ -34,14 +33,12 @@ For a function with at least one failing case, in this order:
    another order.
 4. otherwise nothing: the verdict stays as it was.
 
-Beside the first failing case of each function whose array has the right shape
-but wrong values, a small PNG: expected, got and |got - expected| for the
-sample and channel where the error is largest.
+Beside the first failing case of each function whose array has the right shape but wrong values, a
+small PNG: expected, got and |got - expected| for the sample and channel where the error is largest.
 
-Cost: nothing for a passing function. For a failing one, each known variant
-runs once per case and student (cached while cases.drawing's inputs stay the
-same); pairs only when no single mistake explains the student, between
-mistakes failing no case the student passes; a picture: a few tens of ms.
+Cost: nothing for a passing function. For a failing one, each known variant runs once per case and
+student (cached while cases.drawing's inputs stay the same); pairs only when no single mistake
+explains the student, between mistakes failing no case the student passes; a picture: a few tens of ms.
 """
 import dataclasses
 import itertools
@@ -52,14 +49,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import cases as registry
-from .. import exchange
-from . import mistakes
+from .. import cases as registry, exchange
+from . import mistakes, raised
 from .picture import picture
-from .signatures import (
-    DOCUMENTED_ORDER, SIGNATURE_ORDER, _close, _telling_overlap, case_signatures, graded_array, hyper,
-    only_where, reference,
-)
+from .signatures import (DOCUMENTED_ORDER, SIGNATURE_ORDER, _close, _telling_overlap, case_signatures,
+                         graded_array, hyper, only_where, reference)
 
 log = logging.getLogger(__name__)
 METADATA_KEY = "btc_diagnosis"  # a failing test cell's metadata: its diagnosis, read by the instructor's report
@@ -279,8 +273,7 @@ def cascade(function, judged, helper, helper_judged, helper_found):
     if not all(_names_frame(j.record.raised.get("traceback", ""), helper) for j in fails):
         return None
     kind, message = fails[0].outcome[1:]
-    named = helper_found[1] if helper_found and helper_found[0] == "mistake" else f"raises {kind}"
-    label = helper_found[2] if helper_found and helper_found[0] == "mistake" else f"raises {kind}"
+    named, label = helper_found[1:3] if helper_found and helper_found[0] == "mistake" else (f"raises {kind}",) * 2
     return (f"{helper}:{named}", f"through {helper}: {label}",
             [f"{function} fails because {helper}, which it calls, raises {kind}: {_short(message)}: "
              f"fix {helper} first (its own verdict above says where)."])
@@ -324,6 +317,11 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
             lines += [f"and {h}, which it calls, is wrong too (its own verdict says how): fix it as well."
                       for h in dict.fromkeys(e[0] for e in known.edits if e[0] != function)]
             return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
+        own = raised.named(function, fails)  # {grade_id: Cause}, one key, from the exceptions' own evidence
+        if own and (c := next(iter(own.values()))).key not in leave_out:
+            see = cite(fails[0].case.equations.get("*", ()))
+            return ("mistake", c.key, c.label, {g: [f"likely mistake: {x.what}.", f"fix: {x.fix}; see {see}"]
+                                                for g, x in own.items()}, ())
     common = None
     for j in fails:
         sig = case_signatures(j)

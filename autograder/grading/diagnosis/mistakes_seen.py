@@ -265,4 +265,28 @@ SEEN = [
      "take channel c only: A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]", MAXPOOL + AVGPOOL,
      ("pool_forward", "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
       "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]")),
+    # ---- fifth pass (issue 17): zero_pad for one image, nothing or only Z returned, the crop after the loop
+    ("zero_pad_three_pairs", "zero_pad", "pad widths for three axes (one image)",
+     "your np.pad gets three pairs of widths, as for one image (n_H, n_W, n_C); X is a batch of four axes "
+     "(m, n_H, n_W, n_C), and np.pad needs one pair per axis (NumPy says so: (3,2) and requested shape (4,2))",
+     "four pairs, (0, 0) for the examples and the channels: ((0, 0), (pad, pad), (pad, pad), (0, 0))", PAD,
+     ("zero_pad", "((0, 0), (pad, pad), (pad, pad), (0, 0))", "((0, 0), (pad, pad), (pad, pad))")),
+    *[("returns_none", function, "returns None", f"your {function} returns None: no return statement gives back "
+       "its result (a return is missing, or it has no value)", f"end with {ret}", equation,
+       (function, ret, "return")) for function, ret, equation in (
+        ("conv_single_step", "return float(Z)", FWD), ("conv_forward", "return Z, cache", FWD),
+        ("conv_backward", "return dA_prev, dW, db", DX), ("pool_forward", "return A, cache", MAXPOOL + AVGPOOL),
+        ("create_mask_from_window", "return mask", MAXBACK), ("distribute_value", "return a", AVGBACK),
+        ("pool_backward", "return dA_prev", MAXBACK + AVGBACK))],
+    *[("returns_without_cache", function, "returns its output without the cache",
+       f"your {function} returns {out} alone; it returns the pair ({out}, cache), and the backward pass reads the "
+       f"cache {cache}", f"return {out}, cache with cache = {cache}", equation,
+       (function, f"return {out}, cache", f"return {out}")) for function, out, cache, equation in (
+        ("conv_forward", "Z", "(A_prev, W, b, hparameters)", FWD),
+        ("pool_forward", "A", "(A_prev, hparameters)", MAXPOOL + AVGPOOL))],
+    ("crop_after_example_loop", "conv_backward", "dA_prev copied after the loop over examples",
+     "the line that copies da_prev_pad into dA_prev[i] runs after the loop over the examples i has ended, so "
+     "only the last example's gradient is copied and every other example's dA_prev stays zero",
+     "indent it into the loop over i, after the loops over h, w and c", DX,
+     ("conv_backward", "\n        dA_prev[i, :, :, :] = da_prev_pad", "\n    dA_prev[i, :, :, :] = da_prev_pad")),
 ]
