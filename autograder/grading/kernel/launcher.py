@@ -2,6 +2,8 @@
 
 - `_LAUNCHER`: the script bubblewrap starts (under `python -I -S`, from "/"):
   resource limits, the uid drop, no_new_privs, then the kernel.
+- `KERNEL_BOOT`: what the kernel's Python runs first (debugpy unimportable),
+  then ipykernel_launcher as `-m` runs it (`boot_kernel`).
 - The kernel's environment: an allow-list (`DEFAULT_PASS_ENV`), names that are
   never passed whatever the configuration says (`NEVER_PASS_ENV`), and fixed
   values (`FIXED_ENV`).
@@ -75,6 +77,34 @@ if sys.platform.startswith("linux"):
 os.chdir(workdir)
 os.execv(sys.argv[6], sys.argv[6:])
 """
+
+# The kernel's Python runs KERNEL_BOOT instead of `-m ipykernel_launcher`: it makes the modules of
+# KERNEL_UNIMPORTABLE unimportable, then runs ipykernel_launcher exactly as -m does (runpy's own entry
+# point for -m; sys.path[0] is '' where -m puts the folder's path, and ipykernel_launcher removes either).
+# ipykernel imports debugpy at every start for a debugger no grading kernel serves: about a quarter of
+# the kernel's start-up CPU. This saves time only; it protects nothing (the student's code can undo it).
+KERNEL_UNIMPORTABLE = ("debugpy",)
+KERNEL_BOOT = r"""
+import sys
+class _NotInGradingKernels:
+    names = %r
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r} in a grading kernel", name=name)
+        return None
+sys.meta_path.insert(0, _NotInGradingKernels())
+del _NotInGradingKernels
+import runpy
+runpy._run_module_as_main("ipykernel_launcher")
+""" % (KERNEL_UNIMPORTABLE,)
+
+
+def boot_kernel(argv):
+    """A kernel's argv with `-m ipykernel_launcher` run through KERNEL_BOOT (any other kernel as it is)."""
+    if argv[1:3] == ["-m", "ipykernel_launcher"]:
+        return [argv[0], "-c", KERNEL_BOOT] + argv[3:]
+    return list(argv)
+
 
 # Environment variables the kernel may see (fnmatch patterns); everything else
 # of the grader's environment is dropped. The exchange folder's variable is the

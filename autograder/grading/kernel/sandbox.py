@@ -9,7 +9,7 @@ process is wrapped, on Linux with bubblewrap installed, in
            --unshare-all-but-user  --cap-drop ALL (+ SETUID/SETGID until the drop)
       python -I -S -c <limits launcher>   (cwd "/": nothing of the student's is importable)
         <rlimits, drop to an unprivileged uid, no new privileges, chdir>
-        python -m ipykernel_launcher -f <connection file>
+        python -c <kernel boot: debugpy unimportable, then ipykernel_launcher as -m runs it> -f <connection file>
 
 so the student's code sees nothing of the course (no `solutions/`, no
 gradebook, no other submission, no source notebooks), cannot reach the
@@ -56,9 +56,10 @@ from .. import limits
 from .budgets import ( # noqa: E501
     BudgetWatch, copy_records, mount_disk, owned_name, prune_outputs, record_ids, run_all, unmount_disk,
 )
+from .client import Handshakes
 from .launcher import (
     _LAUNCHER, DEFAULT_PASS_ENV, EXCHANGE_ENV, FIXED_ENV, NEVER_PASS_ENV, _tasks_of_uid, _warn_once,
-    bwrap_path, missing_protections, neutral_workdir, sandbox_status,
+    boot_kernel, bwrap_path, missing_protections, neutral_workdir, sandbox_status,
 )
 
 _counter = itertools.count()
@@ -69,8 +70,9 @@ _counter = itertools.count()
 RUNDIRS = {}
 
 
-class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
-    """An AsyncKernelManager that starts the kernel sandboxed and resource-limited (budgets: BudgetWatch)."""
+class SandboxKernelManager(Handshakes, BudgetWatch, AsyncKernelManager):
+    """An AsyncKernelManager that starts the kernel sandboxed and resource-limited (budgets: BudgetWatch;
+    its client and its waits on a start and a stop: Handshakes)."""
 
     sandbox = CaselessStrEnum(
         ["auto", "require", "off"], default_value="require", config=True,
@@ -98,8 +100,6 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
                          "(names matching NEVER_PASS_ENV are dropped regardless).")
     extra_ro_paths = List(Unicode(), [], config=True,
                           help="More host paths to show read-only inside the sandbox.")
-    receive_queue = Integer(limits.RECEIVE_QUEUE, config=True,
-                            help="Messages the grader queues per channel from a kernel (ZMQ receive high-water mark).")
     copy_workdir = Bool(True, config=True,
                         help="Run in a private copy of the notebook's folder.")
 
@@ -174,7 +174,7 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
         uid = "" if self._uid is None else str(self._uid)
         launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(limits), uid, uid,
                     "1" if use_bwrap else "0", inside]
-        kernel_cmd = launcher + [self._resolve_exe(kernel_cmd[0])] + kernel_cmd[1:]
+        kernel_cmd = launcher + boot_kernel([self._resolve_exe(kernel_cmd[0])] + kernel_cmd[1:])
         self._writable = []
         if use_bwrap:
             self._hand_over(self._ipc, self.connection_file)
@@ -349,15 +349,6 @@ class SandboxKernelManager(BudgetWatch, AsyncKernelManager):
     # jupyter_client binds the public names to its own coroutines; nbclient calls
     # cleanup_resources() directly for a kernel that is already dead.
     cleanup_resources = _async_cleanup_resources
-
-    def client(self, **kwargs):
-        """The grader's client of this kernel, queueing at most `receive_queue` messages per channel
-        (ZMQ's default 1,000 let a flooding kernel park 1,000 messages in the grader's memory; past the
-        queue the kernel's own messages are dropped: a lost idle status waits out nbclient's iopub timeout)."""
-        import zmq
-        kc = super().client(**kwargs)
-        kc.context.setsockopt(zmq.RCVHWM, self.receive_queue)
-        return kc
 
     def has_record(self, name):
         """Whether the kernel has written an entry `name` among its records (a link counts; nothing is followed)."""

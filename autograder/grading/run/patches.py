@@ -71,7 +71,9 @@ Overridden in a subclass of ours (the library calls the hook):
     kernel/sandbox.py         SandboxKernelManager.cleanup_resources    nbclient calls it directly for a dead kernel
     kernel/sandbox.py         SandboxKernelManager._async_shutdown_kernel  released even when the interrupt raises
     kernel/sandbox.py         SandboxKernelManager.shutdown_kernel      the public name, bound to ours
-    kernel/sandbox.py         SandboxKernelManager.client               a bounded receive queue per channel
+    kernel/client.py          Handshakes.client                         a bounded receive queue per channel; quick_ready
+    kernel/client.py          Handshakes._async_wait                    a stopping kernel looked at after ms, not 0.1 s
+    kernel/client.py          GradingKernelClient.wait_for_ready        ready at the kernel's idle status, not 0.2 s of silence
     pages/feedback.py         FeedbackPreprocessor.preprocess           hidden tests out, inert outputs only
     pages/feedback.py         FeedbackExporter._template_name_default   always this course's feedback template ...
     pages/feedback.py         FeedbackExporter._template_name_validate  ... whatever name nbgrader gives
