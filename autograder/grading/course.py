@@ -137,7 +137,7 @@ class Course:
         """The assignments: the course config's list (c.Semester.assignments), else every folder in source/."""
         if (self.root / "nbgrader_config.py").is_file() and "assignments" in self.config.Semester:
             return [str(a) for a in self.config.Semester.assignments]
-        source = self.root / "source"
+        source = self.sources
         return sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
 
     def discover(self, assignments=None, shard=(1, 1)):
@@ -149,12 +149,54 @@ class Course:
         assignments: the names to consider (default: `self.assignments`).
         """
         known = set(self.assignments if assignments is None else assignments)
-        submitted = self.root / "submitted"
+        submitted = self.submitted
         if not submitted.is_dir():
             return []
         students = [p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")]
         return [(student, a_dir.name) for student in shard_of(students, shard)
                 for a_dir in sorted((submitted / student).iterdir()) if a_dir.is_dir() and a_dir.name in known]
+
+    # Every folder and file of the course is named here and only here (nbgrader's layout plus ours);
+    # the other modules ask the Course instead of joining strings onto its root.
+    @property
+    def sources(self):
+        """source/: the instructor's notebooks, one folder per assignment."""
+        return self.root / "source"
+
+    def source_notebook(self, assignment):
+        return self.sources / assignment / f"{assignment}.ipynb"
+
+    def released(self, assignment):
+        """release/<assignment>/: what students get."""
+        return self.root / "release" / assignment
+
+    @property
+    def submitted(self):
+        return self.root / "submitted"
+
+    def submission(self, student, assignment):
+        """submitted/<student>/<assignment>/: a student's notebook folder, as collected."""
+        return self.submitted / student / assignment
+
+    def autograded(self, student, assignment):
+        return self.root / "autograded" / student / assignment
+
+    def graded_notebooks(self):
+        """autograded/<student>/<assignment>/*.ipynb, sorted."""
+        return sorted((self.root / "autograded").glob("*/*/*.ipynb"))
+
+    def feedback(self, student, assignment):
+        """feedback/<student>/<assignment>/: the student's feedback page."""
+        return self.root / "feedback" / student / assignment
+
+    @property
+    def report_dir(self):
+        """report/: the class report, run*.json and the run logs."""
+        return self.root / "report"
+
+    @property
+    def grades_csv(self):
+        return self.root / "grades.csv"
 
     def gradebook(self):
         """The main gradebook (a context manager)."""

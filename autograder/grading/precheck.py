@@ -286,7 +286,7 @@ def check_course(course, assignments=None, shard=(1, 1), max_bytes=MAX_BYTES):
     """
     course = as_course(course)
     return [problem for student, assignment in course.discover(assignments, shard)
-            for problem in check_submission(course.root / "submitted" / student / assignment, student, assignment,
+            for problem in check_submission(course.submission(student, assignment), student, assignment,
                                             max_bytes=max_bytes)]
 
 
@@ -316,7 +316,7 @@ def write_feedback(course, problem):
     """Write the student's feedback page for a notebook that could not be graded."""
     if problem.kind == "bad_id":  # no folder is made from a name that is not an id
         return None
-    out = Path(course) / "feedback" / problem.student / problem.assignment
+    out = as_course(course).feedback(problem.student, problem.assignment)
     out.mkdir(parents=True, exist_ok=True)
     path = out / (Path(problem.notebook).stem + ".html")
     path.write_text(feedback_html(problem), encoding="utf-8", errors="backslashreplace")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import precheck
-from ..course import COURSE, Course, safe_url
+from ..course import COURSE, Course, as_course, safe_url
 from .status import render_students, standings
 
 
@@ -92,16 +92,16 @@ def problems_from_disk(course, shards=None):
     shards: n to read exactly the run logs and precheck records of n shards (run-<k>of<n>.json,
     precheck-<k>of<n>.json; n = 1: run.json, precheck.json); None reads every one there is.
     """
-    course = Path(course)
+    course = as_course(course)
     rows = []
     if shards:
         names = [("run.json", "precheck.json")] if shards == 1 else [
             (f"run-{k}of{shards}.json", f"precheck-{k}of{shards}.json") for k in range(1, shards + 1)]
-        runs = [course / "report" / r for r, _ in names if (course / "report" / r).exists()]
+        runs = [course.report_dir / r for r, _ in names if (course.report_dir / r).exists()]
         prechecks = [p for _, p in names]
     else:
-        runs = sorted((course / "report").glob("run*.json"))  # run.json, or run-<k>of<n>.json per shard
-        prechecks = [p.name for p in sorted(course.glob("precheck*.json"))]
+        runs = sorted(course.report_dir.glob("run*.json"))  # run.json, or run-<k>of<n>.json per shard
+        prechecks = [p.name for p in sorted(course.root.glob("precheck*.json"))]
     for run in runs:
         for r in json.loads(run.read_text()).get("results", []):
             if not r.get("ok", True):
@@ -111,7 +111,7 @@ def problems_from_disk(course, shards=None):
                 rows.append((r["student"], r["assignment"], kind, f"{e['kind']}: {e['cell']} ({e['why']})"))
     for name in prechecks:
         try:
-            rows += [(p.student, p.assignment, p.kind, p.message) for p in precheck.read_report(course, name)]
+            rows += [(p.student, p.assignment, p.kind, p.message) for p in precheck.read_report(course.root, name)]
         except (ValueError, TypeError):  # a record that cannot be read is left out of the report, never stops it
             pass
     return sorted(set(rows))
@@ -133,7 +133,7 @@ def diagnoses_from_disk(course):
     """
     from ..diagnosis.diagnose import METADATA_KEY
     out = defaultdict(lambda: defaultdict(dict))
-    for path in sorted(Path(course, "autograded").glob("*/*/*.ipynb")):
+    for path in as_course(course).graded_notebooks():
         student, assignment = path.parent.parent.name, path.parent.name
         try:
             cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
@@ -343,10 +343,10 @@ def render(stats, problems, feedback_links, run_summary=None, diagnoses=None, st
 def feedback_links(course, out_dir, pairs):
     """Relative links from the report folder to feedback pages that exist."""
     import os
-    course, out_dir = Path(course), Path(out_dir)
+    course, out_dir = as_course(course), Path(out_dir)
     links = {}
     for student, assignment in pairs:
-        page = course / "feedback" / student / assignment / f"{assignment}.html"
+        page = course.feedback(student, assignment) / f"{assignment}.html"
         if page.exists():
             links[(student, assignment)] = Path(os.path.relpath(page, out_dir)).as_posix()
     return links
@@ -355,16 +355,16 @@ def feedback_links(course, out_dir, pairs):
 def write_report(course=COURSE, db_url=None, out_dir=None, problems=None, run_summary=None, course_id=None):
     """Write index.html and its PNGs; returns the path of index.html."""
     from ..course import course_id as config_course_id
-    from ..course import gradebook_url, load_config
-    course = Path(course).resolve()
-    out_dir = Path(out_dir) if out_dir else course / "report"
+    from ..course import gradebook_url
+    course = as_course(course)
+    out_dir = Path(out_dir) if out_dir else course.report_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     if db_url is None or course_id is None:
         try:
-            config = load_config(course)
+            config = course.config
         except Exception:
             config = None
-        db_url = db_url or gradebook_url(course, None, config)
+        db_url = db_url or gradebook_url(course.root, None, config)
         course_id = course_id or (config_course_id(config) if config is not None else None)
     stats = class_stats(db_url, course_id)
     if problems is None:

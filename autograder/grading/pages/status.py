@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import limits
+from ..course import as_course
 
 RENAMED = "renamed.json"   # in the course root: {"student/assignment": "name it was submitted as"}
 MAX_NOTEBOOK_BYTES = limits.NOTEBOOK_BYTES  # an autograded notebook bigger than a submission may be is not read
@@ -100,15 +101,15 @@ def _answer_sources(path):
 
 def not_attempted(course, student, assignment):
     """True when every answer cell the student had is exactly as released (nothing written)."""
-    course = Path(course)
-    released = _answer_sources(course / "release" / assignment / f"{assignment}.ipynb")
-    graded = _answer_sources(course / "autograded" / student / assignment / f"{assignment}.ipynb")
+    course = as_course(course)
+    released = _answer_sources(course.released(assignment) / f"{assignment}.ipynb")
+    graded = _answer_sources(course.autograded(student, assignment) / f"{assignment}.ipynb")
     common = set(released or ()) & set(graded or ())
     return bool(common) and all(graded[gid] == released[gid] for gid in common)
 
 
 def read_renamed(course):
-    path = Path(course) / RENAMED
+    path = as_course(course).root / RENAMED
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
@@ -124,7 +125,7 @@ def record_renamed(course, graded_pairs, renamed):
     """
     # Shards grading at once (grade.py, cluster.py) each rewrite their own students' entries:
     # one at a time, and the file is replaced whole, so no shard loses another's.
-    path = Path(course) / RENAMED
+    path = as_course(course).root / RENAMED
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = read_renamed(course)
@@ -140,7 +141,7 @@ def record_renamed(course, graded_pairs, renamed):
 def standings(course, db_url, course_id=None):
     """{(student, assignment): Standing} for every submission in the gradebook."""
     from nbgrader.api import Gradebook
-    course = Path(course)
+    course = as_course(course)
     renamed = read_renamed(course)
     out = {}
     kwargs = {"course_id": course_id} if course_id else {}

@@ -152,7 +152,7 @@ def shard_logs(course, n):
         precheck_name, _ = grade_mod.shard_files((k, n))
         problems += precheck.read_report(course.root, precheck_name)
         name = "run.json" if n == 1 else f"run-{k}of{n}.json"
-        path = course.root / "report" / name
+        path = course.report_dir / name
         if path.exists():
             data = json.loads(path.read_text())
             run.results += [Result.from_json(r) for r in data.get("results", [])]

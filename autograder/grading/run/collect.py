@@ -284,7 +284,7 @@ def main(argv=None):
                     due = gb.find_assignment(assignment).duedate
                 except MissingEntry:
                     due = None
-        for o in collect(inbound, course.root / "submitted", assignment, args.student, args.update, due):
+        for o in collect(inbound, course.submitted, assignment, args.student, args.update, due):
             counts[o.status] = counts.get(o.status, 0) + 1
             print(o.line())
     print("collect: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to collect")

@@ -51,7 +51,7 @@ def submissions(course, shard=(1, 1), students=None, assignments=None):
     pairs = course.discover(assignments, shard)
     if students is not None:
         pairs = [(s, a) for s, a in pairs if s in set(students)]
-    bad = [precheck.check_submission(course.root / "submitted" / s / a, s, a)[0]
+    bad = [precheck.check_submission(course.submission(s, a), s, a)[0]
            for s, a in pairs if not precheck.valid_id(s)]
     return [(s, a) for s, a in pairs if precheck.valid_id(s)], bad
 
@@ -72,7 +72,7 @@ def ensure_released(course, assignments):
 
 def export(course):
     """grades.csv in nbgrader's export format (one row per student and assignment)."""
-    path = course.root / "grades.csv"
+    path = course.grades_csv
     plugin = CsvExportPlugin(config=course.config)
     plugin.to = str(path)
     with course.gradebook() as gb:
@@ -139,13 +139,13 @@ def grade_shard(course, shard=(1, 1), jobs=1, students=None, assignments=None):
     todo, bad_ids = submissions(course, shard, students, assignments)
     precheck_name, log_dir = shard_files(shard)
     # A browser's "convolution (1).ipynb", alone in its folder, is graded under the released name (and says so).
-    renamed = {(s, a): old for s, a in todo if (old := precheck.accept_renamed(course.root / "submitted" / s / a, a))}
+    renamed = {(s, a): old for s, a in todo if (old := precheck.accept_renamed(course.submission(s, a), a))}
     status.record_renamed(course.root, todo, renamed)
     start = time.perf_counter()
     # Notebooks nbgrader cannot read score 0, with feedback saying why; folders
     # whose name is not a student id are reported and never reach nbgrader.
     problems = bad_ids + [p for s, a in todo
-                          for p in precheck.check_submission(course.root / "submitted" / s / a, s, a)]
+                          for p in precheck.check_submission(course.submission(s, a), s, a)]
     broken = {(p.student, p.assignment): p for p in problems if p.kind != "bad_id"}
     precheck.write_report(course.root, problems, name=precheck_name)
     results = [Result.failed(p.student, p.assignment, f"not graded ({p.kind}): {p.message}") for p in bad_ids]

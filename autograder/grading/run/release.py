@@ -36,7 +36,7 @@ def refused(course, assignment):
     """Why nbgrader would refuse to regenerate `assignment` ("" if it would not): the source adds or
     removes graded cells while submissions are recorded against the old ones."""
     from nbgrader.api import MissingEntry
-    source = course.root / "source" / assignment / f"{assignment}.ipynb"
+    source = course.source_notebook(assignment)
     with course.gradebook() as gb:
         try:
             nb = gb.find_notebook(assignment, assignment)
@@ -69,7 +69,7 @@ def release(course=COURSE, assignments=None):
             print(f"release: {why}", file=sys.stderr)
             refusals.append(assignment)
             continue
-        folder = course.root / "release" / assignment
+        folder = course.released(assignment)
         kept = folder.parent / f".{assignment}.previous"  # nbgrader --force deletes the folder first
         shutil.rmtree(kept, ignore_errors=True)
         if folder.is_dir():
