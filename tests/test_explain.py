@@ -20,7 +20,7 @@ from autograder.grading.judge import execute
 from autograder.grading.diagnosis import explain
 
 from tests.test_notebooks import helper
-from tests.test_visible_checks import run_visible
+from tests.test_visible_checks import _warns_like_numpy_1, run_visible
 
 ZERO_PAD = '''
 def zero_pad(X, pad):
@@ -485,6 +485,19 @@ def test_source_lines_are_parsed_never_run(tmp_path):
 
 
 # ------------------------------------------------------------------------ the same words while the student works
+
+def test_the_visible_checks_fail_np_float_where_an_older_numpy_only_warns():
+    """np.float (and np.int, ...): NumPy 1.20-1.23 warn, the grader's NumPy has no such name; the check fails
+    with the fix the grader names (diagnosis/raised.py's numpy_alias_removed), and the grader's message stays."""
+    module = helper("convolution")
+    failure = run_visible("convolution", "conv_single_step__random", "conv_single_step", _warns_like_numpy_1(
+        "`np.float` is a deprecated alias for the builtin `float`. To silence this warning, use `float` by itself."))
+    text = str(failure)
+    assert text.startswith(f"conv_single_step would raise AttributeError when graded (NumPy {module.GRADER_NUMPY})")
+    assert "fix: write the built-in type itself (float, int, bool, object, complex, str)" in text
+    with pytest.raises(AttributeError):
+        np.float  # noqa: B018  (what the grader's NumPy does with the name)
+
 
 def test_the_visible_checks_give_the_same_explanation(tmp_path):
     m = student(tmp_path, '''

@@ -385,6 +385,9 @@ GRADER_ERRORS = (
     ("`round_` is deprecated", "AttributeError", "use np.round"),
     ("`in1d` is deprecated", "AttributeError", "use np.isin"),
     ("`trapz` is deprecated", "AttributeError", "use np.trapezoid"),
+    # np.float, np.int, np.bool, np.object, np.complex, np.str: NumPy 1.20 warned, 1.24 removed them
+    ("is a deprecated alias for the builtin", "AttributeError",
+     "write the built-in type itself (float, int, bool, object, complex, str) where you wrote np.float, np.int, ..."),
 )
 
 
