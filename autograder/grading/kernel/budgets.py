@@ -14,7 +14,7 @@ import re
 import shutil
 import signal
 import stat
-import subprocess
+import sys
 import threading
 import time
 
@@ -205,16 +205,24 @@ def mount_disk(path, size, files, name="btc-notebook"):
     Everything a kernel can write then lives on it, so the disk budget is
     exact (ENOSPC), not watched: a burst between two looks cannot overshoot.
     """
-    if os.geteuid() != 0 or not shutil.which("mount"):
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
         return False
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={files},mode=0700",
-                           name, path], capture_output=True)
-    return done.returncode == 0
+    options = f"size={size},nr_inodes={files},mode=0700"
+    return _libc().mount(name.encode(), os.fsencode(path), b"tmpfs", 0, options.encode()) == 0
 
 
 def unmount_disk(path):
-    if subprocess.run(["umount", path], capture_output=True).returncode != 0:
-        subprocess.run(["umount", "-l", path], capture_output=True)
+    """Unmount path; lazily (MNT_DETACH) when it is busy."""
+    if _libc().umount2(os.fsencode(path), 0) != 0:
+        _libc().umount2(os.fsencode(path), 2)
+
+
+@functools.lru_cache(maxsize=None)
+def _libc():
+    """The C library, for mount(2) and umount2(2): the system calls cost microseconds where running
+    mount(8) and umount(8) cost ~9 ms per notebook's pair (two pairs per notebook)."""
+    import ctypes
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def grading_mounts(under):

@@ -9,6 +9,7 @@ gradebook.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import os
@@ -59,12 +60,19 @@ def peak_rss_mb():
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
+# A worker keeps ~370,000 objects alive (nbgrader, the exporter's templates, the gradebook engine), and
+# CPython's collector walked them ~8 times per notebook: 0.07 s CPU of ~0.6. In a fast worker the first
+# notebook's survivors are frozen out of the collector's walks and it collects 14x less often (0.016 s).
+GC_THRESHOLD = (10000, 10, 10)
+
+
 class Worker:
     """Grades (student, assignment) jobs in this process against a private scratch gradebook.
 
     fast: the cuts of fixed cost per notebook (immediate kernel stop, no idle wait in the
     kernel's ready handshake or its stop (kernel/client.py), one gradebook engine, one feedback
-    exporter); False grades the way plain nbgrader does (for the benchmark).
+    exporter, a collector that leaves the long-lived objects alone: GC_THRESHOLD); False grades
+    the way plain nbgrader does (for the benchmark).
     """
 
     def __init__(self, course, seed_path, scratch_dir, fast=True, feedback=True):
@@ -84,6 +92,8 @@ class Worker:
             self.config.Execute.shutdown_kernel = "immediate"
             self.config.SandboxKernelManager.quick_handshakes = True
             patches.reuse_gradebook_engines()
+            gc.set_threshold(*GC_THRESHOLD)
+        self._frozen = not fast  # the collector's long-lived objects are frozen after the first notebook
         self.seconds = patches.install_timers(dict.fromkeys(PHASES, 0.0))
         for name in ("traitlets", "nbgrader", "NbGraderAPI"):
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -148,6 +158,10 @@ class Worker:
         for lg in loggers:
             lg.removeHandler(capture)
         res.seconds = time.perf_counter() - start
+        if not self._frozen:
+            self._frozen = True
+            gc.collect()
+            gc.freeze()
         res.peak_rss_mb = peak_rss_mb()
         ph = dict(self.seconds)
         ph["feedback"] = done - graded
