@@ -17,7 +17,8 @@
    nbgrader does it (a new converter per notebook, polite kernel shutdown, a
    new gradebook engine per preprocessor, templates compiled per feedback
    page) and the way a grading worker does it, on the same notebooks, the two
-   ways alternating in two rounds.
+   ways alternating in two rounds; and the CPU seconds per notebook of the
+   grading process and of its kernels (two workers on two cores are bound by CPU).
 
 The machine may be shared: (a) and (b) run one after the other, so read the
 ratio with the load average printed next to it.
@@ -154,21 +155,52 @@ def breakdown(repo, n, rounds=2):
     samples = {"plain nbgrader": [], "grading worker": []}
     for r in range(rounds):
         for label, fast in (("plain nbgrader", False), ("grading worker", True)):
-            code = (
-                "import json\n"
-                "from autograder.grading.run.worker import Worker\n"
-                "w = Worker(%r, %r, %r, fast=%r)\n"
-                "w.grade(*%r)  # warm-up: first-use costs are paid once per process\n"
-                "print(json.dumps([w.grade(s, a).phases for s, a in %r]))\n"
-            ) % (str(course), str(seed), str(seed.parent / f"{label.replace(' ', '_')}{r}"), fast,
-                 pairs[-1], pairs[:-1])
+            code = "import json\nfrom bench.grading_bench import phases_child\nprint(json.dumps(phases_child(%r)))\n" % (
+                [str(course), str(seed), str(seed.parent / f"{label.replace(' ', '_')}{r}"), fast, pairs[-1], pairs[:-1]],)
             proc = subprocess.run([str(PY), "-c", code], env=env(), capture_output=True, text=True, cwd=ROOT)
             if proc.returncode != 0:
                 raise RuntimeError(proc.stderr[-3000:])
             samples[label] += json.loads(proc.stdout.strip().splitlines()[-1])
     shutil.rmtree(seed.parent, ignore_errors=True)
-    return {label: {p: statistics.mean(ph[p] for ph in phs) for p in PHASES}
+    return {label: {p: statistics.mean(ph[p] for ph in phs) for p in PHASES + CPU}
             for label, phs in samples.items()}
+
+
+CPU = ("cpu_grader", "cpu_kernel")  # CPU seconds per notebook: the grading process's, its kernels'
+
+
+def phases_child(args):
+    """In a process of its own: [{phase: s, cpu_grader: s, cpu_kernel: s}] per notebook of `pairs`.
+
+    args: (course, seed gradebook, scratch folder, fast, warm-up pair, pairs). With two
+    workers on two cores CPU is the budget, so the kernels' CPU counts too: each kernel's
+    processes are read (psutil) just before the kernel is stopped.
+    """
+    import psutil
+
+    from autograder.grading.kernel import sandbox
+    from autograder.grading.run.worker import Worker
+    course, seed, scratch, fast, warmup, pairs = args
+    kernels = [0.0]
+    shutdown = sandbox.SandboxKernelManager._async_shutdown_kernel
+
+    async def measured(self, now=False, restart=False):
+        try:
+            top = psutil.Process(self.provisioner.process.pid)
+            kernels[0] += sum(sum(p.cpu_times()[:2]) for p in [top] + top.children(recursive=True))
+        except (AttributeError, psutil.Error):  # no process left to read
+            pass
+        return await shutdown(self, now=now, restart=restart)
+    sandbox.SandboxKernelManager._async_shutdown_kernel = sandbox.SandboxKernelManager.shutdown_kernel = measured
+
+    w = Worker(course, seed, scratch, fast=fast)
+    w.grade(*warmup)  # first-use costs are paid once per process
+    out = []
+    for student, assignment in pairs:
+        kernels[0], cpu = 0.0, time.process_time()
+        phases = w.grade(student, assignment).phases
+        out.append(dict(phases, cpu_grader=time.process_time() - cpu, cpu_kernel=kernels[0]))
+    return out
 
 
 def main(argv=None):
@@ -238,7 +270,11 @@ def main(argv=None):
         print(f"{'phase':16}" + "".join(f"{k:>16}" for k in bd))
         for p in PHASES:
             print(f"{p:16}" + "".join(f"{bd[k][p]:16.3f}" for k in bd))
-        print(f"{'total':16}" + "".join(f"{sum(bd[k].values()):16.3f}" for k in bd))
+        print(f"{'total':16}" + "".join(f"{sum(bd[k][p] for p in PHASES):16.3f}" for k in bd))
+        print("CPU seconds per notebook (two workers share two cores: this is what bounds them):")
+        for p in CPU:
+            print(f"{p:16}" + "".join(f"{bd[k][p]:16.3f}" for k in bd))
+        print(f"{'cpu total':16}" + "".join(f"{sum(bd[k][p] for p in CPU):16.3f}" for k in bd))
     print(f"\nlog: {log_path}")
     if not args.keep:
         shutil.rmtree(base / "serial", ignore_errors=True)
