@@ -25,6 +25,9 @@ the command line.
      cascade   (b) it fails because a graded function it calls fails (kind "cascade")
      explained (c) an exception explained at the student's line (explain.py's "at line N of f", which only
                    the kernel's recorded frames give: never with --in-process)
+     shape     (c-shape) a result of the wrong shape explained axis by axis (diagnosis kind "shape":
+                   the size equation with the case's numbers, the size returned, and what it is consistent
+                   with only when every case settles it); counted apart from (c), which points at a line
      other     a structural signature or helper note only, or nothing
    A function counts under the first form any of its failing cells has, in
    that order.
@@ -52,7 +55,7 @@ ASSIGNMENT_OF = {
     "conv_backward": "convolution", "pool_forward": "pooling", "create_mask_from_window": "pooling",
     "distribute_value": "pooling", "pool_backward": "pooling",
 }
-FORMS = ("named", "cascade", "explained", "other")
+FORMS = ("named", "cascade", "explained", "shape", "other")
 DIAGNOSIS_KEY = "btc_diagnosis"
 
 
@@ -123,6 +126,8 @@ def form(diagnoses, texts=()):
         return "cascade"
     if "exception" in kinds or any(EXPLAINED.search(t) for t in texts):
         return "explained"
+    if "shape" in kinds:
+        return "shape"
     return "other"
 
 
@@ -203,8 +208,8 @@ def measure(sets, graded):
 
 
 def report(table):
-    lines = [f"{'function':26}{'sets':>6}{'wrong':>7}{'named':>7}{'cascade':>9}{'explained':>11}{'other':>7}"
-             f"{'(a)+(b)':>9}"]
+    lines = [f"{'function':26}{'sets':>6}{'wrong':>7}{'named':>7}{'cascade':>9}{'explained':>11}{'shape':>7}"
+             f"{'other':>7}{'(a)+(b)':>9}"]
     total = Counter()
     for function in ASSIGNMENT_OF:
         row = table.get(function, Counter())
@@ -217,7 +222,7 @@ def report(table):
 def _row(label, row):
     share = f"{100 * (row['named'] + row['cascade']) / row['wrong']:.0f}%" if row["wrong"] else "-"
     return (f"{label:26}{row['sets']:>6}{row['wrong']:>7}{row['named']:>7}{row['cascade']:>9}"
-            f"{row['explained']:>11}{row['other']:>7}{share:>9}")
+            f"{row['explained']:>11}{row['shape']:>7}{row['other']:>7}{share:>9}")
 
 
 def main(argv=None):

@@ -21,11 +21,11 @@ import numpy as np
 import pytest
 
 from autograder.grading import cases as registry
-from autograder.grading.diagnosis import diagnose, mistakes, raised, signatures
+from autograder.grading.diagnosis import diagnose, mistakes, raised, shapes, signatures
 from autograder.grading.judge.execute import DIAGNOSIS_KEY, judge_notebook, verdict_outputs
 
 from tests import submissions as S
-from tests.submissions import REAL_MISTAKES, VARIANTS
+from tests.submissions import E, Mistake, REAL_MISTAKES, VARIANTS
 from tests.submissions import MISTAKES as IMAGINED
 from tests.submissions import course as C
 
@@ -134,7 +134,7 @@ def test_zero_wrong_diagnoses_with_an_empty_registry():
     seen = {}
     for m in MISTAKES:
         for fn, findings in failing(judge(mistake_notebook(m), m.assignment, leave_out=everything)).items():
-            assert all(f is None or f.kind in ("signature", "cascade", "") for f in findings), (m.name, fn)
+            assert all(f is None or f.kind in ("signature", "cascade", "shape", "") for f in findings), (m.name, fn)
             seen[m.name, fn] = findings[0].kind if findings[0] else None
     # those the catalogue gives a signature still get it
     for m in MISTAKES:
@@ -282,6 +282,112 @@ def test_the_bias_array_added_inline_is_named_only_when_no_helper_returns_wrong(
     returning, _ = _named_in(["conv_single_step_returns_array", "conv_forward_bias_array_into_Z"], "convolution",
                              "conv_forward")
     assert returning and all(f is None or f.kind != "mistake" for f in returning)
+
+
+# ----------------------------------------------------------------------------- a result of the wrong shape
+
+# catalogue entry (leave_out) -> (key, the conclusion's words or None for the facts alone, a fact line of its
+# first failing cell): the shape form (diagnosis/shapes.py) on outputs of the wrong shape
+SHAPES = {
+    ("pool_forward_width_from_channels", ()): (
+        "shape:A:channels", "your n_W equals the equation with n_C_prev (the channels) in place of n_W_prev",
+        "axis 2 (n_W): n_W = floor((n_W_prev - f) / stride) + 1 = floor((4 - 2) / 2) + 1 = 2; yours is 1."),
+    ("pool_forward_stride_fixed_2", ()): (
+        "shape:A:stride_2", "your n_H and n_W equal the equation with stride 2, whatever stride the case gives",
+        "axis 1 (n_H): n_H = floor((n_H_prev - f) / stride) + 1 = floor((5 - 3) / 1) + 1 = 3; yours is 2."),
+    ("conv_forward_size_without_pad", ()): (
+        "shape:Z:no_pad", "your n_H and n_W equal the equation without the padding (pad = 0)",
+        "axis 1 (n_H): n_H = floor((n_H_prev + 2 pad - f) / stride) + 1 = floor((5 + 2*1 - 3) / 1) + 1 = 5; "
+        "yours is 3."),
+    ("conv_forward_f_for_stride", ()): ("shape:Z:f_for_stride", "equal the equation with f in place of the stride",
+                                        "yours is 2."),
+    ("conv_forward_size_without_one", ()): ("shape:Z:no_plus_one", "equal the equation without its + 1",
+                                            "= floor((5 + 2*1 - 3) / 1) + 1 = 5; yours is 4."),
+    ("conv_forward_size_plus_two", ()): ("shape:Z:plus_two", "equal the equation with + 2 in place of + 1",
+                                         "yours is 6."),
+    ("conv_forward_channels_of_the_input", ()): (
+        "shape:Z:n_C_prev", "your n_C equals n_C_prev, the input's channels",
+        "axis 3 (n_C): n_C = W.shape[3] (the number of filters) = 4; yours is 3."),
+    ("conv_backward_returns_padded", ()): (
+        "shape:dA_prev:padded", "your n_H_prev and n_W_prev equal the padded input's size (A_prev's + 2 pad",
+        "axis 1 (n_H_prev): n_H_prev = A_prev.shape[1] = 5; yours is 7."),
+    ("conv_forward_width_from_height", ("width_from_height",)): (
+        "shape:Z:other_axis", "your n_W equals the equation with n_H_prev's numbers in place of n_W_prev's",
+        "axis 2 (n_W): n_W = floor((n_W_prev + 2 pad - f) / stride) + 1 = floor((6 + 2*0 - 3) / 1) + 1 = 4; "
+        "yours is 3."),
+}
+
+
+@pytest.mark.parametrize("name, leave_out", list(SHAPES), ids=[k[0] for k in SHAPES])
+def test_a_result_of_the_wrong_shape_is_explained_axis_by_axis(name, leave_out):
+    """Each failing cell of the wrong shape gets the wrong axes, the book's size with the case's numbers and the
+    size returned; the one hypothesis that gives every case's size (passing cases included) is said, and it is
+    the slip the entry made. The first line (the judge's own) is unchanged, and at most three lines are added."""
+    key, conclusion, fact = SHAPES[name, leave_out]
+    m = next(m for m in MISTAKES if m.name == name)
+    verdicts = judge(mistake_notebook(m), m.assignment, leave_out=set(leave_out))
+    texts = [t for gid, (p, t, _, _) in verdicts.items() if not p and gid.startswith(m.function + "__")]
+    findings = failing(verdicts)[m.function]
+    assert findings and all(f.kind == "shape" and f.key == key for f in findings), [f and f.key for f in findings]
+    assert all(conclusion in t for t in texts) and fact in texts[0], texts[0]
+    for t in texts:
+        lines = t.splitlines()
+        assert re.match(r"✗ \S+ \(.*\): \w+ has shape \(.*\), expected \(.*\)$", lines[0])
+        assert len([x for x in lines if x.startswith("  axis ") or x.startswith("  in all ")]) <= 3
+        assert "likely mistake" not in t and "where it is wrong" not in t
+
+
+def _shape_rows(name, drop=()):
+    """[Judged] of a catalogue entry's function, its cases in `drop` left out (as if they had not run)."""
+    m = next(m for m in MISTAKES if m.name == name)
+    recs = S.records(m.assignment, S.functions(mistake_notebook(m), m.assignment))
+    return m.function, [diagnose.Judged(gid, r) for gid, r in recs
+                        if gid.startswith(m.function + "__") and gid.split("__")[1] not in drop]
+
+
+def test_a_wrong_shape_gives_the_facts_alone_when_the_cases_leave_two_readings():
+    """Two hypotheses that give the same size on every case are two readings the cases cannot tell apart:
+    neither is said. Stride 2 written for the stride, seen only on cases where f = 2, is also f used as the
+    stride; the stride-1 and f = 3 cases are what settle it (test above)."""
+    q = {"m": 2, "n_H_prev": 5, "n_W_prev": 5, "n_C_prev": 3, "f": 3, "n_C": 4, "stride": 2, "pad": 1}
+    both = [h for h in shapes._hypotheses("n_H", True) if h[2](q) == 5]
+    assert len(both) >= 2 and shapes._settled(both, [(q, 5)]) is None
+    assert shapes._settled(both[:1], [(q, 5)]) == both[0]
+    kept = ("max_f2_s2", "max_f2_s3_gaps", "average_f2_s2")  # f = 2 in each: stride 2 and f for the stride agree
+    function, judged = _shape_rows("pool_forward_stride_fixed_2",
+                                   drop=[c.grade_id.split("__")[1] for c in registry.CASES.values()
+                                         if c.function == "pool_forward" and c.grade_id.split("__")[1] not in kept])
+    key, _, lines = shapes.explained(function, judged)
+    assert key == "shape:A" and lines and all(v and not any("in all" in x for x in v) for v in lines.values())
+    assert all(x.startswith("axis ") for v in lines.values() for x in v)
+
+
+def test_a_wrong_shape_fitted_only_by_some_cases_gives_the_facts_alone():
+    """n_H = n_H_prev // stride matches no hypothesis on every case: the facts, and no conclusion."""
+    m = Mistake("conv_forward_size_by_division", "convolution", "conv_forward",
+                (E("n_H = output_size(n_H_prev, f, stride, pad)", "n_H = max(1, n_H_prev // (stride + 1))"),
+                 E("n_W = output_size(n_W_prev, f, stride, pad)", "n_W = max(1, n_W_prev // (stride + 1))")), known="")
+    verdicts = judge(mistake_notebook(m), m.assignment)
+    findings = failing(verdicts)["conv_forward"]
+    assert findings and all(f.kind == "shape" and f.key == "shape:Z" for f in findings)
+    texts = [t for gid, (p, t, _, _) in verdicts.items() if not p]
+    assert all("  axis 1 (n_H): n_H = floor(" in t and "in all " not in t for t in texts)
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.function in ("conv_forward", "pool_forward", "zero_pad",
+                                                                            "conv_backward", "pool_backward")],
+                         ids=lambda m: m.name)
+def test_the_shape_form_speaks_only_of_results_of_the_wrong_shape(mistake):
+    """A mistake whose results all have the right shape (or raise) gets no shape line; one that gets a line
+    returned the wrong shape there (so no catalogue mistake's own name or signature is displaced by it)."""
+    verdicts = judge(mistake_notebook(mistake), mistake.assignment)
+    for gid, (passed, text, _, finding) in verdicts.items():
+        if passed:
+            continue
+        shaped = "has shape (" in text.splitlines()[0] and "expected (" in text.splitlines()[0]
+        assert shaped or not any(x.startswith("  axis ") for x in text.splitlines()), (gid, text)
+        if finding is not None and finding.kind == "shape":
+            assert (mistake.name, ()) in SHAPES or not mistake.diagnosis, (gid, finding.key)
 
 
 # ----------------------------------------------------------------------------- causes the recorded frames settle

@@ -1,9 +1,8 @@
 """Say what the mistake is, and show where: the judge's diagnosis of failing cases.
 
-Trusted and never shipped. JudgedExecute judges every test cell of a notebook first, then hands
-the cells of each graded function to `notebook()`, which reads them together ("every failing case"
-means every failing case of that function in this notebook) and returns, for some failing cells,
-extra lines for the verdict and a picture. Passing functions cost nothing.
+Trusted and never shipped. JudgedExecute judges every test cell of a notebook first, then hands the cells
+of each graded function to `notebook()`, which reads them together ("every failing case" means every failing
+case of that function in this notebook) and returns, for some failing cells, lines and a picture.
 
 For a function with at least one failing case, in this order:
 
@@ -25,12 +24,11 @@ For a function with at least one failing case, in this order:
    case raised in the function's own lines, the one cause its recorded frames settle (raised.py).
    An exception names nothing while a helper the function calls returns wrong results.
    Registry: the imagined catalogue and mistakes_seen.
-3. structural signatures that need no variant, holding on every failing case:
-   axes in the wrong order, all zeros, a constant factor (the sign, f*f, ...),
-   errors only on the border rows/columns, only where windows overlap, only in
-   some channels or some samples; and across cases: wrong only for stride > 1,
-   only for pad = 0, only where the hyper-parameters' dict lists its keys in
-   another order.
+3. an array of the wrong shape whose size every case settles (shapes.py); else structural signatures
+   needing no variant, on every failing case: axes in the wrong order, all zeros, a constant factor (the
+   sign, f*f, ...), errors only on the border, where windows overlap, in some channels or samples; across
+   cases: only for stride > 1, for pad = 0, where the hyper-parameters' keys come in another order; else,
+   for a wrong shape, per wrong axis the book's size with the case's numbers and the size returned.
 4. otherwise nothing: the verdict stays as it was.
 
 Beside the first failing case of each function whose array has the right shape but wrong values, a
@@ -50,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import cases as registry, exchange
-from . import mistakes, raised
+from . import mistakes, raised, shapes
 from .picture import picture
 from .signatures import (DOCUMENTED_ORDER, SIGNATURE_ORDER, _close, _telling_overlap, case_signatures,
                          graded_array, hyper, only_where, reference)
@@ -322,6 +320,9 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
             see = cite(fails[0].case.equations.get("*", ()))
             return ("mistake", c.key, c.label, {g: [f"likely mistake: {x.what}.", f"fix: {x.fix}; see {see}"]
                                                 for g, x in own.items()}, ())
+    shaped = shapes.explained(function, judged)  # an array of the wrong shape: its sizes explained, per axis
+    if shaped and shaped[0].count(":") == 2:  # a reading of the size every case settles says more than a signature
+        return ("shape", *shaped, ())
     common = None
     for j in fails:
         sig = case_signatures(j)
@@ -355,9 +356,8 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
             for gid in lines:
                 lines[gid] += [f"where it is wrong: {found[1]}.", f"that usually means: {found[2]}."]
             chosen.append((found[0], f"wrong only for {test_name}"))
-    if not chosen:
-        return None
-    return ("signature", chosen[0][0], chosen[0][1], lines, tuple(name for name, _ in chosen))
+    signature = ("signature", chosen[0][0], chosen[0][1], lines, tuple(name for name, _ in chosen)) if chosen else None
+    return signature or (("shape", *shaped, ()) if shaped else None)
 
 
 def notebook(judged, leave_out=(), pictures=True):
