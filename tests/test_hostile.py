@@ -50,13 +50,15 @@ def _run(nb, folder, config=None, timeout=10, **km_traits):
 
 
 def _lines(nb):
+    """{probe: result} from the cells' printed lines. A cell's stream outputs are joined first: under
+    load the kernel may flush `print`'s pieces ("PROBE x:", " clean") as two outputs of one line."""
     out = {}
     for cell in nb.cells:
-        for o in cell.outputs:
-            for line in o.get("text", "").splitlines():
-                if line.startswith("PROBE "):
-                    name, _, rest = line[6:].partition(":")
-                    out[name] = rest.strip()
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+        for line in text.splitlines():
+            if line.startswith("PROBE "):
+                name, _, rest = line[6:].partition(":")
+                out[name] = rest.strip()
     return out
 
 
@@ -375,11 +377,11 @@ def _probe_lines(course, case):
     for cell in nb.cells:
         if cell.cell_type != "code" or corpus.meta(cell).get("grade"):
             continue
-        for o in cell.get("outputs", []):
-            for line in o.get("text", "").splitlines():
-                if line.startswith("PROBE "):
-                    name, _, rest = line[6:].partition(":")
-                    found[name] = rest.strip()
+        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+        for line in text.splitlines():  # joined first, as in _lines
+            if line.startswith("PROBE "):
+                name, _, rest = line[6:].partition(":")
+                found[name] = rest.strip()
     return found
 
 
