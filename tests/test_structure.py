@@ -493,3 +493,9 @@ def test_no_import_circle_between_grading_modules():
         if m not in state:
             visit(m, [m])
     assert circles == []
+
+
+def test_no_grading_file_is_over_400_lines():
+    """Small modules (DESIGN.md's style; issue 19): the generated helper modules of source/ and release/ aside."""
+    long = [f"{p.relative_to(ROOT)}: {n} lines" for p in _sources() if (n := len(p.read_text().splitlines())) > 400]
+    assert long == []
