@@ -138,10 +138,13 @@ class _Kernel(kclient.GradingKernelClient):
     """The client's handshake against a scripted kernel: each kernel_info request is answered
     `reply_after` s later, its busy and idle statuses `busy_after` and `idle_after` s after that."""
 
-    def __init__(self, reply_after=0.05, busy_after=0.0, idle_after=0.01, foreign_idle=False):
+    def __init__(self, reply_after=0.05, busy_after=0.0, idle_after=0.01, foreign_idle=False,
+                 subscribed_at=0.0, chatter=False):
         self.quick_ready = True
         self.timing = (reply_after, busy_after, idle_after)
         self.foreign_idle = foreign_idle
+        self.subscribed_at = subscribed_at  # IOPub messages published before it are lost; then iopub_welcome
+        self.chatter = chatter  # a stream message every 0.05 s: IOPub is never silent for 0.2 s
         self.asked = 0
         self.info = None
 
@@ -154,10 +157,10 @@ class _Kernel(kclient.GradingKernelClient):
         reply_after, busy_after, idle_after = self.timing
         at = now + reply_after
         self.shell.put(at, {"msg_type": "kernel_info_reply", "parent_header": {"msg_id": msg_id}, "content": {}})
-        self.iopub.put(at + busy_after, {"msg_type": "status", "parent_header": parent,
-                                         "content": {"execution_state": "busy"}})
-        self.iopub.put(at + busy_after + idle_after, {"msg_type": "status", "parent_header": parent,
-                                                      "content": {"execution_state": "idle"}})
+        for when, state in ((at + busy_after, "busy"), (at + busy_after + idle_after, "idle")):
+            if when >= self.subscribed_at:
+                self.iopub.put(when, {"msg_type": "status", "parent_header": parent,
+                                      "content": {"execution_state": state}})
         return msg_id
 
     async def is_alive(self):
@@ -177,15 +180,36 @@ class _Kernel(kclient.GradingKernelClient):
     async def handshake(self, timeout):
         self.clock = asyncio.get_running_loop().time()
         self.shell, self.iopub = _Channel(self.clock), _Channel(self.clock)
-        self.iopub.put(0.0, {"msg_type": "stream", "parent_header": {}, "content": {"text": "start"}})
+        self.iopub.put(self.subscribed_at, {"msg_type": "iopub_welcome", "parent_header": {}, "content": {}})
+        for k in range(int(2 * timeout / 0.05) if self.chatter else 1):
+            self.iopub.put(self.subscribed_at + 0.05 * k, {"msg_type": "stream", "parent_header": {},
+                                                           "content": {"text": "start"}})
         await self.wait_for_ready(timeout=timeout)
+        self.ready_at = asyncio.get_running_loop().time() - self.clock
 
 
 def test_the_handshake_ends_at_the_idle_status_of_a_request_it_sent():
     kernel = _Kernel()
     asyncio.run(kernel.handshake(timeout=10))
-    assert kernel.info is not None and kernel.asked == 1
-    assert kernel.iopub.queue == []  # the start's messages were read, none is left for the first cell
+    assert kernel.info is not None and kernel.asked <= 2  # a second when the welcome came after the first
+    # every message of the start that had arrived was read: none is left for the first cell
+    assert [at for at, _ in kernel.iopub.queue if at <= kernel.ready_at] == []
+
+
+def test_a_subscription_later_than_the_statuses_asks_again_at_the_welcome():
+    """The kernel answered before IOPub was subscribed (its statuses are lost) and it keeps printing
+    for twice the handshake's timeout, so IOPub is never silent for 0.2 s: the iopub_welcome is the
+    sign to ask again (waiting for silence, the handshake would time out)."""
+    kernel = _Kernel(subscribed_at=0.15, chatter=True)  # 0.1 s after the reply: no 0.2 s of silence
+    asyncio.run(kernel.handshake(timeout=3))
+    assert kernel.info is not None and kernel.asked >= 2
+
+
+def test_a_kernel_that_never_stops_printing_still_times_out():
+    """IOPub busy for ever and no idle status of ours: the handshake ends at its deadline, as it should."""
+    kernel = _Kernel(subscribed_at=0.3, chatter=True, foreign_idle=True)
+    with pytest.raises(RuntimeError, match="didn't respond"):
+        asyncio.run(kernel.handshake(timeout=2))
 
 
 def test_a_kernel_slow_between_its_statuses_is_ready_at_a_later_idle_not_asked_forever():

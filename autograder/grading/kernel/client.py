@@ -12,7 +12,10 @@ Mixed into the kernel manager (`Handshakes`):
     reads IOPub after the `kernel_info` reply until IOPub has been silent for
     0.2 s; here it ends at the kernel's `status: idle` for one of its
     `kernel_info` requests (the kernel's last message for it), and whatever
-    else is queued is read without waiting;
+    else is queued is read without waiting. The channels try to connect every
+    10 ms instead of ZMQ's 100 ms (the kernel binds its sockets ~0.25 s after
+    the launch), and the kernel's `iopub_welcome` (IOPub subscribed only now, the
+    statuses before it lost) asks again at once instead of after 0.2 s of silence;
   * a stopping kernel (`_async_wait`): jupyter_client looks every 0.1 s; a
     killed kernel is gone within milliseconds, so it is looked at after 2 ms,
     then twice as long each time, up to 0.1 s.
@@ -52,28 +55,30 @@ class GradingKernelClient(AsyncKernelClient):
                 msg = None
             if msg is not None and msg["msg_type"] == "kernel_info_reply":
                 reply = msg
-            if reply is not None and await self._idle_seen(asked):
+            if reply is not None and await self._idle_seen(asked, deadline):
                 self._handle_kernel_info_reply(reply)
                 break
             if not await ensure_async(self.is_alive()):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
-        while True:  # what is already queued of the start is read now, not waited for
+        for _ in range(1000):  # what is already queued of the start is read now, not waited for
             try:
                 await ensure_async(self.iopub_channel.get_msg(timeout=0))
             except Empty:
                 return
 
-    async def _idle_seen(self, asked):
+    async def _idle_seen(self, asked, deadline):
         """True once IOPub carries the idle status that follows one of the kernel_info requests `asked`.
 
         IOPub silent for 0.2 s (not connected yet, or the status went out before it
-        was): False, and the caller asks again, as jupyter_client does. Every request
-        asked counts, so a kernel slower than 0.2 s between its busy and idle
-        statuses is ready at its next idle status, not asked forever.
+        was): False, and the caller asks again, as jupyter_client does; and at once when
+        the kernel's `iopub_welcome` says IOPub was subscribed only now (the statuses
+        published before it are lost). Every request asked counts, so a kernel slower
+        than 0.2 s between its busy and idle statuses is ready at its next idle
+        status, not asked forever. False at the deadline (time.monotonic()), however busy IOPub is.
         """
-        while True:
+        while time.monotonic() <= deadline:
             try:
                 msg = await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
             except Empty:
@@ -81,6 +86,9 @@ class GradingKernelClient(AsyncKernelClient):
             if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
                     and msg["parent_header"].get("msg_id") in asked):
                 return True
+            if msg["msg_type"] == "iopub_welcome":  # subscribed only now: what went out before is lost
+                return False
+        return False
 
 
 class Handshakes(HasTraits):
@@ -103,6 +111,8 @@ class Handshakes(HasTraits):
         import zmq
         kc = super().client(**kwargs)
         kc.context.setsockopt(zmq.RCVHWM, self.receive_queue)
+        if self.quick_handshakes:  # the channels connect to sockets the kernel binds ~0.3 s later:
+            kc.context.setsockopt(zmq.RECONNECT_IVL, 10)  # try every 10 ms, not ZMQ's 100 ms
         kc.quick_ready = self.quick_handshakes
         return kc
 
