@@ -249,7 +249,7 @@ def graded_page(res, why):
 
 
 def _write_page(root, res, text):
-    out = Path(root) / "feedback" / res.student / res.assignment
+    out = as_course(root).feedback(res.student, res.assignment)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{res.assignment}.html").write_text(text, encoding="utf-8")
 
