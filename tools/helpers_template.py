@@ -156,7 +156,7 @@ def _frames(tb, limit=3):
     return frames
 
 
-# ---- EXPLAIN: autograder/grading/diagnosis/explain.py's SHIPPED part goes here (tools/make_notebooks.py) ----
+# ---- EXPLAIN: the SHIPPED parts of diagnosis/explain.py and causes.py go here (tools/make_notebooks.py) ----
 
 
 def _read_inputs(folder, grade_id):
@@ -313,8 +313,9 @@ def _columns_from_rows_raise(kind, message, frames, functions):
 
 def _named_raise(kind, message, frames, functions):
     """The grader's words for an exception whose cause the evidence shows conclusively, or [].
-    Rules: _no_mode and _columns_from_rows_raise here, then the assignment's own (RAISE_RULES, set by its module)."""
-    for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())):
+    Rules: _no_mode and _columns_from_rows_raise here, then the assignment's own (RAISE_RULES, set by its module),
+    then _raised_cause (the causes an exception's frames settle, as the grader names them after its registry's)."""
+    for rule in (_no_mode, _columns_from_rows_raise) + tuple(globals().get("RAISE_RULES", ())) + (_raised_cause,):
         try:
             said = rule(kind, message, frames, functions)
         except Exception:  # a rule that cannot read this evidence says nothing
@@ -322,6 +323,17 @@ def _named_raise(kind, message, frames, functions):
         if said:
             return said
     return []
+
+
+def _raised_cause(kind, message, frames, functions):
+    """The cause an exception's own frames settle (`cause`, shipped above from the grader's causes.py: its rules
+    and its words), when it raised in the lines of a function under test and no graded helper that function
+    calls fails its own check (the grader names nothing then either: the helper's verdict comes first)."""
+    names = {getattr(f, "__name__", None) for f in functions}
+    found = cause(kind, message, frames) if frames and frames[-1]["function"] in names else None
+    if found is None or _helper_lines(functions):
+        return []
+    return likely(found.what, found.fix)
 
 
 def _quiet_failure(check, functions, params):

@@ -33,7 +33,10 @@ from autograder.grading.cases import citations
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "autograder" / "source"
 TEMPLATE = ROOT / "tools" / "helpers_template.py"
-EXPLAIN = ROOT / "autograder" / "grading" / "diagnosis" / "explain.py"  # its SHIPPED part goes into every helper module
+DIAGNOSIS = ROOT / "autograder" / "grading" / "diagnosis"
+# Their SHIPPED parts go into every helper module, in this order (causes.py's rules use explain.py's readers):
+# the visible checks explain an exception, and name the cause its frames settle, in the grader's own words.
+SHIPPED = (DIAGNOSIS / "explain.py", DIAGNOSIS / "causes.py")
 EXPLAIN_BEGIN, EXPLAIN_END = "# ---- BEGIN SHIPPED", "# ---- END SHIPPED ----"
 SHARED_BEGIN = "# ---- BEGIN SHARED"
 SHARED_END = "# ---- END SHARED ----"
@@ -516,14 +519,19 @@ def notebook(assignment):
 # ------------------------------------------------------------- the helper modules
 
 def shared_block():
-    """The template's shared block, with the grader's NumPy version and explain.py's shipped part filled in."""
+    """The template's shared block, with the grader's NumPy version and the SHIPPED parts filled in."""
     text = TEMPLATE.read_text()
     block = text[text.index(SHARED_BEGIN):text.index(SHARED_END) + len(SHARED_END)]
     block = re.sub(r'^GRADER_NUMPY = .*$', f"GRADER_NUMPY = {grader_numpy()!r}  # requirements.txt", block,
                    count=1, flags=re.M)
-    shipped = EXPLAIN.read_text()
-    shipped = shipped[shipped.index(EXPLAIN_BEGIN):shipped.index(EXPLAIN_END) + len(EXPLAIN_END)]
+    shipped = "\n\n\n".join(shipped_part(path) for path in SHIPPED)
     return re.sub(r"^# ---- EXPLAIN: .*$", lambda m: shipped, block, count=1, flags=re.M)
+
+
+def shipped_part(path):
+    """The text between a trusted module's BEGIN SHIPPED and END SHIPPED lines, both included."""
+    text = path.read_text()
+    return text[text.index(EXPLAIN_BEGIN):text.index(EXPLAIN_END) + len(EXPLAIN_END)]
 
 
 def grader_numpy():
