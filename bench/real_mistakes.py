@@ -28,6 +28,9 @@ the command line.
      shape     (c-shape) a result of the wrong shape explained axis by axis (diagnosis kind "shape":
                    the size equation with the case's numbers, the size returned, and what it is consistent
                    with only when every case settles it); counted apart from (c), which points at a line
+     values    (c-values) a result of the right shape with wrong values explained by where its wrong
+                   entries are (diagnosis kind "values", diagnosis/values.py: facts from the returned and
+                   expected arrays of every case); a structural signature alone stays "other"
      other     a structural signature or helper note only, or nothing
    A function counts under the first form any of its failing cells has, in
    that order.
@@ -55,7 +58,7 @@ ASSIGNMENT_OF = {
     "conv_backward": "convolution", "pool_forward": "pooling", "create_mask_from_window": "pooling",
     "distribute_value": "pooling", "pool_backward": "pooling",
 }
-FORMS = ("named", "cascade", "explained", "shape", "other")
+FORMS = ("named", "cascade", "explained", "shape", "values", "other")
 DIAGNOSIS_KEY = "btc_diagnosis"
 
 
@@ -128,6 +131,8 @@ def form(diagnoses, texts=()):
         return "explained"
     if "shape" in kinds:
         return "shape"
+    if "values" in kinds:
+        return "values"
     return "other"
 
 
@@ -209,7 +214,7 @@ def measure(sets, graded):
 
 def report(table):
     lines = [f"{'function':26}{'sets':>6}{'wrong':>7}{'named':>7}{'cascade':>9}{'explained':>11}{'shape':>7}"
-             f"{'other':>7}{'(a)+(b)':>9}"]
+             f"{'values':>8}{'other':>7}{'(a)+(b)':>9}"]
     total = Counter()
     for function in ASSIGNMENT_OF:
         row = table.get(function, Counter())
@@ -222,7 +227,7 @@ def report(table):
 def _row(label, row):
     share = f"{100 * (row['named'] + row['cascade']) / row['wrong']:.0f}%" if row["wrong"] else "-"
     return (f"{label:26}{row['sets']:>6}{row['wrong']:>7}{row['named']:>7}{row['cascade']:>9}"
-            f"{row['explained']:>11}{row['shape']:>7}{row['other']:>7}{share:>9}")
+            f"{row['explained']:>11}{row['shape']:>7}{row['values']:>8}{row['other']:>7}{share:>9}")
 
 
 def main(argv=None):
