@@ -156,22 +156,22 @@ _ALONG = [
     ("last", lambda n: {n - 1}, "the last {word}", "every other {word}"),
     ("not_first", lambda n: set(range(1, n)), "every {word} but the first", "{word} 0 ({letter} = 0)"),
     ("not_last", lambda n: set(range(n - 1)), "every {word} but the last", "the last {word}"),
-    ("first_last", lambda n: {0, n - 1}, "the first and last {word}s", "the {word}s between them"),
+    ("first_last", lambda n: {0, n - 1}, "the first and last {word}s", "the {word}s between the first and the last"),
     ("inner", lambda n: set(range(1, n - 1)), "the {word}s between the first and the last",
      "the first and last {word}s"),
 ]
 # (id, positions (h, w) wrong of an (H, W) plane, words for the wrong ones, words for the right ones)
 _PLANE_REGIONS = [
     ("border", lambda h, w, H, W: (h == 0) | (h == H - 1) | (w == 0) | (w == W - 1),
-     "the {unit}s on the border (the first or last row or column)", "the inner {unit}s"),
-    ("first_row_column", lambda h, w, H, W: (h == 0) | (w == 0), "the {unit}s in the first row or column",
+     "{unit} on the border (the first or last row or column)", "the inner {units}"),
+    ("first_row_column", lambda h, w, H, W: (h == 0) | (w == 0), "{unit} in the first row or column",
      "the rest"),
-    ("after_first_row_column", lambda h, w, H, W: (h > 0) & (w > 0), "every {unit} off the first row and column",
+    ("after_first_row_column", lambda h, w, H, W: (h > 0) & (w > 0), "{unit} off the first row and column",
      "the first row and the first column"),
-    ("last_row_column", lambda h, w, H, W: (h == H - 1) | (w == W - 1), "the {unit}s in the last row or column",
+    ("last_row_column", lambda h, w, H, W: (h == H - 1) | (w == W - 1), "{unit} in the last row or column",
      "the rest"),
     ("before_last_row_column", lambda h, w, H, W: (h < H - 1) & (w < W - 1),
-     "every {unit} off the last row and column", "the last row and the last column"),
+     "{unit} off the last row and column", "the last row and the last column"),
 ]
 
 
@@ -197,8 +197,9 @@ def where_right(rows, axes, unit, plane):
                 full = all((bad.all(axis=others) if others else bad)[describe(p.shape)].all()
                            for bad, p in zip(bads, planes))
                 units = PLURAL.get(unit, unit + "s")
-                out.append((f"plane:{name}", f"right in all {len(rows)} cases: {right.format(unit=units)}; wrong "
-                            f"{every}: {'every one of ' if full else 'some of '}{wrong.format(unit=units)}."))
+                out.append((f"plane:{name}", f"right in all {len(rows)} cases: {right.format(units=units)}; wrong "
+                            f"{every}: {'every entry of every ' if full else 'some entries of every '}"
+                            f"{wrong.format(unit=unit)}."))
                 break
     for a, (word, letter) in enumerate(axes):
         if not word or (plane and out and a in plane):
@@ -266,11 +267,14 @@ def zeros(what, rows):
     pairs = [(got.astype(np.float64), ref.astype(np.float64), _bad(got, ref)) for got, ref, passed in rows
              if not passed]
     every = "in every failing case" if len(pairs) > 1 else "in the failing case"
-    wrong = sum(int(bad.sum()) for _, _, bad in pairs)
+    count = sum(int(bad.sum()) for _, _, bad in pairs)
+    zero, other = ("False", "True") if what == "mask" else ("0", "nonzero")
     if all(np.all(got[bad] == 0) for got, _, bad in pairs) and any(got.any() for got, _, _ in pairs):
-        return "zeros", f"{every}, every wrong entry of your {what} is 0 where the book's is not ({wrong} entries)."
+        return "zeros", (f"{every}, every wrong entry of your {what} is {zero} where the book's is not "
+                         f"({count} wrong entries in all).")
     if all(np.all(ref[bad] == 0) for _, ref, bad in pairs):
-        return "nonzero", f"{every}, every wrong entry of your {what} is one where the book's is 0 ({wrong} entries)."
+        return "nonzero", (f"{every}, every wrong entry of your {what} is {other} where the book's is {zero} "
+                           f"({count} wrong entries in all).")
     return None
 
 
