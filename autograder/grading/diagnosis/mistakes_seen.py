@@ -23,7 +23,7 @@ from ..cases.functions import EQ  # the one table of equation labels
 PAD, FWD = EQ["pad"], EQ["forward"]
 MAXPOOL, AVGPOOL = EQ["maxpool"], EQ["avgpool"]
 MAXBACK, AVGBACK = EQ["maxback"], EQ["avgback"]
-DX = EQ["dx"]
+DB, DW, DX = EQ["db"], EQ["dw"], EQ["dx"]
 
 _step_what = ("your loops step by the stride (range(0, n_H, stride)) and each window starts at h: every "
               "output position h = 0 .. n_H - 1 must be computed, and its window starts at h * stride")
@@ -289,4 +289,48 @@ SEEN = [
      "only the last example's gradient is copied and every other example's dA_prev stays zero",
      "indent it into the loop over i, after the loops over h, w and c", DX,
      ("conv_backward", "\n        dA_prev[i, :, :, :] = da_prev_pad", "\n    dA_prev[i, :, :, :] = da_prev_pad")),
+    # ---- seventh pass (issue 17): the remaining wrong-value classes of the read sets (heldout..heldout6, study)
+    ("window_without_ranges", "pool_forward", "window cut without its row and column ranges",
+     "your window is A_prev[i, :, c]: one ':' takes every row, and c, in the second place after it, indexes the "
+     "columns (axis 2), not the channels, so every output position (h, w) of channel c pools the same slab "
+     "A_prev[i, :, c, :] (all rows, column c, all channels) instead of its own f x f window",
+     "cut the window from the ranges: A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]", MAXPOOL + AVGPOOL,
+     ("pool_forward", "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]", "A_prev[i, :, c]")),
+    ("cache_last_example", "pool_forward", "the cache holds the last example only",
+     "your cache holds a_prev, the input of the last example i = m - 1 left over from the loop (shape (n_H_prev, "
+     "n_W_prev, n_C_prev)), not the batch A_prev (m, n_H_prev, n_W_prev, n_C_prev) that pool_backward reads",
+     "cache = (A_prev, hparameters), the whole input", MAXPOOL + AVGPOOL,
+     ("pool_forward", "cache = (A_prev, hparameters)", "cache = (A_prev[m - 1], hparameters)")),
+    ("dA_W_plus_dZ", "conv_backward", "W + dZ added into dA, not W * dZ",
+     "you add W[:, :, :, c] + dZ[i, h, w, c] into the window of da_prev_pad: each input's gradient is the "
+     "weight times the upstream gradient (the chain rule multiplies), W[:, :, :, c] * dZ[i, h, w, c]",
+     "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]", DX,
+     ("conv_backward", "+= W[:, :, :, c] * dZ[i, h, w, c]", "+= W[:, :, :, c] + dZ[i, h, w, c]")),
+    ("dA_window_transposed", "conv_backward", "dA's window with rows and columns exchanged",
+     "the window that receives W * dZ in da_prev_pad has its rows at w * stride and its columns at h * stride "
+     "(the two ranges exchanged), while dZ[i, h, w, c] belongs to output row h and column w: each gradient "
+     "lands in the transposed window",
+     "da_prev_pad[h * stride:h * stride + f, w * stride:w * stride + f, :] += W[:, :, :, c] * dZ[i, h, w, c]", DX,
+     ("conv_backward", "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] +=",
+      "da_prev_pad[horiz_start:horiz_end, vert_start:vert_end, :] +=")),
+    ("dA_into_input_window", "conv_backward", "W * dZ added into the input a_prev_pad",
+     "you add W * dZ into a_prev_pad, the padded input, instead of da_prev_pad: the gradient never reaches "
+     "dA_prev (it stays zeros), and the input windows that dW reads change under it",
+     "accumulate into the gradient: da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += "
+     "W[:, :, :, c] * dZ[i, h, w, c]", DX + DW,
+     ("conv_backward", "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] +=",
+      "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] +=")),
+    ("db_never_accumulated", "conv_backward", "db returned as allocated (all zeros)",
+     "the db you return is the array of zeros you allocated: nothing adds dZ into it (db[:, :, :, c] is the "
+     "sum of dZ[..., c] over the examples and positions)",
+     "in the loops: db[:, :, :, c] += dZ[i, h, w, c] (or db = np.sum(dZ, axis=(0, 1, 2), keepdims=True))", DB,
+     ("conv_backward", "db[:, :, :, c] += dZ[i, h, w, c]", "pass")),
+    ("dA_prev_unwritten_pad0", "conv_backward", "dA_prev left at zeros when pad = 0",
+     "when pad = 0 your function never writes dA_prev, which stays the zeros you allocated (for pad > 0 it is "
+     "right): the branch that handles pad = 0 skips the copy of da_prev_pad into dA_prev[i], or writes it "
+     "elsewhere",
+     "copy in every case: dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :] is "
+     "right for pad = 0 too", DX,
+     ("conv_backward", "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
+      "if pad > 0:\n            dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]")),
 ]
