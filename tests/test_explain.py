@@ -488,13 +488,23 @@ def test_source_lines_are_parsed_never_run(tmp_path):
 
 def test_the_visible_checks_fail_np_float_where_an_older_numpy_only_warns():
     """np.float (and np.int, ...): NumPy 1.20-1.23 warn, the grader's NumPy has no such name; the check fails
-    with the fix the grader names (diagnosis/raised.py's numpy_alias_removed), and the grader's message stays."""
+    with the cause and the fix in the grader's words (diagnosis/causes.py's numpy_alias_removed)."""
+    from autograder.grading.diagnosis import causes
     module = helper("convolution")
+    for alias, builtin in (("float", "float"), ("int", "int"), ("object", "object")):
+        failure = run_visible("convolution", "conv_single_step__random", "conv_single_step", _warns_like_numpy_1(
+            f"`np.{alias}` is a deprecated alias for the builtin `{builtin}`. To silence this warning, use "
+            f"`{builtin}` by itself."))
+        text = str(failure).splitlines()
+        assert text[0] == (f"conv_single_step would raise AttributeError when graded (NumPy {module.GRADER_NUMPY}); "
+                           f"your NumPy {np.__version__} only warns")
+        graded = causes.cause("AttributeError", f"module 'numpy' has no attribute '{alias}'", [{"locals": []}])
+        assert graded.key == "numpy_alias_removed"
+        assert f"  likely mistake: {graded.what}." in text and f"  fix: {graded.fix}" in text, text
+    # a warning of another removed name keeps its own fix
     failure = run_visible("convolution", "conv_single_step__random", "conv_single_step", _warns_like_numpy_1(
-        "`np.float` is a deprecated alias for the builtin `float`. To silence this warning, use `float` by itself."))
-    text = str(failure)
-    assert text.startswith(f"conv_single_step would raise AttributeError when graded (NumPy {module.GRADER_NUMPY})")
-    assert "fix: write the built-in type itself (float, int, bool, object, complex, str)" in text
+        "`product` is deprecated as of NumPy 1.25.0, and will be removed in NumPy 2.0. Please use `prod` instead."))
+    assert "  fix: use np.prod" in str(failure).splitlines() and "likely mistake" not in str(failure)
     with pytest.raises(AttributeError):
         np.float  # noqa: B018  (what the grader's NumPy does with the name)
 

@@ -1119,6 +1119,14 @@ def check_numpy():
               f"is sure to agree: pip install numpy=={GRADER_NUMPY}")
 
 
+def _alias_cause(message):
+    """The grader's words (causes.py's numpy_alias_removed) for np.float and the other aliases NumPy 1.24
+    removed, from the warning NumPy 1.20-1.23 give where the grader's NumPy raises AttributeError; else []."""
+    m = re.search(r"`np\.(\w+)` is a deprecated alias for the builtin", message)
+    found = _numpy_name("AttributeError", f"module 'numpy' has no attribute '{m.group(1)}'", None) if m else None
+    return likely(found.what, found.fix) if found and found.key == "numpy_alias_removed" else []
+
+
 def _call(func, *args, **kwargs):
     """Call the student's function; report its warnings on stdout (they cost nothing by themselves),
     except those that are errors in the grader's NumPy (GRADER_ERRORS): the check fails with the fix."""
@@ -1133,7 +1141,8 @@ def _call(func, *args, **kwargs):
                     f"{func.__name__} would raise {error} when graded (NumPy {GRADER_NUMPY}); "
                     f"your NumPy {np.__version__} only warns",
                     [f"{w.category.__name__}: {str(w.message)[:200]}",
-                     f"at line {w.lineno}" + (f": {line}" if line else ""), f"fix: {fix}"])
+                     f"at line {w.lineno}" + (f": {line}" if line else "")]
+                    + (_alias_cause(str(w.message)) or [f"fix: {fix}"]))
     for w in caught[:3]:
         print(f"note: {func.__name__} warned {w.category.__name__}: {w.message}")
     return result
