@@ -558,6 +558,9 @@ SAID_AS_THE_GRADER_SAYS = {
     "conv_backward_return_inside_example_loop": "fix: dedent the return so that it runs after the loop over i",
     "pool_backward_return_inside_example_loop": "fix: dedent the return so that it runs after the loop over i",
     "conv_backward_returns_dZ_for_db": "fix: return db as the third result, after dA_prev and dW",
+    # told from the same check rerun quietly with pad = 1, where it passes
+    "conv_backward_dA_prev_unwritten_pad0": "fix: copy in every case: cropping pad rows and columns from each side "
+                                            "of da_prev_pad is right for pad = 0 too (a crop of 0 rows)",
     "pool_backward_mask_times_input": "fix: dA_prev[...] += mask * dA[i, h, w, c]",
     "pool_forward_mode_not_a_parameter": 'fix: keep the signature: def pool_forward(A_prev, hparameters, mode="max")',
     "pool_backward_mode_not_a_parameter": 'fix: keep the signature: def pool_backward(dA, cache, mode="max")',

@@ -1764,8 +1764,10 @@ def check_conv_backward_case(conv_forward, conv_backward, *, shape, f, n_C, stri
         assert_gradient("dA_prev", dA_prev, lambda A: loss(A, W.copy()), A_prev.copy(), case, dx,
                         covered=coverage(shape, f, stride, pad))
     except CheckFailed as e:
+        padded = dict(shape=shape, f=f, n_C=n_C, stride=stride, pad=1, order=order, seed=seed)
         named = _backward_lines(str(e).split(" ", 1)[0], conv_backward, (dA_prev, dW, db), dZ, A_prev, W, b,
-                                hparameters)
+                                hparameters, lambda: _quiet_failure(check_conv_backward_case,
+                                                                    [conv_forward, conv_backward], padded) is None)
         if named:
             raise with_lines(e, named) from None
         # = instead of +=: the failing gradient (the others may be right) equals the last window's share
@@ -1780,9 +1782,10 @@ def check_conv_backward_case(conv_forward, conv_backward, *, shape, f, n_C, stri
     print(f"conv_backward: gradient check OK for {case}")
 
 
-def _backward_lines(failed, conv_backward, got, dZ, A_prev, W, b, hparameters):
+def _backward_lines(failed, conv_backward, got, dZ, A_prev, W, b, hparameters, passes_padded=None):
     """The grader's words for a failing conv_backward, where the evidence is conclusive, or [].
-    failed: the gradient whose check failed first (db, dW, then dA_prev are checked)."""
+    failed: the gradient whose check failed first (db, dW, then dA_prev are checked);
+    passes_padded: whether the same check passes with pad = 1 (asked only when pad = 0 leaves dA_prev zero)."""
     dA_prev, dW, db = got
     stride, pad = hparameters["stride"], hparameters["pad"]
     if failed == "db" and isinstance(db, np.ndarray) and db.shape == dZ.shape and np.array_equal(db, dZ):
@@ -1790,6 +1793,11 @@ def _backward_lines(failed, conv_backward, got, dZ, A_prev, W, b, hparameters):
                       "of dZ over the examples and positions, of shape (1, 1, 1, n_C)",
                       "return db as the third result, after dA_prev and dW")
     if failed == "dA_prev" and isinstance(dA_prev, np.ndarray) and not np.any(dA_prev):
+        if pad == 0 and passes_padded is not None and passes_padded():
+            return likely("when pad = 0 your function never writes dA_prev, which stays the zeros you allocated (for "
+                          "pad > 0 it is right): the branch that handles pad = 0 skips the copy of da_prev_pad into "
+                          "dA_prev[i], or writes it elsewhere", "copy in every case: cropping pad rows and columns "
+                          "from each side of da_prev_pad is right for pad = 0 too (a crop of 0 rows)")
         return likely("the dA_prev you return is all zeros while dW and db are right: the gradient you accumulate "
                       "never reaches it (it must be copied back into dA_prev[i], with the padding "
                       "cropped away)", "after the loops over h, w, c, copy the padded gradient of example i into "
