@@ -5,6 +5,8 @@ mistakes.py      the registry of imagined mistakes, each checked by running it; 
                  real students make
 signatures.py    structural signatures of wrong results (picture.py draws where they are wrong)
 explain.py       an exception explained at the student's line
-raised.py        a mistake named from an exception's recorded frames, when they settle its cause
+causes.py        the causes an exception's recorded frames settle, rules and words (shipped, as explain.py's
+                 part is: the visible checks say the same)
+raised.py        a mistake named from an exception's recorded frames, when they settle its cause (causes.py)
 shapes.py        a result of the wrong shape explained axis by axis (the size equation with the case's numbers)
 """
