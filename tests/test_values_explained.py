@@ -7,7 +7,7 @@ encoding and judged by execute.judge_notebook, with no registry entry (a class t
 named first; the catalogue test checks the whole registry). Properties:
 - it fires on wrong-value variants with a structure (a window missing an axis, only one input channel or one
   example written, the border windows wrong, zeros where values belong, rows and columns exchanged, the
-  kernel turned round), saying what the arrays show;
+  kernel turned round, another output left at 0), saying what the arrays show;
 - it says a position only when one map alone fits, and stays with the facts where two readings fit;
 - it is silent for correct variants, where no fact holds, and where another form (a named mistake, a cascade,
   an exception, a wrong shape, a structural signature) applies: the whole catalogue keeps its verdicts;
@@ -59,6 +59,10 @@ BORDER_WINDOWS = _variant(  # contrived: 1 added to every window on the border, 
      "                        A[i, h, w, c] = np.mean(a_prev_slice)\n"
      "                    if h in (0, n_H - 1) or w in (0, n_W - 1):\n"
      "                        A[i, h, w, c] += 1\n"))
+DA_INTO_THE_INPUT = _variant(  # W * dZ added into the padded input: dA_prev stays 0, dW reads a changing input
+    "conv_backward_dA_into_the_input", "convolution", "conv_backward",
+    ("da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W",
+     "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W"))
 # slips a structural signature already explains in the verdict: the values form must say the same facts when
 # called on its own, and stay silent in the verdict
 FIRST_EXAMPLE_ONLY = _variant("pool_forward_first_example_only", "pooling", "pool_forward",
@@ -122,6 +126,9 @@ FIRES = {
         "values:mask:position:reversed_h",
         ["your values are the book's at another position, in all 3 cases: mask[h, w] = expected[-1-h, w] "
          "(the rows in reverse order)."]),
+    DA_INTO_THE_INPUT: (  # the verdict is about dW, whose errors have no structure; dA_prev's have one
+        "values:dA_prev:all_zeros",
+        ["dA_prev is wrong too: in every failing case, your dA_prev is all 0, where the book's is not."]),
     BORDER_WINDOWS: (
         "values:A:plane:border",
         ["right in all 8 cases: the inner windows; wrong in every failing case: every entry of every window on "
@@ -190,7 +197,7 @@ def test_a_position_two_maps_give_is_not_said():
     settles it (the test above)."""
     m = MASK_ROWS_REVERSED
     cells = judged_cells(m, drop=("3x3_negative", "4x4"))
-    what, rows = values._rows(m.function, cells)
+    what, rows = "mask", values._rows(m.function, cells)
     assert values.position(what, rows, *values.AXES[m.function, what][::2]) is None
     moves = {values._index(maps, swap, (0, 1), ref.shape).tobytes() for maps, swap in values._candidates(2, (0, 1))
              for got, ref, _ in rows
@@ -227,7 +234,7 @@ def test_nothing_holds_nothing_is_said():
 def test_a_fact_some_failing_case_contradicts_is_not_said():
     """Row 0 right in one failing case and wrong in another: no line about rows."""
     cells = judged_cells(ROWS_SHIFTED)
-    what, rows = values._rows("pool_forward", cells)
+    what, rows = "A", values._rows("pool_forward", cells)
     got, ref, _ = next(r for r in rows if not r[2])
     k = next(k for k, r in enumerate(rows) if not r[2])
     spoiled = got.copy()

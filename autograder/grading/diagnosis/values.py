@@ -16,7 +16,11 @@ facts, computed by the trusted side from the returned and expected arrays of eve
    kernel rows i, kernel columns j, input channels k and filters c), when one description (the first, the last,
    the first and last, all but the first, ...) gives exactly the wrong indices of every failing case;
 3. along which axes your values do not change, in every failing case, where the book's do;
-4. every wrong entry is 0 where the book's is not (or the book's is 0 where yours is not).
+4. your array is all 0, or every wrong entry is 0 where the book's is not (or the book's is 0 where yours is not).
+
+The output the judge found wrong comes first; when its arrays show none of these, another output of the
+function wrong in every failing case is read the same way, and its lines say which (conv_backward's verdict
+about dW may say "dA_prev is wrong too: in every failing case, your dA_prev is all 0").
 
 Facts only: no line says what the code does; a description some failing case contradicts is not said, and
 when nothing holds, nothing is added. Nothing here runs student code.
@@ -28,6 +32,7 @@ import itertools
 
 import numpy as np
 
+from ..cases import functions
 from .signatures import _close, graded_array, reference
 
 _LAYER = (("example", "i"), ("row", "h"), ("column", "w"), ("channel", "c"))
@@ -49,14 +54,17 @@ MAX_LINES = 3
 PLURAL = {"entry": "entries"}
 
 
-def _rows(function, judged):
-    """(what, [(got, ref, passed)] over every case with a result) when every failing case returned `what` with
-    the right shape and wrong values; else None."""
+def _rows(function, judged, what=None):
+    """[(got, ref, passed)] of `what` over every case with a result, when every failing case returned it with the
+    right shape and wrong values; else None. what=None: the output the judge found wrong (the same in every
+    failing case); another output must be wrong in every failing case too."""
     fails = [j for j in judged if not j.passed and j.outcome is not None]
     if not fails or any(j.mismatch is None or j.outcome[0] != "ok" for j in fails):
         return None
-    what = fails[0].mismatch.what
-    if (function, what) not in AXES or any(j.mismatch.what != what or not _wrong_values(j.mismatch) for j in fails):
+    first = what is None
+    what = fails[0].mismatch.what if first else what
+    if (function, what) not in AXES or first and any(j.mismatch.what != what or not _wrong_values(j.mismatch)
+                                                     for j in fails):
         return None
     ndim = len(AXES[function, what][0])
     rows = []
@@ -64,15 +72,15 @@ def _rows(function, judged):
         if j.case is None or j.outcome is None or j.outcome[0] != "ok":
             continue
         ref = graded_array(function, reference(j.grade_id), what)
-        got = graded_array(function, j.record.result, what)
+        got = graded_array(function, j.record.result, what) if not j.passed else ref  # passed: got is ref
         if ref is None or ref.ndim != ndim:
             return None
         if got is None or got.shape != ref.shape or not np.all(np.isfinite(got.astype(np.float64))):
-            if not j.passed:
-                return None
-            got = ref  # a passing case (of another output's comparison): its `what` is right
+            return None
+        if not j.passed and not first and not _bad(np.asarray(got), np.asarray(ref)).any():
+            return None  # right in this failing case: "in every failing case" would not hold
         rows.append((np.asarray(got), np.asarray(ref), j.passed))
-    return what, rows
+    return rows
 
 
 def _wrong_values(mismatch):
@@ -269,7 +277,9 @@ def zeros(what, rows):
     every = "in every failing case" if len(pairs) > 1 else "in the failing case"
     count = sum(int(bad.sum()) for _, _, bad in pairs)
     zero, other = ("False", "True") if what == "mask" else ("0", "nonzero")
-    if all(np.all(got[bad] == 0) for got, _, bad in pairs) and any(got.any() for got, _, _ in pairs):
+    if not any(got.any() for got, _, _ in pairs):
+        return "all_zeros", f"{every}, your {what} is all {zero}, where the book's is not."
+    if all(np.all(got[bad] == 0) for got, _, bad in pairs):
         return "zeros", (f"{every}, every wrong entry of your {what} is {zero} where the book's is not "
                          f"({count} wrong entries in all).")
     if all(np.all(ref[bad] == 0) for _, ref, bad in pairs):
@@ -282,17 +292,32 @@ def zeros(what, rows):
 
 def explained(function, judged):
     """("values", key, label, {grade_id: lines}, ()) for a function whose failing cases all returned the right
-    shape with wrong values and whose arrays show where, else None. The lines go to every failing case."""
-    found = _rows(function, judged)
-    if found is None:
+    shape with wrong values and whose arrays show where, else None. The lines go to every failing case.
+
+    The output the judge found wrong first; when its arrays show nothing, another output of the function that
+    is wrong in every failing case (conv_backward's dA_prev when the verdict is about dW), named in its lines."""
+    first = _rows(function, judged)
+    if first is None:
         return None
-    what, rows = found
-    axes, unit, plane = AXES[function, what]
-    facts = [f for f in [position(what, rows, axes, plane) if plane else None, *where_right(rows, axes, unit, plane),
-                         constant(what, rows, axes), zeros(what, rows)] if f]
-    if not facts:
+    what = next(j.mismatch.what for j in judged if not j.passed and j.outcome is not None)
+    outputs = [what] + [o.name for o in functions.FUNCTIONS[function].outputs if o.name != what]
+    for out in outputs:
+        rows = first if out == what else _rows(function, judged, out)
+        if rows is None:
+            continue
+        axes, unit, plane = AXES[function, out]
+        zero = zeros(out, rows)
+        flat = None if zero and zero[0] == "all_zeros" else constant(out, rows, axes)  # all 0 says it already
+        facts = [f for f in [position(out, rows, axes, plane) if plane else None,
+                             *where_right(rows, axes, unit, plane), flat, zero] if f]
+        if facts:
+            break
+    else:
         return None
     lines = [line for _, line in facts[:MAX_LINES]]
+    if out != what:  # say which array the lines are about
+        lines = [f"{out} is wrong too: {lines[0]}"] + [x if f"your {out}" in x or f"{out}[" in x else f"{out}: {x}"
+                                                      for x in lines[1:]]
     fails = [j for j in judged if not j.passed and j.outcome is not None]
-    return ("values", f"values:{what}:{facts[0][0]}", f"{what}: wrong values, {facts[0][0]}",
+    return ("values", f"values:{out}:{facts[0][0]}", f"{out}: wrong values, {facts[0][0]}",
             {j.grade_id: list(lines) for j in fails}, ())
