@@ -311,6 +311,9 @@ SHAPES = {
     ("conv_backward_returns_padded", ()): (
         "shape:dA_prev:padded", "your n_H_prev and n_W_prev equal the padded input's size (A_prev's + 2 pad",
         "axis 1 (n_H_prev): n_H_prev = A_prev.shape[1] = 5; yours is 7."),
+    ("pool_forward_width_from_channels_int", ()): (
+        "shape:A:channels_int", "your n_W equals the equation with n_C_prev (the channels) in place of n_W_prev, "
+        "with int() truncating toward zero", "axis 2 (n_W): n_W = floor((n_W_prev - f) / stride) + 1"),
     ("conv_forward_width_from_height", ("width_from_height",)): (
         "shape:Z:other_axis", "your n_W equals the equation with n_H_prev's numbers in place of n_W_prev's",
         "axis 2 (n_W): n_W = floor((n_W_prev + 2 pad - f) / stride) + 1 = floor((6 + 2*0 - 3) / 1) + 1 = 4; "
@@ -360,6 +363,23 @@ def test_a_wrong_shape_gives_the_facts_alone_when_the_cases_leave_two_readings()
     key, _, lines = shapes.explained(function, judged)
     assert key == "shape:A" and lines and all(v and not any("in all" in x for x in v) for v in lines.values())
     assert all(x.startswith("axis ") for v in lines.values() for x in v)
+
+
+def test_int_readings_are_consulted_only_where_no_floor_reading_fits():
+    """int() truncates toward zero: (1 - 2) / 2 gives size 1 where floor gives 0. Where a floor reading fits
+    every case its int() twin is never said (the floor entry above keeps "channels"); where none fits, the one
+    int() reading that fits every case is."""
+    q = {"m": 1, "n_H_prev": 4, "n_W_prev": 4, "n_C_prev": 1, "f": 2, "stride": 2, "pad": 0}
+    floor_channels = next(h for h in shapes._hypotheses("n_W", False) if h[0] == "channels")
+    int_channels = next(h for h in shapes._truncated("n_W", False) if h[0] == "channels_int")
+    assert floor_channels[2](q) == 0 and int_channels[2](q) == 1
+    q2 = dict(q, n_C_prev=6)  # a positive quotient: floor and int() agree
+    assert floor_channels[2](q2) == int_channels[2](q2) == 3
+    seen = [(q, 1), (q2, 3)]
+    assert "channels" not in [h[0] for h in shapes._fitting(shapes._hypotheses("n_W", False), seen)]
+    assert "channels_int" in [h[0] for h in shapes._fitting(shapes._truncated("n_W", False), seen)]
+    function, judged = _shape_rows("pool_forward_width_from_channels")
+    assert shapes.explained(function, judged)[0] == "shape:A:channels"
 
 
 def test_a_wrong_shape_fitted_only_by_some_cases_gives_the_facts_alone():

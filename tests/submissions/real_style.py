@@ -255,4 +255,8 @@ REAL_MISTAKES = [
             (E("dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
                "if pad != 0:\n            dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]"),),
             why="the crop guarded by pad != 0, nothing written when pad = 0", known="dA_prev_unwritten_pad0"),
+    Mistake("pool_forward_width_from_channels_int", "pooling", "pool_forward",
+            (E("n_W = output_size(n_W_prev, f, stride)", "n_W = int((n_C_prev - f) / stride) + 1"),),
+            why="the output width from the channels, with int() (truncating a negative quotient toward zero)",
+            known=""),
 ]

@@ -9,7 +9,8 @@ case's numbers written out, and the size returned, e.g.
 and, only when every case of the function settles it, what the returned size is consistent with: the one
 hypothesis (below) that gives the size returned on every case, passing cases included, while the book's
 equation does not. Two hypotheses that both fit, or a case that returned no array of the right number of
-axes, leave only the facts. Nothing here runs student code: the sizes come from the recorded results and the
+axes, leave only the facts. A student's int() truncates toward zero where the book floors: the two differ only
+for a negative quotient, so the int() readings are consulted only when no floor reading fits at all. Nothing here runs student code: the sizes come from the recorded results and the
 cases' own inputs.
 
 Arrays: a layer's A_prev (m, n_H_prev, n_W_prev, n_C_prev); W (f, f, n_C_prev, n_C); Z, A, dA
@@ -86,6 +87,34 @@ WORDS = {"m": "m, the number of examples", "n_H_prev": "n_H_prev, the input's he
          "n_W": "n_W, dZ's width"}
 
 
+def _truncate(x):
+    return math.trunc(x + (1e-9 if x >= 0 else -1e-9))
+
+
+def _divided(axis, conv, rounding):
+    """The readings of a wrong n_H or n_W that divide by a stride, rounding the quotient with `rounding`."""
+    own, other = f"{axis}_prev", ("n_W_prev" if axis == "n_H" else "n_H_prev")
+    sized = lambda n, f, s, p: rounding((n + 2 * p - f) / s) + 1  # noqa: E731
+    return [
+        ("other_axis", f"the equation with {other}'s numbers in place of {own}'s",
+         lambda q: sized(q[other], q["f"], q["stride"], q["pad"])),
+        ("channels", f"the equation with n_C_prev (the channels) in place of {own}",
+         lambda q: sized(q["n_C_prev"], q["f"], q["stride"], q["pad"])),
+        *[(f"stride_{k}", f"the equation with stride {k}, whatever stride the case gives",
+           lambda q, k=k: sized(q[own], q["f"], k, q["pad"])) for k in (1, 2, 3)],
+        *([("no_pad", "the equation without the padding (pad = 0)", lambda q: sized(q[own], q["f"], q["stride"], 0))]
+          if conv else []),
+        ("f_for_stride", "the equation with f in place of the stride",
+         lambda q: sized(q[own], q["f"], q["f"], q["pad"])),
+        ("f_stride_exchanged", "the equation with f and the stride exchanged",
+         lambda q: sized(q[own], q["stride"], q["f"], q["pad"])),
+        ("no_plus_one", "the equation without its + 1", lambda q: sized(q[own], q["f"], q["stride"], q["pad"]) - 1),
+        ("plus_two", "the equation with + 2 in place of + 1",
+         lambda q: sized(q[own], q["f"], q["stride"], q["pad"]) + 1),
+        ("no_f", "the equation without f", lambda q: sized(q[own], 0, q["stride"], q["pad"])),
+    ]
+
+
 def _hypotheses(axis, conv):
     """[(id, words, size(q))]: what a wrong size may be consistent with, each one reading of a slip."""
     out = [(name, WORDS[name], lambda q, name=name: q.get(name)) for name in WORDS]  # None: not in this case
@@ -94,32 +123,26 @@ def _hypotheses(axis, conv):
                       lambda q: q[axis] + 2 * q["pad"])]
     if axis not in ("n_H", "n_W"):
         return out
-    own, other = f"{axis}_prev", ("n_W_prev" if axis == "n_H" else "n_H_prev")
-    sized = lambda n, f, s, p: _floor((n + 2 * p - f) / s) + 1  # noqa: E731
-    return out + [
-        ("other_axis", f"the equation with {other}'s numbers in place of {own}'s",
-         lambda q: sized(q[other], q["f"], q["stride"], q["pad"])),
-        ("channels", f"the equation with n_C_prev (the channels) in place of {own}",
-         lambda q: sized(q["n_C_prev"], q["f"], q["stride"], q["pad"])),
-        *[(f"stride_{k}", f"the equation with stride {k}, whatever stride the case gives",
-           lambda q, k=k: sized(q[own], q["f"], k, q["pad"])) for k in (1, 2, 3)],
-        *([("no_pad", "the equation without the padding (pad = 0)", lambda q: sized(q[own], q["f"], q["stride"], 0)),
-           ("pad_once", "the equation with the padding added once (pad, not 2 pad)",
+    own = f"{axis}_prev"
+    return out + _divided(axis, conv, _floor) + [
+        *([("pad_once", "the equation with the padding added once (pad, not 2 pad)",
             lambda q: _floor((q[own] + q["pad"] - q["f"]) / q["stride"]) + 1),
            ("padded", f"the padded input's size, {own} + 2 pad", lambda q: q[own] + 2 * q["pad"])] if conv else []),
-        ("f_for_stride", "the equation with f in place of the stride",
-         lambda q: sized(q[own], q["f"], q["f"], q["pad"])),
-        ("f_stride_exchanged", "the equation with f and the stride exchanged",
-         lambda q: sized(q[own], q["stride"], q["f"], q["pad"])),
-        ("no_plus_one", "the equation without its + 1", lambda q: sized(q[own], q["f"], q["stride"], q["pad"]) - 1),
-        ("plus_two", "the equation with + 2 in place of + 1",
-         lambda q: sized(q[own], q["f"], q["stride"], q["pad"]) + 1),
         ("one_inside", "the equation with the 1 added before the division",
          lambda q: _floor((q[own] + 2 * q["pad"] - q["f"] + 1) / q["stride"])),
         ("rounded_up", "the equation rounded up instead of down",
          lambda q: math.ceil((q[own] + 2 * q["pad"] - q["f"]) / q["stride"] - 1e-9) + 1),
-        ("no_f", "the equation without f", lambda q: sized(q[own], 0, q["stride"], q["pad"])),
     ]
+
+
+def _truncated(axis, conv):
+    """The dividing readings with int() in place of floor: int() truncates toward zero, so a negative quotient
+    (a window larger than what it is computed from) rounds up. explained() consults them only when no floor
+    reading fits every case: a size that floor's readings leave open and int()'s settle."""
+    if axis not in ("n_H", "n_W"):
+        return []
+    return [(f"{key}_int", f"{words}, with int() truncating toward zero (a negative quotient rounds up, where "
+             "floor rounds down)", size) for key, words, size in _divided(axis, conv, _truncate)]
 
 
 def _zero_pad_hypotheses(axis):
@@ -138,9 +161,8 @@ def _array(j, what):
     return graded_array(j.case.function, j.record.result, what)
 
 
-def _settled(hypotheses, seen):
-    """The one hypothesis (id, words, size) giving every (q, size) in seen; None when none or several do (two
-    that give the same sizes on every case are two readings the cases cannot tell apart: neither is said)."""
+def _fitting(hypotheses, seen):
+    """The hypotheses (id, words, size) giving every (q, size) in seen."""
     fits = []
     for hypothesis in hypotheses:
         try:
@@ -148,6 +170,13 @@ def _settled(hypotheses, seen):
                 fits.append(hypothesis)
         except (KeyError, TypeError, ZeroDivisionError):
             continue  # a quantity this case does not have (no pad in pooling): the hypothesis is not this one
+    return fits
+
+
+def _settled(hypotheses, seen):
+    """The one hypothesis giving every (q, size) in seen; None when none or several do (two that give the
+    same sizes on every case are two readings the cases cannot tell apart: neither is said)."""
+    fits = _fitting(hypotheses, seen)
     return fits[0] if len(fits) == 1 else None
 
 
@@ -170,8 +199,11 @@ def explained(function, judged):
     for k, (axis, *_) in enumerate(axes):
         seen = [(q, s[k]) for _, q, s in rows] if complete else []
         if any(n != axes[k][3](q) for q, n in seen):
-            found = _settled(_zero_pad_hypotheses(axis) if function == "zero_pad"
-                             else _hypotheses(axis, function == "conv_forward"), seen)
+            readings = (_zero_pad_hypotheses(axis) if function == "zero_pad"
+                        else _hypotheses(axis, function == "conv_forward"))
+            found = _settled(readings, seen)
+            if not found and not _fitting(readings, seen) and function != "zero_pad":
+                found = _settled(_truncated(axis, function == "conv_forward"), seen)
             if found:
                 settled[k] = found
     lines = {}
