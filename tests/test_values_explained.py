@@ -158,6 +158,7 @@ def test_wrong_values_are_explained_where_they_are(variant, monkeypatch):
         at = [next((k for k, x in enumerate(finding.lines) if x.startswith(line)), None) for line in said]
         assert None not in at and at == sorted(at), (finding.lines, said)  # each fact is there, in this order
         assert len(text) < MAX_VERDICT_CHARS and all(len(x) <= 240 for x in finding.lines)
+        assert finding.label.startswith(key.split(":")[1] + ": ") and len(finding.label) <= 60  # the class view
         assert "likely mistake" not in text and "that usually means" not in text
 
 

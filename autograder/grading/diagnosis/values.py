@@ -319,5 +319,15 @@ def explained(function, judged):
         lines = [f"{out} is wrong too: {lines[0]}"] + [x if f"your {out}" in x or f"{out}[" in x else f"{out}: {x}"
                                                       for x in lines[1:]]
     fails = [j for j in judged if not j.passed and j.outcome is not None]
-    return ("values", f"values:{out}:{facts[0][0]}", f"{out}: wrong values, {facts[0][0]}",
+    return ("values", f"values:{out}:{facts[0][0]}", f"{out}: {_label(facts[0][0])}",
             {j.grade_id: list(lines) for j in fails}, ())
+
+
+def _label(fact):
+    """A few words for the instructor's class view, from a fact's id."""
+    kind, _, rest = fact.partition(":")
+    if kind in ("position", "plane", "constant"):
+        return {"position": "the book's values at another position", "plane": "wrong in one region of the image",
+                "constant": f"the same for every {_and(list(rest))}"}[kind]
+    return {"zeros": "0 where the book's is not", "nonzero": "not 0 where the book's is",
+            "all_zeros": "all 0"}.get(kind, f"wrong only at some {kind} indices")
