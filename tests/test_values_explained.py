@@ -281,3 +281,21 @@ def test_no_values_line_for_a_raise_or_a_wrong_shape():
 def test_deterministic():
     first = [(gid, text) for gid, _, text, _ in graded(DW_KERNEL_TURNED)]
     assert first == [(gid, text) for gid, _, text, _ in graded(DW_KERNEL_TURNED)]
+
+
+@pytest.mark.parametrize("region", [r[0] for r in values._PLANE_REGIONS])
+def test_each_region_of_the_image_is_told_as_itself(region):
+    """Synthetic: entries off by 1 exactly in one region of the plane, on two cases of other sizes; that region
+    is said, with what is right, and the axes get no line of their own."""
+    name, inside, wrong, right = next(r for r in values._PLANE_REGIONS if r[0] == region)
+    rng = np.random.default_rng(3)
+    rows = []
+    for shape in ((2, 4, 5, 3), (1, 5, 5, 2)):
+        ref = rng.standard_normal(shape)
+        h, w = np.indices(shape[1:3])
+        rows.append((ref + inside(h, w, *shape[1:3])[None, :, :, None], ref, False))
+    axes, unit, plane = values.AXES["pool_forward", "A"]
+    facts = values.where_right(rows, axes, unit, plane)
+    assert [f[0] for f in facts] == [f"plane:{name}"], facts
+    assert facts[0][1] == (f"right in all 2 cases: {right.format(units='windows')}; wrong in every failing case: "
+                           f"every entry of every {wrong.format(unit='window')}.")

@@ -152,7 +152,7 @@ def position(what, rows, axes, plane):
         words.insert(0, f"{axes[plane[0]][0]}s and {axes[plane[1]][0]}s exchanged")
     key = "+".join(([f"swap_{letters[plane[0]]}{letters[plane[1]]}"] if swap else [])
                    + [f"{k}_{letter}" for k, letter in zip(maps, letters) if k != "same"])
-    return f"position:{key}", (f"your values are the book's at another position, in all {len(rows)} cases: "
+    return f"position:{key}", (f"your values are the book's at another position, {_all(rows)}: "
                                f"{what}[{', '.join(letters)}] = expected[{', '.join(read)}] ({'; '.join(words)}).")
 
 
@@ -205,7 +205,7 @@ def where_right(rows, axes, unit, plane):
                 full = all((bad.all(axis=others) if others else bad)[describe(p.shape)].all()
                            for bad, p in zip(bads, planes))
                 units = PLURAL.get(unit, unit + "s")
-                out.append((f"plane:{name}", f"right in all {len(rows)} cases: {right.format(units=units)}; wrong "
+                out.append((f"plane:{name}", f"right {_all(rows)}: {right.format(units=units)}; wrong "
                             f"{every}: {'every entry of every ' if full else 'some entries of every '}"
                             f"{wrong.format(unit=unit)}."))
                 break
@@ -228,7 +228,7 @@ def where_right(rows, axes, unit, plane):
                     wrong = _indices(word, letter, wrong_at)
                 else:
                     right, wrong = right.format(word=word, letter=letter), wrong.format(word=word, letter=letter)
-                out.append((f"{letter}:{name}", f"right in all {len(rows)} cases: {right}; wrong {every}: "
+                out.append((f"{letter}:{name}", f"right {_all(rows)}: {right}; wrong {every}: "
                             f"{'every entry of ' if full else 'entries in '}{wrong}."))
                 break
     return out
@@ -264,6 +264,10 @@ def constant(what, rows, axes):
 def _same_along(x, axis):
     x = x.astype(np.float64)
     return bool(np.all(_close(x, np.take(x, [0], axis=axis))))
+
+
+def _all(rows):
+    return f"in all {len(rows)} cases" if len(rows) > 1 else "in the one case"
 
 
 def _and(names):
