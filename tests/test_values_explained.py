@@ -52,7 +52,8 @@ FIRST_ROW_ONLY = _variant(  # distribute_value writes its first row only: zeros 
     "distribute_value_first_row_only", "pooling", "distribute_value",
     ("a = np.ones(shape) * average", "a = np.zeros(shape)\n    a[0] = average"))
 MASK_ROWS_REVERSED = _variant(  # the mask of the window read upside down
-    "mask_rows_reversed", "pooling", "create_mask_from_window", ("mask = x == np.max(x)", "mask = x[::-1] == np.max(x)"))
+    "mask_rows_reversed", "pooling", "create_mask_from_window",
+    ("mask = x == np.max(x)", "mask = x[::-1] == np.max(x)"))
 BORDER_WINDOWS = _variant(  # contrived: 1 added to every window on the border, whatever the mode
     "pool_forward_border_windows_off", "pooling", "pool_forward",
     ("                        A[i, h, w, c] = np.mean(a_prev_slice)\n",

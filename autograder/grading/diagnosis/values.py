@@ -235,7 +235,7 @@ def where_right(rows, axes, unit, plane):
 
 
 def _indices(word, letter, ks):
-    """"example 0", "channels 1 and 2 (c = 1, 2)"."""
+    """Indices along one axis in words: "example i = 0", "channels c = 1 and 2"."""
     if len(ks) == 1:
         return f"{word} {letter} = {ks[0]}"
     return f"{PLURAL.get(word, word + 's')} {letter} = {_and([str(k) for k in ks])}"
