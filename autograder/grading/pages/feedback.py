@@ -40,7 +40,9 @@ import re
 from pathlib import Path
 
 import nbformat
-from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import default, validate
 
@@ -48,6 +50,7 @@ from ..course import COURSE
 from .feedback_assets import (
     SAFE_TOKEN, clean_html, end_formula_budget, formula_budget, markdown_html, sanitized_markdown2html,
 )
+from .soup_pass import soup_pass
 
 # ----------------------------------------------------------------------------
 # the page's own styles, allowed by hash
@@ -305,10 +308,27 @@ class FeedbackExporter(HTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         budget = formula_budget()
         try:
-            output, resources = super().from_notebook_node(nb, resources=resources, **kw)
+            output, resources = self._html_page(nb, resources, **kw)
         finally:
             end_formula_budget(budget)
         return seal(output), resources
+
+    def _html_page(self, nb, resources, **kw):
+        """HTMLExporter.from_notebook_node of nbconvert 7.17.2 (patches.PINNED), its closing BeautifulSoup
+        pass made cell by cell (soup_pass.py: the same bytes, each recurring cell parsed once per process)."""
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        resources = self._init_resources(resources)
+        filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                 resources=resources)
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", filter_data_type)
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        page, missing_alt = soup_pass(page)
+        if missing_alt:
+            self.log.warning("Alternative text is missing on %s image(s).", missing_alt)
+        return page, resources
 
 
 # The template's policy; `seal` puts the hashes of the page's own <style> elements in place of STYLE_HASHES.

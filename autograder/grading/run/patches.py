@@ -78,7 +78,7 @@ Overridden in a subclass of ours (the library calls the hook):
     pages/feedback.py         FeedbackExporter._template_name_default   always this course's feedback template ...
     pages/feedback.py         FeedbackExporter._template_name_validate  ... whatever name nbgrader gives
     pages/feedback.py         FeedbackExporter.default_filters          the sanitising filters
-    pages/feedback.py         FeedbackExporter.from_notebook_node       the formula budget; the CSP sealed
+    pages/feedback.py         FeedbackExporter.from_notebook_node       the formula budget; soup pass per cell; CSP sealed
     pages/feedback_assets.py  Renderer._embed_image_or_attachment       a missing attachment drops its image
     pages/feedback_assets.py  MathTokens.block_math                     maths become tokens, then MathML
     pages/feedback_assets.py  MathTokens.inline_math                    (the same)
