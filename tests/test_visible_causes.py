@@ -22,7 +22,7 @@ from tools import make_notebooks as gen
 
 from tests.test_explain import recorded
 from tests.test_notebooks import helper
-from tests.test_visible_checks import run_visible
+from tests.test_visible_checks import PHRASES, run_visible
 
 # Our own correct code, in the course's API (one function per key, the helpers it calls before it).
 CORRECT = {
@@ -349,6 +349,9 @@ def test_the_visible_check_names_the_cause_as_the_grader_does(tmp_path, monkeypa
     check = said(str(failure).splitlines())
     assert set(check) == {"likely mistake", "fix"}, str(failure)
     assert words in check["likely mistake"] + " " + check["fix"], str(failure)
+    # the phrase test_visible_checks.PHRASES knows this cause by (so that no catalogue mistake's check says it)
+    shown = " ".join(line.strip() for line in failure._render_traceback_())
+    assert [k for phrase, k in PHRASES.items() if phrase in shown] == [key], shown
     # one source: what the helper's shipped cause said is what the trusted cause says on the same frames
     kind, message, frames, found = watch[-1]
     assert found is not None and tuple(found) == tuple(causes.cause(kind, message, frames))

@@ -634,6 +634,20 @@ PHRASES = {  # each message's own words -> the catalogue key it names
     "the 1 is added after the division": "output_size_one_inside",
     "your array has n_W rows and n_H columns": "shape_rows_columns_swapped",
     "you return a Python list of lists": "returns_list",
+    # the causes an exception's frames settle (diagnosis/causes.py, shipped): no catalogue mistake raises one
+    "was only another name for Python's": "numpy_alias_removed",
+    "is not a NumPy function: NumPy has no name": "numpy_name_misspelt",
+    "which is never defined: the": "name_misspelt",
+    "unpacks the cache's hyper-parameters under the name": "name_misspelt",
+    "reads hparameters, but nothing in it assigns that name": "hparameters_not_from_cache",
+    "and nothing before it gives": "read_before_assigned",
+    "is not one of them": "key_not_in_dict",
+    "passes the sizes as separate arguments": "zeros_sizes_not_a_tuple",
+    "unpacks its shape into": "shape_unpacked_short",
+    "items (A_prev": "cache_unpacked_short",
+    "another value, so line": "parameter_reused",
+    "back into the name": "array_replaced_by_its_slice",
+    "where the window's slice": "comma_for_colon",
 }
 
 
