@@ -12,8 +12,10 @@ Drift is impossible by construction:
 - every equation the notebooks show or cite is copied from the chapters with the
   number the book displays (autograder/grading/cases/citations.py), and each citation
   links to the published book; the numbers are saved in citations.json for the judge;
-- the helper modules start with tools/helpers_template.py, then the table of the
-  equations they cite; the helpers students get from the solution package's
+- the helper modules start with tools/helpers_template.py, into which the SHIPPED
+  parts of autograder/grading/diagnosis/explain.py and causes.py are copied (the
+  visible checks explain an exception and name its cause in the grader's words),
+  then the table of the equations they cite; the helpers students get from the solution package's
   non-graded code (`numerical_gradient`, `relative_error`, `output_size`) and
   citations.format_citation are copied from it verbatim.
 """
