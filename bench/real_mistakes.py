@@ -30,8 +30,11 @@ the command line.
                    with only when every case settles it); counted apart from (c), which points at a line
      values    (c-values) a result of the right shape with wrong values explained by where its wrong
                    entries are (diagnosis kind "values", diagnosis/values.py: facts from the returned and
-                   expected arrays of every case); a structural signature alone stays "other"
-     other     a structural signature or helper note only, or nothing
+                   expected arrays of every case)
+     signature (c-signature) a structural signature of the wrong result (kind "signature",
+                   diagnosis/signatures.py: where or how it differs from the book's on a case or across
+                   the failing cases), the older facts-only form for wrong values
+     other     a helper note only, or nothing
    A function counts under the first form any of its failing cells has, in
    that order.
 
@@ -58,7 +61,7 @@ ASSIGNMENT_OF = {
     "conv_backward": "convolution", "pool_forward": "pooling", "create_mask_from_window": "pooling",
     "distribute_value": "pooling", "pool_backward": "pooling",
 }
-FORMS = ("named", "cascade", "explained", "shape", "values", "other")
+FORMS = ("named", "cascade", "explained", "shape", "values", "signature", "other")
 DIAGNOSIS_KEY = "btc_diagnosis"
 
 
@@ -133,6 +136,8 @@ def form(diagnoses, texts=()):
         return "shape"
     if "values" in kinds:
         return "values"
+    if "signature" in kinds:
+        return "signature"
     return "other"
 
 
@@ -214,7 +219,7 @@ def measure(sets, graded):
 
 def report(table):
     lines = [f"{'function':26}{'sets':>6}{'wrong':>7}{'named':>7}{'cascade':>9}{'explained':>11}{'shape':>7}"
-             f"{'values':>8}{'other':>7}{'(a)+(b)':>9}"]
+             f"{'values':>8}{'signature':>11}{'other':>7}{'(a)+(b)':>9}"]
     total = Counter()
     for function in ASSIGNMENT_OF:
         row = table.get(function, Counter())
@@ -227,7 +232,8 @@ def report(table):
 def _row(label, row):
     share = f"{100 * (row['named'] + row['cascade']) / row['wrong']:.0f}%" if row["wrong"] else "-"
     return (f"{label:26}{row['sets']:>6}{row['wrong']:>7}{row['named']:>7}{row['cascade']:>9}"
-            f"{row['explained']:>11}{row['shape']:>7}{row['values']:>8}{row['other']:>7}{share:>9}")
+            f"{row['explained']:>11}{row['shape']:>7}{row['values']:>8}{row['signature']:>11}"
+            f"{row['other']:>7}{share:>9}")
 
 
 def main(argv=None):
