@@ -9,4 +9,5 @@ causes.py        the causes an exception's recorded frames settle, rules and wor
                  part is: the visible checks say the same)
 raised.py        a mistake named from an exception's recorded frames, when they settle its cause (causes.py)
 shapes.py        a result of the wrong shape explained axis by axis (the size equation with the case's numbers)
+values.py        a result of the right shape with wrong values explained by where its wrong entries are (facts only)
 """
