@@ -333,4 +333,26 @@ SEEN = [
      "right for pad = 0 too", DX,
      ("conv_backward", "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
       "if pad > 0:\n            dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]")),
+    # the whole W against one window (heldout6's y004: with the whole b inside the sum); the bias written either
+    # way, so that a single-channel case, where the shapes broadcast, tells which one the student computed
+    *[("filters_whole", "conv_forward", "the whole W, not filter c's W[:, :, :, c]",
+       "you multiply the window a_slice_prev (f, f, n_C_prev) by the whole W (f, f, n_C_prev, n_C): output "
+       "channel c is made by filter c alone, W[:, :, :, c] (f, f, n_C_prev), with its own bias b[0, 0, 0, c]",
+       "Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])", FWD,
+       ("conv_forward", "Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])",
+        f"Z[i, h, w, c] = {line}"))
+      for line in ("np.sum(np.multiply(a_slice_prev, W) + b)", "np.sum(np.multiply(a_slice_prev, W)) + b[0, 0, 0, c]")],
+    # an output size left a float: / (heldout6's y013 pool_forward) or np.floor (its conv_forward), which NumPy
+    # names in its message ('float' or 'numpy.float64' object cannot be interpreted as an integer)
+    *[("size_float", function, "an output size left a float (2.0, not 2)",
+       "an output size (n_H or n_W) is a float (2.0, not 2): / always gives one in Python 3, and so does "
+       "np.floor; np.zeros and range need whole numbers, so the allocation or the loop raises TypeError",
+       f"make it an int: n_H = int({inner.format('n_H')} / stride) + 1, or {inner.format('n_H')} // stride + 1 "
+       "(and likewise n_W)", equation + ("eq-output-size",),
+       (function, f"n_H = {call.format('n_H')}", "n_H = " + form.format(inner.format('n_H'))),
+       (function, f"n_W = {call.format('n_W')}", "n_W = " + form.format(inner.format('n_W'))))
+      for function, call, inner, equation in (
+          ("conv_forward", "output_size({}_prev, f, stride, pad)", "({}_prev + 2 * pad - f)", FWD),
+          ("pool_forward", "output_size({}_prev, f, stride)", "({}_prev - f)", MAXPOOL + AVGPOOL))
+      for form in ("{} / stride + 1", "np.floor(1 + {} / stride)")],
 ]
