@@ -129,3 +129,96 @@ def test_a_piece_is_refused_for_each_condition():
     assert soup_pass._piece(_cell_piece("x") + "text") is None
     assert soup_pass._piece(_cell_piece("x") + "<!-- c -->") is None
     assert soup_pass._piece(_cell_piece("x") + "<!-- unterminated") is None
+
+
+# ----------------------------------------------------------------------------
+# run/speedups.py: nbgrader's metadata schema checked once, the same verdicts
+
+METADATA = [
+    {"grade": False, "grade_id": "a", "locked": True, "solution": False, "schema_version": 3},
+    {"grade": True, "grade_id": "t", "locked": True, "solution": False, "points": 2, "schema_version": 3},
+    {"grade": False, "grade_id": "a", "locked": "yes", "solution": False, "schema_version": 3},
+    {"grade": False, "grade_id": "a", "locked": True, "solution": False, "task": "no", "schema_version": 3},
+    {"grade": True, "grade_id": "t", "locked": True, "solution": False, "points": "lots", "schema_version": 3},
+    {"grade": True, "grade_id": "t", "locked": True, "solution": False, "points": -1, "schema_version": 3},
+    {"grade": False, "grade_id": 7, "locked": True, "solution": False, "schema_version": 3},
+    {"grade_id": "a", "locked": True, "schema_version": 3},
+    {"grade": False, "grade_id": "a", "locked": True, "solution": False, "schema_version": 1},
+    {"grade": False, "grade_id": "a", "locked": True, "solution": False, "schema_version": 4},
+    {"grade": 1, "grade_id": ["x"], "locked": None, "solution": {}, "points": [], "schema_version": 3},
+    {"grade": False, "grade_id": "", "locked": True, "solution": False, "schema_version": 3},
+    {"grade": True, "grade_id": "m", "locked": False, "solution": False, "points": 1, "schema_version": 3},
+]
+
+
+def _outcome(validate, meta, cell_type="code"):
+    """What validating one cell gives: None, or the error's type, text, message, path and failing keyword."""
+    cell = nbformat.v4.new_code_cell("x = 1") if cell_type == "code" else nbformat.v4.new_markdown_cell("x")
+    cell.metadata["nbgrader"] = json.loads(json.dumps(meta))
+    try:
+        validate(cell)
+    except Exception as exc:
+        return (type(exc), str(exc), getattr(exc, "message", None), list(getattr(exc, "path", [])),
+                getattr(exc, "validator", None))
+    return None
+
+
+@pytest.fixture
+def kept_schema(monkeypatch):
+    """The speedup installed for one test, nbgrader's own validate_cell put back after it."""
+    from nbgrader.nbgraderformat import common
+
+    from autograder.grading.run import speedups
+    original = common.BaseMetadataValidator.validate_cell
+    monkeypatch.setattr(common.BaseMetadataValidator, "validate_cell", original)
+    monkeypatch.setattr(common.BaseMetadataValidator, "_btc_kept_schema", None, raising=False)
+    speedups.cache_metadata_schema()
+    assert common.BaseMetadataValidator.validate_cell is not original
+    return original
+
+
+@pytest.mark.parametrize("cell_type", ["code", "markdown"])
+def test_the_kept_schema_gives_jsonschemas_verdict_on_every_cell(kept_schema, monkeypatch, cell_type):
+    from nbgrader.nbgraderformat import MetadataValidator, common
+    ours = [_outcome(MetadataValidator().validate_cell, meta, cell_type) for meta in METADATA]
+    monkeypatch.setattr(common.BaseMetadataValidator, "validate_cell", kept_schema)  # nbgrader's own
+    theirs = [_outcome(MetadataValidator().validate_cell, meta, cell_type) for meta in METADATA]
+    assert ours == theirs
+    assert sum(o is not None for o in theirs) >= 8  # the list does test rejections
+
+
+def test_checkcellmetadata_logs_and_raises_as_before(kept_schema, monkeypatch, caplog):
+    """An invalid-metadata submission: CheckCellMetadata's error and the last line of its logged
+    traceback (what a worker reports as the notebook's grading error) are the same with the speedup."""
+    import logging
+
+    from nbgrader.nbgraderformat import common
+    from nbgrader.preprocessors import CheckCellMetadata
+    nb = _notebook("activations")
+    extra = nbformat.v4.new_code_cell("x = 1")
+    extra.metadata["nbgrader"] = {"grade": False, "grade_id": "extra", "locked": True, "solution": False,
+                                  "task": "no", "schema_version": 3}
+    nb.cells.append(extra)
+
+    def run():
+        caplog.clear()
+        with caplog.at_level(logging.ERROR), pytest.raises(Exception) as raised:
+            CheckCellMetadata().preprocess(json.loads(json.dumps(nb), object_hook=nbformat.from_dict), {})
+        (logged,) = [r.getMessage() for r in caplog.records if "Traceback" in r.getMessage()]
+        return str(raised.value), logged[logged.index("\njsonschema.exceptions.ValidationError"):]
+    ours = run()
+    monkeypatch.setattr(common.BaseMetadataValidator, "validate_cell", kept_schema)
+    theirs = run()
+    assert ours == theirs
+    assert "'no' is not of type 'boolean'" in ours[1]
+
+
+def test_a_changed_schema_gets_its_own_verdict(kept_schema):
+    from nbgrader.nbgraderformat import MetadataValidator
+    meta = {"grade": True, "grade_id": "t", "locked": True, "solution": False, "points": "lots", "schema_version": 3}
+    plain = MetadataValidator()
+    assert _outcome(plain.validate_cell, meta) is not None  # kept: points must be a number
+    changed = MetadataValidator()
+    changed.schema["properties"]["points"] = {"type": "string"}
+    assert _outcome(changed.validate_cell, meta) is None
+    assert _outcome(plain.validate_cell, meta) is not None  # and the course's schema is kept as it was

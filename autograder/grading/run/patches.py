@@ -49,6 +49,7 @@ own class changed for the whole process):
     run/patches.py            NotebookClient.start_new_kernel_client    install_timers (kernel_start)
     run/patches.py            NotebookClient._cleanup_kernel            install_timers (kernel_stop)
     run/patches.py            ExecutePreprocessor.preprocess_cell       install_timers (cells)
+    run/speedups.py           BaseMetadataValidator.validate_cell       the metadata schema checked once per process
     run/patches.py            Gradebook.find_grade                      install_timers (database), as every name
                                                                         of GRADEBOOK_CALLS
     ../nbgrader_config.py     BaseConverter.start                       without the grading package, every converter

@@ -22,7 +22,7 @@ from pathlib import Path
 from .. import limits
 from ..course import as_course, venv_on_path
 from ..kernel import recovering
-from . import patches
+from . import patches, speedups
 from .gradebooks import submission_data
 from .results import PHASES, Result
 
@@ -71,7 +71,8 @@ class Worker:
 
     fast: the cuts of fixed cost per notebook (immediate kernel stop, no idle wait in the
     kernel's ready handshake or its stop (kernel/client.py), one gradebook engine, one feedback
-    exporter, a collector that leaves the long-lived objects alone: GC_THRESHOLD); False grades
+    exporter, a collector that leaves the long-lived objects alone: GC_THRESHOLD, nbgrader's metadata
+    schema checked once: speedups.py); False grades
     the way plain nbgrader does (for the benchmark).
     """
 
@@ -92,6 +93,7 @@ class Worker:
             self.config.Execute.shutdown_kernel = "immediate"
             self.config.SandboxKernelManager.quick_handshakes = True
             patches.reuse_gradebook_engines()
+            speedups.cache_metadata_schema()
             gc.set_threshold(*GC_THRESHOLD)
         self._frozen = not fast  # the collector's long-lived objects are frozen after the first notebook
         self.seconds = patches.install_timers(dict.fromkeys(PHASES, 0.0))
