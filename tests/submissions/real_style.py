@@ -273,4 +273,11 @@ REAL_MISTAKES = [
     Mistake("conv_forward_size_np_floor", "convolution", "conv_forward",
             (E("n_W = output_size(n_W_prev, f, stride, pad)", "n_W = np.floor((n_W_prev + 2 * pad - f) / stride) + 1"),),
             why="the output width floored with np.floor, a float", known="size_float"),
+    Mistake("conv_backward_crop_missing", "convolution", "conv_backward",
+            (E("dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
+               "dA_prev[i] = da_prev_pad[:, :, :]"),),
+            why="the padded gradient copied into dA_prev[i] without its crop", known="crop_missing"),
+    Mistake("conv_backward_pad_for_stride", "convolution", "conv_backward",
+            (E("vert_start = h * stride", "vert_start = pad * h"), E("horiz_start = w * stride", "horiz_start = pad * w")),
+            why="the padding used as the step between windows", known="pad_for_stride"),
 ]

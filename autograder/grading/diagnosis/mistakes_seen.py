@@ -355,4 +355,17 @@ SEEN = [
           ("conv_forward", "output_size({}_prev, f, stride, pad)", "({}_prev + 2 * pad - f)", FWD),
           ("pool_forward", "output_size({}_prev, f, stride)", "({}_prev - f)", MAXPOOL + AVGPOOL))
       for form in ("{} / stride + 1", "np.floor(1 + {} / stride)")],
+    ("crop_missing", "conv_backward", "da_prev_pad copied into dA_prev[i] uncropped",
+     "you copy the whole da_prev_pad, padding included ((n_H_prev + 2 pad, n_W_prev + 2 pad, n_C_prev)), into "
+     "dA_prev[i] (n_H_prev, n_W_prev, n_C_prev): for pad > 0 NumPy cannot fit it there and raises; the padding "
+     "must be cropped away first",
+     "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]", DX,
+     ("conv_backward", "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
+      "dA_prev[i, :, :, :] = da_prev_pad")),
+    ("pad_for_stride", "conv_backward", "windows start at h * pad, not h * stride",
+     "your windows start at h * pad and w * pad: the step between windows is the stride, so they start at "
+     "h * stride and w * stride (the two agree only when pad = stride)",
+     "vert_start = h * stride and horiz_start = w * stride, as in conv_forward", DX + DW,
+     ("conv_backward", "vert_start = h * stride", "vert_start = h * pad"),
+     ("conv_backward", "horiz_start = w * stride", "horiz_start = w * pad")),
 ]
