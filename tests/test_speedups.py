@@ -3,6 +3,8 @@
 - pages/soup_pass.py: nbconvert's closing BeautifulSoup pass made per cell gives the bytes the
   pass over the whole page gives, on real pages (without falling back) and on pages built to break it;
   two students' pages differ exactly where their notebooks do.
+- pages/highlight.py: a kept highlight is nbconvert's, for every lexer, language and magics_language.
+- run/speedups.py: nbgrader's metadata schema checked once gives jsonschema's verdict and error.
 """
 from __future__ import annotations
 
@@ -129,6 +131,56 @@ def test_a_piece_is_refused_for_each_condition():
     assert soup_pass._piece(_cell_piece("x") + "text") is None
     assert soup_pass._piece(_cell_piece("x") + "<!-- c -->") is None
     assert soup_pass._piece(_cell_piece("x") + "<!-- unterminated") is None
+
+
+# ----------------------------------------------------------------------------
+# pages/highlight.py: each code cell highlighted once, the same HTML
+
+SOURCES = ["import numpy as np\nx = np.zeros((2, 3))\n", "def f(x):\n    return x  # <b>&amp;</b>\n", "",
+           "%%bash\necho hi\n", "x = '\u00e9\u2713'\n", "def f(x):\n    return x  # <b>&amp;</b>\n\n"]
+METADATAS = [None, {}, {"magics_language": "bash"}, {"magics_language": ""}, {"magics_language": ["x"]},
+             {"tags": ["a"]}]
+
+
+def _called(f, *args, **kwargs):
+    """f's result, or the type and text of what it raised."""
+    try:
+        return f(*args, **kwargs)
+    except Exception as exc:
+        return (type(exc), str(exc))
+
+
+@pytest.mark.parametrize("lexer", [None, "ipython3", "python", "no-such-lexer", ["not", "a", "string"]])
+def test_a_kept_highlight_is_nbconverts(lexer):
+    import warnings
+
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from autograder.grading.pages.highlight import CachedHighlight
+    theirs = Highlight2HTML(pygments_lexer=lexer)
+    ours = CachedHighlight(Highlight2HTML(pygments_lexer=lexer))
+    seen = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(2):  # the second time from the cache
+            for source in SOURCES:
+                for language in (None, "python", "bash"):
+                    for metadata in METADATAS:
+                        want = _called(theirs, source, language, metadata)
+                        assert _called(ours, source, language=language, metadata=metadata) == want
+                        seen.add(want)
+    assert len(seen) > len(SOURCES)  # the sources, languages and magics give different pages
+
+
+def test_configured_formatter_options_are_highlighted_anew():
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from autograder.grading.pages.highlight import CachedHighlight
+    plain = CachedHighlight(Highlight2HTML())
+    numbered = CachedHighlight(Highlight2HTML(extra_formatter_options={"linenos": "inline"}))
+    source = "a = 1\nb = 2\n"
+    assert plain(source) != numbered(source) == Highlight2HTML(extra_formatter_options={"linenos": "inline"})(source)
+    assert plain(source) == Highlight2HTML()(source)
 
 
 # ----------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from ..course import COURSE
 from .feedback_assets import (
     SAFE_TOKEN, clean_html, end_formula_budget, formula_budget, markdown_html, sanitized_markdown2html,
 )
+from .highlight import CachedHighlight
 from .soup_pass import soup_pass
 
 # ----------------------------------------------------------------------------
@@ -315,10 +316,12 @@ class FeedbackExporter(HTMLExporter):
 
     def _html_page(self, nb, resources, **kw):
         """HTMLExporter.from_notebook_node of nbconvert 7.17.2 (patches.PINNED), its closing BeautifulSoup
-        pass made cell by cell (soup_pass.py: the same bytes, each recurring cell parsed once per process)."""
+        pass made cell by cell (soup_pass.py: the same bytes, each recurring cell parsed once per process)
+        and each code cell's highlighting kept (highlight.py)."""
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        highlight_code = self.filters.get("highlight_code",
+                                          CachedHighlight(Highlight2HTML(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
                                                  resources=resources)
