@@ -280,4 +280,8 @@ REAL_MISTAKES = [
     Mistake("conv_backward_pad_for_stride", "convolution", "conv_backward",
             (E("vert_start = h * stride", "vert_start = pad * h"), E("horiz_start = w * stride", "horiz_start = pad * w")),
             why="the padding used as the step between windows", known="pad_for_stride"),
+    Mistake("conv_forward_window_end_stride", "convolution", "conv_forward",
+            (E("vert_end = vert_start + f", "vert_end = h * stride + stride"),
+             E("horiz_end = horiz_start + f", "horiz_end = w * stride + stride")),
+            why="the window's end one stride after its start", known="window_end_stride"),
 ]

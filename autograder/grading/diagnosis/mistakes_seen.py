@@ -368,4 +368,10 @@ SEEN = [
      "vert_start = h * stride and horiz_start = w * stride, as in conv_forward", DX + DW,
      ("conv_backward", "vert_start = h * stride", "vert_start = h * pad"),
      ("conv_backward", "horiz_start = w * stride", "horiz_start = w * pad")),
+    ("window_end_stride", "conv_forward", "window ends at start + stride, not start + f",
+     "your window ends at vert_start + stride (and horiz_start + stride): a window spans f rows and f columns "
+     "whatever the step between windows, so it ends at vert_start + f (the two agree only when stride = f)",
+     "vert_end = vert_start + f and horiz_end = horiz_start + f", FWD,
+     ("conv_forward", "vert_end = vert_start + f", "vert_end = vert_start + stride"),
+     ("conv_forward", "horiz_end = horiz_start + f", "horiz_end = horiz_start + stride")),
 ]
