@@ -284,4 +284,8 @@ REAL_MISTAKES = [
             (E("vert_end = vert_start + f", "vert_end = h * stride + stride"),
              E("horiz_end = horiz_start + f", "horiz_end = w * stride + stride")),
             why="the window's end one stride after its start", known="window_end_stride"),
+    Mistake("zero_pad_none_when_pad0", "convolution", "zero_pad",
+            (E("X_pad = np.pad(", "if pad == 0:\n        return None\n    X_pad = np.pad("),),
+            frozenset({"conv_forward", "conv_backward"}), why="nothing returned for pad = 0",
+            known="zero_pad_none_when_pad0"),
 ]

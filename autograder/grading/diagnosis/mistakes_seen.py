@@ -374,4 +374,9 @@ SEEN = [
      "vert_end = vert_start + f and horiz_end = horiz_start + f", FWD,
      ("conv_forward", "vert_end = vert_start + f", "vert_end = vert_start + stride"),
      ("conv_forward", "horiz_end = horiz_start + f", "horiz_end = horiz_start + stride")),
+    ("zero_pad_none_when_pad0", "zero_pad", "returns None when pad = 0",
+     "your zero_pad returns nothing (None) when pad = 0, as if there were nothing to do: the callers still need "
+     "the array, unpadded, and index it",
+     "return the array for every pad: np.pad with widths (0, 0) returns X's values unchanged", PAD,
+     ("zero_pad", "X_pad = np.pad(", "if pad < 1:\n        return\n    X_pad = np.pad(")),
 ]
