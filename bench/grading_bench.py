@@ -1,6 +1,6 @@
 """`make bench-grading`: plain serial nbgrader against `make grade JOBS=2`, on one synthetic class, in one run.
 
-    python -m bench.grading_bench [--students 60] [--jobs 2] [--keep DIR] [--breakdown 4]
+    python -m bench.grading_bench [--students 60] [--jobs 2] [--keep DIR] [--breakdown 4] [--seed HEX]
 
 1. Builds a class of --students students, each submitting all three
    assignments: the reference, correct variants (vectorised, einsum, float32,
@@ -209,6 +209,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None, help="build the class here and keep it")
     parser.add_argument("--breakdown", type=int, default=4, help="students for the per-phase breakdown (0: skip)")
+    parser.add_argument("--seed", default=None, help="the course's grading seed (32 hex digits), e.g. an earlier "
+                        "run's autograder/" + draws.SEED_FILE + ", so that two runs' grades and pages can be compared")
     args = parser.parse_args(argv)
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="btc-grading-bench-"))
@@ -222,6 +224,9 @@ def main(argv=None):
                            capture_output=True)
             repos[name] = repo
         # one course seed for both copies: the same hidden inputs, so grades and pages can be compared
+        if args.seed is not None:
+            seed = int(args.seed, 16)
+            (repos["serial"] / "autograder" / draws.SEED_FILE).write_text(f"{seed:032x}\n")
         seed = draws.course_seed(repos["serial"] / "autograder")
         (repos["parallel"] / "autograder" / draws.SEED_FILE).write_text(f"{seed:032x}\n")
         kinds = {}

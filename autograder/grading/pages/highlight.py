@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 
-CACHED_CHARS = 20_000  # sources up to this size are kept, at most CACHED_SOURCES of them
-CACHED_SOURCES = 2048
+CACHED_CHARS = 4_000  # sources up to this size are kept (95% of cells are under 1200), at most CACHED_SOURCES
+CACHED_SOURCES = 1024  # of them: ~50 MB at most for ASCII code (its HTML is ~10x the source)
 
 
 @functools.lru_cache(maxsize=CACHED_SOURCES)

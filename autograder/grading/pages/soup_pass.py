@@ -45,7 +45,7 @@ from bs4.element import NavigableString, Tag
 MISSING_ALT = "No description has been provided for this image"
 # Where the classic template starts a cell: the split points (each piece is then checked, see above).
 CELL_START = re.compile(r'(?=<div (?:id="[^"<>]*" )?class="cell border-box-sizing )')
-CACHED_CHARS = 20_000  # pieces up to this size are kept, at most CACHED_PIECES of them
+CACHED_CHARS = 16_000  # pieces up to this size are kept (a median piece: 1.3 K), at most CACHED_PIECES of them
 CACHED_PIECES = 1024
 _MARKER = "btcpiece" + secrets.token_hex(8)
 
