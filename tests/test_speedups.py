@@ -57,6 +57,23 @@ def test_a_real_page_is_passed_cell_by_cell_to_the_same_bytes(monkeypatch):
     assert again == page
 
 
+def test_the_page_is_nbconverts_own_html_exporter_page():
+    """FeedbackExporter._html_page is HTMLExporter.from_notebook_node with its last pass cut per cell:
+    on a page with code, markdown, outputs and an image without alt text, the two give the same page."""
+    from nbconvert.exporters import HTMLExporter
+    nb = _notebook("pooling")
+    nb.cells[0].source += '\n\n<img src="data:image/png;base64,iVBORw0KGgo=">'
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="printed <b>&</b>\n")]
+    ours, _ = feedback.FeedbackExporter().from_notebook_node(nb, resources=json.loads(json.dumps(RESOURCES)))
+    exporter = feedback.FeedbackExporter()
+    budget = feedback.formula_budget()
+    try:
+        theirs, _ = HTMLExporter.from_notebook_node(exporter, nb, resources=json.loads(json.dumps(RESOURCES)))
+    finally:
+        feedback.end_formula_budget(budget)
+    assert ours == feedback.seal(theirs)
+
+
 def test_two_students_pages_differ_where_their_notebooks_do(monkeypatch):
     a, b = _notebook(), _notebook()
     solution = next(i for i, c in enumerate(a.cells) if c.cell_type == "code"
