@@ -1,6 +1,7 @@
 """`make bench-grading`: plain serial nbgrader against `make grade JOBS=2`, on one synthetic class, in one run.
 
     python -m bench.grading_bench [--students 60] [--jobs 2] [--keep DIR] [--breakdown 4] [--seed HEX]
+    python -m bench.grading_bench --breakdown-of DIR [--breakdown 4]   (only 3., on the class kept in DIR)
 
 1. Builds a class of --students students, each submitting all three
    assignments: the reference, correct variants (vectorised, einsum, float32,
@@ -203,6 +204,23 @@ def phases_child(args):
     return out
 
 
+def print_breakdown(repo, students):
+    """Print `breakdown`'s table for the first `students` students of the graded class in `repo`."""
+    from autograder.grading.run.results import PHASES
+    bd = breakdown(repo, students)
+    print()
+    print(f"one notebook's grading time (s), mean of 2 x {3 * students - 1} notebooks per way, "
+          f"the two ways alternating (plain: as nbgrader does it, minus its per-command start-up):")
+    print(f"{'phase':16}" + "".join(f"{k:>16}" for k in bd))
+    for p in PHASES:
+        print(f"{p:16}" + "".join(f"{bd[k][p]:16.3f}" for k in bd))
+    print(f"{'total':16}" + "".join(f"{sum(bd[k][p] for p in PHASES):16.3f}" for k in bd))
+    print("CPU seconds per notebook (two workers share two cores: this is what bounds them):")
+    for p in CPU:
+        print(f"{p:16}" + "".join(f"{bd[k][p]:16.3f}" for k in bd))
+    print(f"{'cpu total':16}" + "".join(f"{sum(bd[k][p] for p in CPU):16.3f}" for k in bd))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=60)
@@ -211,7 +229,13 @@ def main(argv=None):
     parser.add_argument("--breakdown", type=int, default=4, help="students for the per-phase breakdown (0: skip)")
     parser.add_argument("--seed", default=None, help="the course's grading seed (32 hex digits), e.g. an earlier "
                         "run's autograder/" + draws.SEED_FILE + ", so that two runs' grades and pages can be compared")
+    parser.add_argument("--breakdown-of", type=Path, default=None, metavar="DIR",
+                        help="only the breakdown, with this tree's code, of the class an earlier run kept in DIR "
+                        "(--keep DIR): run it from two checkouts to compare their CPU per notebook on one class")
     args = parser.parse_args(argv)
+    if args.breakdown_of is not None:
+        print_breakdown(args.breakdown_of / "serial" / "repo", args.breakdown or 4)
+        return 0
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="btc-grading-bench-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -267,19 +291,7 @@ def main(argv=None):
             print(f"  {k}: serial {a.get(k)} parallel {b.get(k)}")
 
     if args.breakdown:
-        from autograder.grading.run.results import PHASES
-        bd = breakdown(repos["serial"], args.breakdown)
-        print()
-        print(f"one notebook's grading time (s), mean of 2 x {3 * args.breakdown - 1} notebooks per way, "
-              f"the two ways alternating (plain: as nbgrader does it, minus its per-command start-up):")
-        print(f"{'phase':16}" + "".join(f"{k:>16}" for k in bd))
-        for p in PHASES:
-            print(f"{p:16}" + "".join(f"{bd[k][p]:16.3f}" for k in bd))
-        print(f"{'total':16}" + "".join(f"{sum(bd[k][p] for p in PHASES):16.3f}" for k in bd))
-        print("CPU seconds per notebook (two workers share two cores: this is what bounds them):")
-        for p in CPU:
-            print(f"{p:16}" + "".join(f"{bd[k][p]:16.3f}" for k in bd))
-        print(f"{'cpu total':16}" + "".join(f"{sum(bd[k][p] for p in CPU):16.3f}" for k in bd))
+        print_breakdown(repos["serial"], args.breakdown)
     print(f"\nlog: {log_path}")
     if not args.keep:
         shutil.rmtree(base / "serial", ignore_errors=True)
