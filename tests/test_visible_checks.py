@@ -623,6 +623,7 @@ def test_a_wrong_helper_is_told_only_where_it_is_wrong():
 PHRASES = {  # each message's own words -> the catalogue key it names
     "you pad the last two axes, as for images stored channels-first": "zero_pad_channels_first",
     "your zero_pad returns None": "zero_pad_returns_none",
+    "your zero_pad returns nothing (None) when pad = 0": "zero_pad_none_when_pad0",
     "float() is taken of b[:, :, :, c]": "float_of_b",
     "NumPy 2 cannot store an array with dimensions into the single entry": "bias_array_into_Z",
     "your window's columns start at h * stride, the row index": "window_columns_from_h",

@@ -1275,12 +1275,34 @@ def assert_tuple(name, got, names, case, equation):
     return got
 
 
+def _held(cache, inputs, names):
+    """What a cache of the wrong length holds, item by item (the grader's words): an input as given, or an
+    array's shape, a dict's keys, a type (at most 6 items)."""
+    def one(item):
+        for n, x in zip(names, inputs):
+            try:  # a dict of arrays compares to a dict of numbers by arrays (no truth value): not the input
+                same = bool(isinstance(x, dict) and isinstance(item, dict) and item == x)
+            except Exception:
+                same = False
+            same = same or (
+                isinstance(x, np.ndarray) and isinstance(item, np.ndarray) and item.shape == x.shape
+                and np.array_equal(item, x))
+            if same:
+                return f"{n} as given"
+        if isinstance(item, np.ndarray):
+            return f"an array of shape {item.shape}"
+        return f"a dict with keys {list(item)[:6]}" if isinstance(item, dict) else type(item).__name__
+    items = [one(item) for item in cache[:6]] + (["..."] if len(cache) > 6 else [])
+    return f"your cache holds: ({', '.join(items)})"
+
+
 def assert_cache(cache, inputs, names, case, equation):
     """A forward's cache must be the tuple of its inputs, as given (the backward pass reads it)."""
     want = f"the tuple ({', '.join(names)}), the inputs as given"
     if not isinstance(cache, tuple) or len(cache) != len(inputs):
         _fail(f"cache should be {want}", case, equation,
-              [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")])
+              [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")]
+              + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else []))
     for n, got, given in zip(names, cache, inputs):
         if isinstance(given, dict):
             if not (isinstance(got, dict) and got == given):
@@ -1574,7 +1596,13 @@ def check_zero_pad(zero_pad, *, shape, pad, seed=0, case, equation):
     expected = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))
     expected[:, pad:pad + n_H, pad:pad + n_W, :] = X  # only the two spatial axes grow
     if X_pad is None:
+        # None for pad = 0 only (the same check passes quietly at pad = 1): nothing returned when there is nothing to pad
+        only_pad0 = pad == 0 and _quiet_failure(check_zero_pad, [zero_pad], {"shape": shape, "pad": 1}) is None
         _fail(f"X_pad should be a NumPy array of shape {expected.shape}, got NoneType", case, equation,
+              likely("your zero_pad returns nothing (None) when pad = 0, as if there were nothing to do: the "
+                     "callers still need the array, unpadded, and index it",
+                     "return the array for every pad: np.pad with widths (0, 0) returns X's values unchanged")
+              if only_pad0 else
               likely("your zero_pad returns None: the padded array is never returned", "end with return X_pad"))
     last_two = np.zeros((m, n_H, n_W + 2 * pad, n_C + 2 * pad))  # what padding axes 2 and 3 gives
     last_two[:, :, pad:pad + n_W, pad:pad + n_C] = X
