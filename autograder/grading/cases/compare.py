@@ -96,6 +96,27 @@ def compare_mask(name, got, ref):
                        ["the mask marks the single maximum of the window it is given"])
 
 
+def held(got, inputs, names):
+    """What a cache of the wrong length holds, item by item: an input as given, or an array's shape, a dict's
+    keys, a type (at most 6 items)."""
+    def one(item):
+        for n, x in zip(names, inputs):
+            try:  # a dict of arrays compares to a dict of numbers by arrays (no truth value): not the input
+                same = bool(isinstance(x, dict) and isinstance(item, dict) and item == x)
+            except Exception:
+                same = False
+            same = same or (
+                isinstance(x, np.ndarray) and isinstance(item, np.ndarray) and item.shape == x.shape
+                and np.array_equal(item, x))
+            if same:
+                return f"{n} as given"
+        if isinstance(item, np.ndarray):
+            return f"an array of shape {item.shape}"
+        return f"a dict with keys {short(list(item)[:6], 80)}" if isinstance(item, dict) else type(item).__name__
+    items = [one(item) for item in got[:6]] + (["..."] if len(got) > 6 else [])
+    return f"your cache holds: ({', '.join(items)})"
+
+
 def compare_sequence(name, got, length, names):
     if not isinstance(got, (tuple, list)) or len(got) != length:
         what = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) else type(got).__name__
@@ -108,7 +129,8 @@ def compare_cache(got, inputs, names):
     want = f"the tuple ({', '.join(names)})"
     if not isinstance(got, tuple) or len(got) != len(inputs):
         raise Mismatch("cache", f"cache should be {want}, got {type(got).__name__}"
-                       + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
+                       + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
+                       [held(got, inputs, names)] if isinstance(got, (tuple, list)) else [])
     for n, g, x in zip(names, got, inputs):
         if isinstance(x, dict):
             if not isinstance(g, dict) or g != x:

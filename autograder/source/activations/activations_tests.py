@@ -1274,12 +1274,34 @@ def assert_tuple(name, got, names, case, equation):
     return got
 
 
+def _held(cache, inputs, names):
+    """What a cache of the wrong length holds, item by item (the grader's words): an input as given, or an
+    array's shape, a dict's keys, a type (at most 6 items)."""
+    def one(item):
+        for n, x in zip(names, inputs):
+            try:  # a dict of arrays compares to a dict of numbers by arrays (no truth value): not the input
+                same = bool(isinstance(x, dict) and isinstance(item, dict) and item == x)
+            except Exception:
+                same = False
+            same = same or (
+                isinstance(x, np.ndarray) and isinstance(item, np.ndarray) and item.shape == x.shape
+                and np.array_equal(item, x))
+            if same:
+                return f"{n} as given"
+        if isinstance(item, np.ndarray):
+            return f"an array of shape {item.shape}"
+        return f"a dict with keys {list(item)[:6]}" if isinstance(item, dict) else type(item).__name__
+    items = [one(item) for item in cache[:6]] + (["..."] if len(cache) > 6 else [])
+    return f"your cache holds: ({', '.join(items)})"
+
+
 def assert_cache(cache, inputs, names, case, equation):
     """A forward's cache must be the tuple of its inputs, as given (the backward pass reads it)."""
     want = f"the tuple ({', '.join(names)}), the inputs as given"
     if not isinstance(cache, tuple) or len(cache) != len(inputs):
         _fail(f"cache should be {want}", case, equation,
-              [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")])
+              [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")]
+              + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else []))
     for n, got, given in zip(names, cache, inputs):
         if isinstance(given, dict):
             if not (isinstance(got, dict) and got == given):
