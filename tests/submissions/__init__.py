@@ -149,7 +149,7 @@ MISTAKES = [
             why="pads the batch and channel axes too"),
     Mistake("zero_pad_with_ones", "convolution", "zero_pad",
             (E("constant_values=0", "constant_values=1"),), frozenset({"conv_forward", "conv_backward"}),
-            why="pads with ones", known="", signature="border"),
+            why="pads with ones", known="zero_pad_ones"),
     Mistake("conv_single_step_no_bias", "convolution", "conv_single_step",
             (E("Z = Z + b.item()", "Z = Z"),), frozenset({"conv_forward"}), why="forgets the bias"),
     Mistake("conv_single_step_returns_array", "convolution", "conv_single_step",

@@ -379,4 +379,10 @@ SEEN = [
      "the array, unpadded, and index it",
      "return the array for every pad: np.pad with widths (0, 0) returns X's values unchanged", PAD,
      ("zero_pad", "X_pad = np.pad(", "if pad < 1:\n        return\n    X_pad = np.pad(")),
+    # the border filled with ones (study7 and heldout7's v003: the constant given as 1)
+    ("zero_pad_ones", "zero_pad", "pads with ones, not zeros",
+     "your zero_pad fills the added border with 1: the padding is zeros, so that the positions outside the input "
+     "add nothing to a window's sum",
+     "pad with the constant 0 (np.pad's constant_values, whose default is 0)", PAD,
+     ("zero_pad", "constant_values=0", "constant_values=1")),
 ]
