@@ -1275,19 +1275,22 @@ def assert_tuple(name, got, names, case, equation):
     return got
 
 
+def _same_input(item, given):
+    """Whether a cache's item is the input `given`, unchanged (a dict equal to it, or an equal array)."""
+    if isinstance(given, dict):
+        try:  # a dict of arrays compares to a dict of numbers by arrays (no truth value): not the input
+            return isinstance(item, dict) and bool(item == given)
+        except Exception:
+            return False
+    return isinstance(item, np.ndarray) and item.shape == given.shape and np.array_equal(item, given)
+
+
 def _held(cache, inputs, names):
     """What a cache of the wrong length holds, item by item (the grader's words): an input as given, or an
     array's shape, a dict's keys, a type (at most 6 items)."""
     def one(item):
         for n, x in zip(names, inputs):
-            try:  # a dict of arrays compares to a dict of numbers by arrays (no truth value): not the input
-                same = bool(isinstance(x, dict) and isinstance(item, dict) and item == x)
-            except Exception:
-                same = False
-            same = same or (
-                isinstance(x, np.ndarray) and isinstance(item, np.ndarray) and item.shape == x.shape
-                and np.array_equal(item, x))
-            if same:
+            if _same_input(item, x):
                 return f"{n} as given"
         if isinstance(item, np.ndarray):
             return f"an array of shape {item.shape}"
