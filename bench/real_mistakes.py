@@ -31,6 +31,8 @@ the command line.
      values    (c-values) a result of the right shape with wrong values explained by where its wrong
                    entries are (diagnosis kind "values", diagnosis/values.py: facts from the returned and
                    expected arrays of every case)
+     structure (c-structure) a result of the wrong kind explained by what it holds (kind "structure",
+                   diagnosis/structure.py: a list where an array is expected, a cache of the wrong length, ...)
      signature (c-signature) a structural signature of the wrong result (kind "signature",
                    diagnosis/signatures.py: where or how it differs from the book's on a case or across
                    the failing cases), the older facts-only form for wrong values
@@ -61,7 +63,7 @@ ASSIGNMENT_OF = {
     "conv_backward": "convolution", "pool_forward": "pooling", "create_mask_from_window": "pooling",
     "distribute_value": "pooling", "pool_backward": "pooling",
 }
-FORMS = ("named", "cascade", "explained", "shape", "values", "signature", "other")
+FORMS = ("named", "cascade", "explained", "shape", "values", "structure", "signature", "other")
 DIAGNOSIS_KEY = "btc_diagnosis"
 
 
@@ -136,6 +138,8 @@ def form(diagnoses, texts=()):
         return "shape"
     if "values" in kinds:
         return "values"
+    if "structure" in kinds:
+        return "structure"
     if "signature" in kinds:
         return "signature"
     return "other"
@@ -219,7 +223,7 @@ def measure(sets, graded):
 
 def report(table):
     lines = [f"{'function':26}{'sets':>6}{'wrong':>7}{'named':>7}{'cascade':>9}{'explained':>11}{'shape':>7}"
-             f"{'values':>8}{'signature':>11}{'other':>7}{'(a)+(b)':>9}"]
+             f"{'values':>8}{'structure':>11}{'signature':>11}{'other':>7}{'(a)+(b)':>9}"]
     total = Counter()
     for function in ASSIGNMENT_OF:
         row = table.get(function, Counter())
@@ -232,7 +236,7 @@ def report(table):
 def _row(label, row):
     share = f"{100 * (row['named'] + row['cascade']) / row['wrong']:.0f}%" if row["wrong"] else "-"
     return (f"{label:26}{row['sets']:>6}{row['wrong']:>7}{row['named']:>7}{row['cascade']:>9}"
-            f"{row['explained']:>11}{row['shape']:>7}{row['values']:>8}{row['signature']:>11}"
+            f"{row['explained']:>11}{row['shape']:>7}{row['values']:>8}{row['structure']:>11}{row['signature']:>11}"
             f"{row['other']:>7}{share:>9}")
 
 

@@ -156,7 +156,7 @@ def _frames(tb, limit=3):
     return frames
 
 
-# ---- EXPLAIN: the SHIPPED parts of diagnosis/explain.py and causes.py go here (tools/make_notebooks.py) ----
+# ---- EXPLAIN: the SHIPPED parts of diagnosis/explain.py, causes.py, structure.py go here (make_notebooks) ----
 
 
 def _read_inputs(folder, grade_id):
@@ -525,20 +525,23 @@ def _shape_of(value):
     return getattr(value, "shape", type(value).__name__)
 
 
-def assert_type_shape_dtype(name, got, shape, case, equation):
-    """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires)."""
+def assert_type_shape_dtype(name, got, shape, case, equation, expected=None):
+    """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires).
+    expected: the book's array, when known: a result of the wrong kind is then told what it holds (the
+    grader's words, diagnosis/structure.py)."""
+    facts = (kind_facts(name, got, expected) or ("", []))[1] if expected is not None else []
     if not isinstance(got, np.ndarray):
-        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation)
+        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation, facts)
     if got.shape != tuple(shape):
         _fail(f"{name} has shape {got.shape}, expected {tuple(shape)}", case, equation)
     if got.dtype not in (np.float64, np.float32):
         _fail(f"{name} has dtype {got.dtype}; expected float64 (or float32)", case, equation,
-              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"])
+              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"] + facts)
 
 
 def assert_array(name, got, expected, case, equation):
     """got must be a float array shaped like `expected` (float64) and equal to it within tolerance."""
-    assert_type_shape_dtype(name, got, expected.shape, case, equation)
+    assert_type_shape_dtype(name, got, expected.shape, case, equation, expected)
     got64 = got.astype(np.float64)
     err = np.abs(got64 - expected)
     rtol = _tolerance(got)
@@ -570,7 +573,8 @@ def assert_tuple(name, got, names, case, equation):
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
         what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
                 else type(got).__name__)
-        _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)
+        _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation,
+              (returns_facts(name, names, got, None) or ("", []))[1])
     return got
 
 
@@ -604,13 +608,15 @@ def assert_cache(cache, inputs, names, case, equation):
     if not isinstance(cache, tuple) or len(cache) != len(inputs):
         _fail(f"cache should be {want}", case, equation,
               [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")]
-              + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else []))
+              + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else [])
+              + (cache_facts(list(names), list(inputs), cache) or ("", []))[1])
+    facts = (cache_facts(list(names), list(inputs), cache) or ("", []))[1]
     for n, got, given in zip(names, cache, inputs):
         if isinstance(given, dict):
             if not (isinstance(got, dict) and got == given):
-                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation)
+                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation, facts)
         elif not (isinstance(got, np.ndarray) and got.shape == given.shape and np.array_equal(got, given)):
-            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation)
+            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation, facts)
 
 
 def window_counts(n_prev, f, stride, pad=0):

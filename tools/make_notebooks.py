@@ -13,8 +13,9 @@ Drift is impossible by construction:
   number the book displays (autograder/grading/cases/citations.py), and each citation
   links to the published book; the numbers are saved in citations.json for the judge;
 - the helper modules start with tools/helpers_template.py, into which the SHIPPED
-  parts of autograder/grading/diagnosis/explain.py and causes.py are copied (the
-  visible checks explain an exception and name its cause in the grader's words),
+  parts of autograder/grading/diagnosis/explain.py, causes.py and structure.py are
+  copied (the visible checks explain an exception, name its cause and say what a result
+  of the wrong kind holds, in the grader's words),
   then the table of the equations they cite; the helpers students get from the solution package's
   non-graded code (`numerical_gradient`, `relative_error`, `output_size`) and
   citations.format_citation are copied from it verbatim.
@@ -38,7 +39,7 @@ TEMPLATE = ROOT / "tools" / "helpers_template.py"
 DIAGNOSIS = ROOT / "autograder" / "grading" / "diagnosis"
 # Their SHIPPED parts go into every helper module, in this order (causes.py's rules use explain.py's readers):
 # the visible checks explain an exception, and name the cause its frames settle, in the grader's own words.
-SHIPPED = (DIAGNOSIS / "explain.py", DIAGNOSIS / "causes.py")
+SHIPPED = (DIAGNOSIS / "explain.py", DIAGNOSIS / "causes.py", DIAGNOSIS / "structure.py")
 EXPLAIN_BEGIN, EXPLAIN_END = "# ---- BEGIN SHIPPED", "# ---- END SHIPPED ----"
 SHARED_BEGIN = "# ---- BEGIN SHARED"
 SHARED_END = "# ---- END SHARED ----"

@@ -10,4 +10,5 @@ causes.py        the causes an exception's recorded frames settle, rules and wor
 raised.py        a mistake named from an exception's recorded frames, when they settle its cause (causes.py)
 shapes.py        a result of the wrong shape explained axis by axis (the size equation with the case's numbers)
 values.py        a result of the right shape with wrong values explained by where its wrong entries are (facts only)
+structure.py     a result of the wrong kind (a list, an integer array, a cache of the wrong length) explained by what it holds
 """

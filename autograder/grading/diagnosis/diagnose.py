@@ -29,7 +29,7 @@ For a function with at least one failing case, in this order:
    sign, f*f, ...), errors only on the border, where windows overlap, in some channels or samples; across
    cases: only for stride > 1, for pad = 0, where the hyper-parameters' keys come in another order; else,
    for a wrong shape, per wrong axis the book's size with the case's numbers and the size returned.
-4. right shape, wrong values in every failing case: where the wrong entries are (values.py); else nothing.
+4. wrong values: where the wrong entries are (values.py); a result of the wrong kind: what it holds (structure.py).
 
 Beside the first failing case of each function whose array has the right shape but wrong values, a
 small PNG: expected, got and |got - expected| for the sample and channel where the error is largest.
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import cases as registry, exchange
-from . import mistakes, raised, shapes, values
+from . import mistakes, raised, shapes, structure, values
 from .picture import picture
 from .signatures import (DOCUMENTED_ORDER, SIGNATURE_ORDER, _close, _telling_overlap, case_signatures,
                          graded_array, hyper, only_where, reference)
@@ -93,7 +93,7 @@ class Finding:
 
     lines: list = field(default_factory=list)
     picture: bytes = None
-    kind: str = ""      # "mistake", "cascade", "signature", "shape", "values" or "" (picture only)
+    kind: str = ""      # "mistake", "cascade", "signature", "shape", "values", "structure" or "" (picture only)
     key: str = ""       # the mistake's registry key, "<helper>:<its mistake or raise>", or the first signature
     label: str = ""     # a few words for the instructor's class view
     signatures: tuple = ()  # every signature found (kind "signature")
@@ -325,8 +325,7 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
         return ("shape", *shaped, ())
     common = None
     for j in fails:
-        sig = case_signatures(j)
-        common = set(sig) if common is None else common & set(sig)
+        common = set(case_signatures(j)).intersection(*([] if common is None else [common]))
         if not common:
             break
     if common and "overlap" in common and not any(_telling_overlap(j) for j in judged):
@@ -357,7 +356,8 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
                 lines[gid] += [f"where it is wrong: {found[1]}.", f"that usually means: {found[2]}."]
             chosen.append((found[0], f"wrong only for {test_name}"))
     signature = ("signature", chosen[0][0], chosen[0][1], lines, tuple(name for name, _ in chosen)) if chosen else None
-    return signature or (("shape", *shaped, ()) if shaped else values.explained(function, judged))
+    return signature or (("shape", *shaped, ()) if shaped else None) or values.explained(function, judged) \
+        or structure.explained(function, judged)
 
 
 def notebook(judged, leave_out=(), pictures=True):

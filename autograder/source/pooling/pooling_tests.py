@@ -860,6 +860,139 @@ def _comma_for_colon(kind, message, frame):
 # ---- END SHIPPED ----
 
 
+# ---- BEGIN SHIPPED (autograder/grading/diagnosis/structure.py; tools/make_notebooks.py copies it) ----
+def kind_facts(what, got, want):
+    """(kind, lines) for a result that is not a float array: a list or tuple, a number, None where an array is
+    expected, or an integer array; else None. want: the book's array (or number)."""
+    want = np.asarray(want, dtype=np.float64)
+    if isinstance(got, np.ndarray) and got.dtype.kind in "biu" and got.shape == want.shape and want.ndim:
+        cut = np.array_equal(got.astype(np.float64), np.trunc(want))
+        return "dtype", [f"your {what} holds integers (dtype {got.dtype}); " + (
+            "its entries are the book's with the fractional part cut off: an array built with an integer dtype "
+            "(from an integer array, or dtype=int) keeps only integers" if cut else
+            "its entries are not the book's, even cut to integers")]
+    if isinstance(got, np.ndarray) or not want.ndim:
+        return None
+    if got is None:
+        return "list", [f"your {what} is None, not an array: None is what a function without a return value gives "
+                        f"back, and what calls that work in place (np.copyto, list.sort) return"]
+    if isinstance(got, (int, float, np.generic)) and not isinstance(got, bool):
+        return "list", [f"your {what} is a single number ({float(got):.6g}) where the book's is an array of shape "
+                        f"{want.shape}"]
+    if not isinstance(got, (list, tuple)):
+        return None
+    arr = _read_as_array(got)
+    lines = [f"your {what} is {_nested(got)}, not a NumPy array"]
+    if arr is None:
+        lines.append("it cannot be read as an array of numbers (rows of different lengths, or items that are "
+                     "not numbers)")
+    elif arr.shape != want.shape:
+        lines.append(f"read as an array it has shape {arr.shape}; the book's {what} has shape {want.shape}")
+    elif _book_close(arr, want):
+        lines.append(f"read as an array it has the book's shape {want.shape} and values: only its kind is wrong "
+                     f"(np.array(...) of it, or building it with NumPy, makes it an array)")
+    else:
+        lines.append(f"read as an array it has the book's shape {want.shape}, but not its values")
+    return "list", lines
+
+
+def returns_facts(name, returns, result, first):
+    """(kind, lines) for a function that returns one value where it returns the tuple `returns`; first: the
+    book's first output (None: not known, nothing said of it)."""
+    names = ", ".join(returns)
+    if isinstance(result, np.ndarray):
+        first = None if first is None else np.asarray(first, dtype=np.float64)
+        same = first is not None and result.shape == first.shape and result.dtype.kind in "biuf" and \
+            _book_close(result, first)
+        return "returns", [f"your {name} returns one array of shape {result.shape}, not the tuple ({names})"
+                           + (f"; it is the book's {returns[0]}" if same else "")]
+    if isinstance(result, (tuple, list)):
+        return "returns", [f"your {name} returns {_nested(result)}; the book's returns the tuple ({names}) "
+                           f"of {len(returns)} items"]
+    return None
+
+
+def cache_facts(names, inputs, cache):
+    """(kind, lines) for a cache that is not the tuple of the inputs `names` as given: its length, which inputs
+    it holds, the dict's values held one by one; an item that is another input or the input zero-padded."""
+    if not isinstance(cache, (tuple, list)):
+        return None
+    if len(cache) != len(inputs):
+        return _cache_length(names, inputs, list(cache))
+    for n, item, given in zip(names, cache, inputs):
+        if _same_input(item, given):
+            continue
+        for other_name, other in zip(names, inputs):
+            if other_name != n and _same_input(item, other):
+                return "cache_item", [f"your cache's item for {n} is {other_name} as given: the cache holds the inputs "
+                                      f"in another order than ({', '.join(names)}), the order the backward pass "
+                                      f"unpacks"]
+        pad = next((x.get("pad") for x in inputs if isinstance(x, dict)), None)
+        if isinstance(item, np.ndarray) and isinstance(given, np.ndarray) and pad and given.ndim == 4:
+            padded = np.pad(given, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+            if item.shape == padded.shape and np.array_equal(item, padded):
+                return "cache_item", [f"your cache's {n} is the input zero-padded by pad = {pad}, shape {item.shape}: "
+                                      f"the cache holds {n} as given, of shape {given.shape}"]
+        return None
+    return None
+
+
+def _cache_length(names, inputs, items):
+    held = [n for n, x in zip(names, inputs) if any(_same_input(item, x) for item in items)]
+    missing = [n for n in names if n not in held]
+    head = (f"your cache has {len(items)} items where the book's has {len(names)}, ({', '.join(names)}), which the "
+            f"backward pass unpacks in that order")
+    dicts = [(n, x) for n, x in zip(names, inputs) if isinstance(x, dict)]
+    rest = [item for item in items if not any(_same_input(item, x) for x in inputs)]
+    if len(dicts) == 1 and missing == [dicts[0][0]] and rest and _dict_values_held(rest, dicts[0][1]):
+        n, d = dicts[0]
+        told = ", ".join(f"{k} = {v}" for k, v in d.items())
+        return "cache_dict_unpacked", [head, f"it holds {', '.join(held)} as given and the values of {n} ({told}) one "
+                                             f"by one, where the book's holds the dict {n} itself"]
+    said = f"it holds {', '.join(held)} as given" if held else "it holds none of the inputs as given"
+    return "cache_length", [head, said + (f"; {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing"
+                                          if missing and held else "")]
+
+
+def _dict_values_held(items, d):
+    """The items are exactly the dict's values (each once, in any order), all numbers."""
+    values = list(d.values())
+    if len(items) != len(values):
+        return False
+    if not all(isinstance(v, (int, float, np.generic)) and not isinstance(v, bool) for v in items + values):
+        return False
+    return sorted(float(v) for v in items) == sorted(float(v) for v in values)
+
+
+def _read_as_array(value):
+    """value read as a float array, or None (ragged lists, strings, objects)."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def _book_close(got, want):
+    """Equal within the judge's float64 tolerance (cases/compare.py's compare_array)."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    return bool(np.all(np.abs(got - want) <= 1e-7 * (np.abs(want) + 0.1 * scale)))
+
+
+def _nested(value):
+    """'a Python list of 2 lists of 3 numbers' (at most four levels)."""
+    def one(v, depth):
+        if isinstance(v, (list, tuple)) and depth < 4:
+            inner = one(v[0], depth + 1) if len(v) else "items"
+            return (f"{type(v).__name__}s" if depth else f"a Python {type(v).__name__}") + f" of {len(v)} {inner}"
+        if isinstance(v, np.ndarray):
+            return f"arrays of shape {v.shape}" if depth else f"an array of shape {v.shape}"
+        return "numbers" if isinstance(v, (int, float, np.generic)) and not isinstance(v, bool) else \
+            f"{type(v).__name__}s"
+    return one(value, 0)
+# ---- END SHIPPED ----
+
+
 def _read_inputs(folder, grade_id):
     doc = json.loads((folder / f"{grade_id}.json").read_text())
     with np.load(folder / f"{grade_id}.npz", allow_pickle=False) as npz:
@@ -1226,20 +1359,23 @@ def _shape_of(value):
     return getattr(value, "shape", type(value).__name__)
 
 
-def assert_type_shape_dtype(name, got, shape, case, equation):
-    """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires)."""
+def assert_type_shape_dtype(name, got, shape, case, equation, expected=None):
+    """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires).
+    expected: the book's array, when known: a result of the wrong kind is then told what it holds (the
+    grader's words, diagnosis/structure.py)."""
+    facts = (kind_facts(name, got, expected) or ("", []))[1] if expected is not None else []
     if not isinstance(got, np.ndarray):
-        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation)
+        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation, facts)
     if got.shape != tuple(shape):
         _fail(f"{name} has shape {got.shape}, expected {tuple(shape)}", case, equation)
     if got.dtype not in (np.float64, np.float32):
         _fail(f"{name} has dtype {got.dtype}; expected float64 (or float32)", case, equation,
-              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"])
+              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"] + facts)
 
 
 def assert_array(name, got, expected, case, equation):
     """got must be a float array shaped like `expected` (float64) and equal to it within tolerance."""
-    assert_type_shape_dtype(name, got, expected.shape, case, equation)
+    assert_type_shape_dtype(name, got, expected.shape, case, equation, expected)
     got64 = got.astype(np.float64)
     err = np.abs(got64 - expected)
     rtol = _tolerance(got)
@@ -1271,7 +1407,8 @@ def assert_tuple(name, got, names, case, equation):
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
         what = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
                 else type(got).__name__)
-        _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation)
+        _fail(f"{name} should return the tuple ({', '.join(names)}), got {what}", case, equation,
+              (returns_facts(name, names, got, None) or ("", []))[1])
     return got
 
 
@@ -1305,13 +1442,15 @@ def assert_cache(cache, inputs, names, case, equation):
     if not isinstance(cache, tuple) or len(cache) != len(inputs):
         _fail(f"cache should be {want}", case, equation,
               [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")]
-              + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else []))
+              + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else [])
+              + (cache_facts(list(names), list(inputs), cache) or ("", []))[1])
+    facts = (cache_facts(list(names), list(inputs), cache) or ("", []))[1]
     for n, got, given in zip(names, cache, inputs):
         if isinstance(given, dict):
             if not (isinstance(got, dict) and got == given):
-                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation)
+                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation, facts)
         elif not (isinstance(got, np.ndarray) and got.shape == given.shape and np.array_equal(got, given)):
-            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation)
+            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation, facts)
 
 
 def window_counts(n_prev, f, stride, pad=0):
