@@ -157,3 +157,28 @@ def test_every_helper_ships_the_structure_facts_verbatim():
     for assignment in ("activations", "convolution", "pooling"):
         text = (gen.ROOT / "autograder" / "source" / assignment / f"{assignment}_tests.py").read_text()
         assert part in text, assignment
+
+
+# ----------------------------------------------------------------------------- a shape that is an input's shape
+
+DB_LIKE_W = _variant("conv_backward_db_like_W", "convolution", "conv_backward",
+                     "db = np.zeros(b.shape)", "db = np.zeros(W.shape)")
+DB_ONE_TOO_MANY = _variant("conv_backward_db_one_too_many", "convolution", "conv_backward",
+                           "db = np.zeros(b.shape)", "db = np.zeros((1, 1, 1, b.shape[3] + 1))")
+
+
+def test_an_output_of_an_inputs_shape_says_whose():
+    """db built as np.zeros(W.shape): every failing case says db has W's shape and the book's has b's; the
+    catalogue of shapes.py's axis equations does not cover db, so this is the only shape fact there is."""
+    failing = [(t, f) for gid, p, t, f in _graded(DB_LIKE_W, leave_out=()) if not p and gid.startswith("conv_backward")]
+    assert failing and all(f.kind == "shape" and f.key == "shape:db:like_W" for _, f in failing)
+    assert all("your db has the shape of W in every failing case: here (" in t and "the book's db has the shape of b, ("
+               in t for t, _ in failing)
+
+
+def test_a_shape_no_input_has_is_not_given_a_name():
+    """db of shape (1, 1, 1, n_C + 1): no input has it, so nothing is said of whose shape it is."""
+    failing = [(t, f) for gid, p, t, f in _graded(DB_ONE_TOO_MANY, leave_out=()) if not p and gid.startswith("conv_b")]
+    assert failing and all("db has shape (1, 1, 1, " in t for t, _ in failing)
+    assert not any(f is not None and ":like_" in f.key for _, f in failing)
+    assert not any("has the shape of" in t for t, _ in failing)

@@ -288,4 +288,7 @@ REAL_MISTAKES = [
             (E("X_pad = np.pad(", "if pad == 0:\n        return None\n    X_pad = np.pad("),),
             frozenset({"conv_forward", "conv_backward"}), why="nothing returned for pad = 0",
             known="zero_pad_none_when_pad0"),
+    Mistake("mask_is_the_max", "pooling", "create_mask_from_window",
+            (E("mask = x == np.max(x)", "mask = np.amax(x)"),), frozenset({"pool_backward"}),
+            why="the window's maximum returned, the comparison with x left out", known="mask_is_the_max"),
 ]

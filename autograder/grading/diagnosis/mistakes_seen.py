@@ -385,4 +385,9 @@ SEEN = [
      "add nothing to a window's sum",
      "pad with the constant 0 (np.pad's constant_values, whose default is 0)", PAD,
      ("zero_pad", "constant_values=0", "constant_values=1")),
+    # the comparison left out: the window's maximum returned as the mask (eighth pass, study8)
+    ("mask_is_the_max", "create_mask_from_window", "the window's maximum, not the mask",
+     "your mask is the window's maximum, one number: the mask is an array of x's shape, True where x equals "
+     "that maximum (x == np.max(x))", "mask = x == np.max(x)", MAXBACK,
+     ("create_mask_from_window", "mask = x == np.max(x)", "mask = np.max(x)")),
 ]

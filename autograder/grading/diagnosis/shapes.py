@@ -16,8 +16,12 @@ cases' own inputs.
 Arrays: a layer's A_prev (m, n_H_prev, n_W_prev, n_C_prev); W (f, f, n_C_prev, n_C); Z, A, dA
 (m, n_H, n_W, n_C); a window x and distribute_value's output (n_H, n_W).
 """
+import inspect
 import math
 
+import solutions
+
+from ..cases import functions
 from .signatures import graded_array
 
 def _floor(x):
@@ -188,7 +192,7 @@ def explained(function, judged):
     what = fails[0].mismatch.what if fails else None
     axes = AXES.get((function, what))
     if axes is None:
-        return None
+        return _like_an_input(function, what, fails)
     rows = [(j, quantities(j.case), getattr(_array(j, what), "shape", None)) for j in judged if j.case is not None]
     wrong = [(j, q, s) for j, q, s in rows if not j.passed and s is not None and s != _expected(axes, q)]
     if not wrong:
@@ -231,3 +235,41 @@ def explained(function, judged):
 
 def _expected(axes, q):
     return tuple(int(size(q)) for _, _, _, size in axes)
+
+
+def _inputs(case):
+    """[(name, array)] of a case's array inputs, a cache's items named as its forward declares them."""
+    args, kwargs = case.inputs()
+    bound = dict(zip(inspect.signature(getattr(solutions, case.function)).parameters, args), **kwargs)
+    forward = functions.FUNCTIONS.get(case.function.replace("backward", "forward"))
+    out = []
+    for name, value in bound.items():
+        if name == "cache" and isinstance(value, tuple) and forward is not None and forward.cache:
+            out += list(zip(forward.cache, value))
+        else:
+            out.append((name, value))
+    return [(n, v) for n, v in out if hasattr(v, "shape")]
+
+
+def _like_an_input(function, what, fails):
+    """For an output without axis equations (dW, db, a mask, distribute_value's a): (key, label, lines) when in
+    every failing case the wrong shape is the shape of the same input(s), else None."""
+    seen = []
+    for j in fails:
+        got, ref = _array(j, what), graded_array(function, j.case.reference(), what)
+        if got is None or ref is None or got.shape == ref.shape:
+            return None
+        seen.append((j, got.shape, ref.shape, _inputs(j.case)))
+    common = [n for n, _ in seen[0][3]] if seen else []
+    for _, shape, _, inputs in seen:
+        common = [n for n in common if n in {m for m, x in inputs if x.shape == shape}]
+    if not common:
+        return None
+    every = " in every failing case" if len(seen) > 1 else ""
+    lines = {}
+    for j, shape, want, inputs in seen:
+        book = [n for n, x in inputs if x.shape == want]
+        lines[j.grade_id] = [f"your {what} has the shape of {' and of '.join(common)}{every}: here {shape}; the book's "
+                             f"{what} has " + (f"the shape of {' and of '.join(book)}, {want}." if book
+                                               else f"shape {want}.")]
+    return f"shape:{what}:like_{common[0]}", f"{what} of the wrong shape (that of {common[0]})", lines
