@@ -182,3 +182,34 @@ def test_a_shape_no_input_has_is_not_given_a_name():
     assert failing and all("db has shape (1, 1, 1, " in t for t, _ in failing)
     assert not any(f is not None and ":like_" in f.key for _, f in failing)
     assert not any("has the shape of" in t for t, _ in failing)
+
+
+# ----------------------------------------------------------------------------- a cause no helper can bring about
+
+def test_a_cause_of_the_functions_own_lines_is_named_while_its_helper_is_wrong(tmp_path, monkeypatch):
+    """conv_forward with np.int (removed from NumPy) in its size line, and a conv_single_step that returns the
+    (1, 1, 1) bias array: conv_forward raises before it calls its helper, with a cause no helper's result can
+    bring about; it is named (study8's q016), where before the wrong helper left every exception unnamed.
+    Recorded by the shipped grader_record with its frames, as a kernel records them."""
+    from autograder.grading import cases as registry
+    from autograder.grading.diagnosis import diagnose, raised
+    from tests.test_explain import recorded
+    from tests.test_visible_causes import load, source
+
+    text = source("conv_forward", [("n_H = ", "n_H = np.int((n_H_prev + 2 * pad - f) / stride) + 1\n    n_H_ = ")],
+                  helpers={"conv_single_step": "\ndef conv_single_step(a_slice_prev, W, b):\n"
+                                               "    return np.sum(a_slice_prev * W) + b\n"})
+    module = load(tmp_path, text, "student_np_int")
+
+    def findings():
+        judged = [diagnose.Judged(c.grade_id, recorded(tmp_path, monkeypatch, c.grade_id, getattr(module, c.function)))
+                  for c in registry.for_assignment("convolution")
+                  if c.function in ("conv_single_step", "conv_forward")]
+        found = diagnose.notebook(judged, pictures=False)
+        return {j.grade_id: found.get(j.grade_id) for j in judged if not j.passed}
+    first = findings()
+    helper = [f for g, f in first.items() if g.startswith("conv_single_step__")]
+    own = [f for g, f in first.items() if g.startswith("conv_forward__")]
+    assert helper and own and all(f is not None and f.kind == "mistake" and f.key == "numpy_alias_removed" for f in own)
+    monkeypatch.setattr(raised, "WHATEVER_THE_HELPERS", frozenset())
+    assert not any(f is not None and f.kind == "mistake" for g, f in findings().items() if g.startswith("conv_forward"))

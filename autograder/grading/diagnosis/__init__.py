@@ -1,8 +1,8 @@
 """Naming what is wrong with a failing function, only on conclusive evidence.
 
 diagnose.py      the verdict's diagnosis: cascades first, then named mistakes, then structural signatures
-mistakes.py      the registry of imagined mistakes, each checked by running it; mistakes_seen.py: those
-                 real students make
+mistakes.py      the registry of imagined mistakes, each checked by running it; mistakes_seen.py and
+                 mistakes_notebooks.py: those real students make
 signatures.py    structural signatures of wrong results (picture.py draws where they are wrong)
 explain.py       an exception explained at the student's line
 causes.py        the causes an exception's recorded frames settle, rules and words (shipped, as explain.py's

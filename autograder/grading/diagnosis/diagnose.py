@@ -302,10 +302,10 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
             if found:
                 return ("cascade", found[0], found[1], {j.grade_id: found[2] for j in fails}, ())
     # an exception may come from what a wrong helper returned (an array for a number, None for an array)
-    helper_returns_wrong = any(not j.passed and j.outcome is not None and j.outcome[0] == "ok"
-                               for h in mistakes.CALLS.get(function, ()) if h in failed_functions
-                               for j in (by_function or {}).get(h, ()))
-    if not (helper_returns_wrong and fails and all(_raised(j) for j in fails)):
+    helper_returns_wrong = not raised.whatever_the_helpers(function, fails) and any(
+        not j.passed and j.outcome is not None and j.outcome[0] == "ok" for h in mistakes.CALLS.get(function, ())
+        if h in failed_functions for j in (by_function or {}).get(h, ()))
+    if not (helper_returns_wrong and fails and all(map(_raised, fails))):
         named = [(h, f[1]) for h in mistakes.CALLS.get(function, ())
                  if (f := (helpers_found or {}).get(h)) and f[0] == "mistake"]
         known = _named(function, judged, set(leave_out), tuple(k for h, key in named for k in _helper_mistakes(h, key)))

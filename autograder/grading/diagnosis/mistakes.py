@@ -21,7 +21,7 @@ import inspect
 from dataclasses import dataclass
 
 from ..cases import functions
-from . import mistakes_seen
+from . import mistakes_notebooks, mistakes_seen
 
 MODULES = {name: importlib.import_module(module) for name, module in functions.MODULES.items()}
 
@@ -255,7 +255,7 @@ REGISTRY = [
 ]
 
 
-REGISTRY += [_k(*entry) for entry in mistakes_seen.SEEN]  # the classes seen in real students' code
+REGISTRY += [_k(*entry) for entry in mistakes_seen.SEEN + mistakes_notebooks.SEEN]  # seen in real students' code
 
 
 def registry(function, leave_out=()):
