@@ -64,6 +64,9 @@ DA_INTO_THE_INPUT = _variant(  # W * dZ added into the padded input: dA_prev sta
     "conv_backward_dA_into_the_input", "convolution", "conv_backward",
     ("da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W",
      "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W"))
+WINDOWS_SHIFTED = _variant(  # contrived: every window one column to the right, wrapping round at the edge
+    "pool_backward_windows_shifted", "pooling", "pool_backward",
+    ("horiz_start = w * stride", "horiz_start = (w * stride + 1) % (A_prev.shape[2] - f + 1)"))
 # slips a structural signature already explains in the verdict: the values form must say the same facts when
 # called on its own, and stay silent in the verdict
 FIRST_EXAMPLE_ONLY = _variant("pool_forward_first_example_only", "pooling", "pool_forward",
@@ -130,6 +133,10 @@ FIRES = {
     DA_INTO_THE_INPUT: (  # the verdict is about dW, whose errors have no structure; dA_prev's have one
         "values:dA_prev:all_zeros",
         ["dA_prev is wrong too: in every failing case, your dA_prev is all 0, where the book's is not."]),
+    WINDOWS_SHIFTED: (  # no position, region or axis describes it; the gradient's total is kept (study8's q018)
+        "values:dA_prev:total",
+        ["in every failing case, the entries of your dA_prev add up to the book's total: the amount that reaches "
+         "dA_prev is right, the entries it lands in are not."]),
     BORDER_WINDOWS: (
         "values:A:plane:border",
         ["right in all 8 cases: the inner windows; wrong in every failing case: every entry of every window on "
@@ -300,3 +307,13 @@ def test_each_region_of_the_image_is_told_as_itself(region):
     assert [f[0] for f in facts] == [f"plane:{name}"], facts
     assert facts[0][1] == (f"right in all 2 cases: {right.format(units='windows')}; wrong in every failing case: "
                            f"every entry of every {wrong.format(unit='window')}.")
+
+
+def test_a_total_that_differs_is_not_said_to_be_the_books():
+    """The windows shifted as above, and each window's gradient doubled: the total is twice the book's, so the
+    total fact is not said (and nothing else holds: no line is added)."""
+    m = Mistake("pool_backward_shifted_doubled", "pooling", "pool_backward",
+                (E("horiz_start = w * stride", "horiz_start = (w * stride + 1) % (A_prev.shape[2] - f + 1)"),
+                 E("da = dA[i, h, w, c]", "da = 2 * dA[i, h, w, c]")), known="")
+    failing = own_failing(graded(m), "pool_backward")
+    assert failing and not any("add up to the book's total" in text for _, text, _ in failing)

@@ -16,7 +16,8 @@ facts, computed by the trusted side from the returned and expected arrays of eve
    kernel rows i, kernel columns j, input channels k and filters c), when one description (the first, the last,
    the first and last, all but the first, ...) gives exactly the wrong indices of every failing case;
 3. along which axes your values do not change, in every failing case, where the book's do;
-4. your array is all 0, or every wrong entry is 0 where the book's is not (or the book's is 0 where yours is not).
+4. your array is all 0, or every wrong entry is 0 where the book's is not (or the book's is 0 where yours is not);
+5. only when none of these holds: your entries add up to the book's total in every failing case (a total not 0).
 
 The output the judge found wrong comes first; when its arrays show none of these, another output of the
 function wrong in every failing case is read the same way, and its lines say which (conv_backward's verdict
@@ -292,6 +293,19 @@ def zeros(what, rows):
     return None
 
 
+def total(what, rows):
+    """(id, line) when in every failing case the entries of `what` add up to the book's total, a total that is not
+    0 in some case (the amount is right, where it lands is not). Said only when no other fact is."""
+    pairs = [(got.astype(np.float64), ref.astype(np.float64)) for got, ref, passed in rows if not passed]
+    if what == "mask" or not pairs or not any(abs(ref.sum()) > 1e-3 * np.abs(ref).sum() for _, ref in pairs):
+        return None
+    if not all(bool(_close(np.array(got.sum()), np.array(ref.sum()))) for got, ref in pairs):
+        return None
+    every = "in every failing case" if len(pairs) > 1 else "in the failing case"
+    return "total", (f"{every}, the entries of your {what} add up to the book's total: the amount that reaches "
+                     f"{what} is right, the entries it lands in are not.")
+
+
 # ----------------------------------------------------------------------------- the form
 
 def explained(function, judged):
@@ -313,7 +327,8 @@ def explained(function, judged):
         zero = zeros(out, rows)
         flat = None if zero and zero[0] == "all_zeros" else constant(out, rows, axes)  # all 0 says it already
         facts = [f for f in [position(out, rows, axes, plane) if plane else None,
-                             *where_right(rows, axes, unit, plane), flat, zero] if f]
+                             *where_right(rows, axes, unit, plane), flat, zero] if f] or [
+            f for f in [total(out, rows)] if f]
         if facts:
             break
     else:
@@ -334,4 +349,4 @@ def _label(fact):
         return {"position": "the book's values at another position", "plane": "wrong in one region of the image",
                 "constant": f"the same for every {_and(list(rest))}"}[kind]
     return {"zeros": "0 where the book's is not", "nonzero": "not 0 where the book's is",
-            "all_zeros": "all 0"}.get(kind, f"wrong only at some {kind} indices")
+            "all_zeros": "all 0", "total": "the right total in the wrong entries"}.get(kind, f"wrong only at some {kind} indices")
