@@ -33,11 +33,8 @@ SEEN = [
        "write pad in the widths: ((0, 0), (pad, pad), (pad, pad), (0, 0))", PAD,
        ("zero_pad", "((0, 0), (pad, pad), (pad, pad), (0, 0))", f"((0, 0), ({k}, {k}), ({k}, {k}), (0, 0))"))
       for k in (1, 2, 3)],
-    # the mask created and never set
-    ("mask_never_set", "create_mask_from_window", "mask created, never set",
-     "your mask is created all False (or 0) and nothing is ever written into it, so no entry marks the maximum",
-     "mask = x == np.max(x): True where x equals its maximum", MAXBACK,
-     ("create_mask_from_window", "mask = x == np.max(x)", "mask = np.zeros(x.shape, dtype=bool)")),
+    # (a mask all False in every case is not named: created and never set, or a comparison that never holds,
+    # x > np.max(x), give the same masks; the "zeros" signature says what the evidence shows)
     # .shape of the shape: shape is already the tuple (f_H, f_W)
     ("shape_of_shape", "distribute_value", "shape.shape: shape is already a tuple",
      "you take shape.shape, but shape is already the tuple (f_H, f_W) of the window's size, and a tuple has no "
