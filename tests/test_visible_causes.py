@@ -202,6 +202,8 @@ VARIANTS = [
      "conv_backward__pad0", "name_misspelt", "use one name for them: hparams"),
     ("pad_key", "conv_backward", [('pad = hparameters["pad"]', 'pad = hparameters["padding"]')],
      "conv_backward__stride2_overlap", "key_not_in_dict", "hparameters['pad']"),
+    ("shape_of_shape", "distribute_value", [("(n_H, n_W) = shape", "n_H, n_W = shape.shape[0], shape.shape[1]")],
+     "distribute_value__2x2", "shape_of_shape", "but shape is already a tuple, the sizes themselves"),
     ("stride_key", "pool_forward", [('stride = hparameters["stride"]', 'stride = hparameters["strides"]')],
      "pool_forward__max_f2_s2", "key_not_in_dict", "hparameters['stride']"),
     ("pool_zeros_sizes", "pool_forward", [("A = np.zeros((m, n_H, n_W, n_C))", "A = np.zeros(m, n_H, n_W, n_C)")],

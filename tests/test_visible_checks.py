@@ -567,6 +567,10 @@ SAID_AS_THE_GRADER_SAYS = {
     "pool_forward_output_size_one_inside": "fix: n_H = int(1 + (n_H_prev - f) / stride), and likewise n_W",
     "distribute_value_shape_rows_columns_swapped": "fix: build the array with the shape given, (n_H, n_W) = shape",
     "distribute_value_returns_list": "fix: build a NumPy array of shape `shape`",
+    # the eighth pass (mistakes_notebooks.py, mistakes_seen.py's mask_is_the_max)
+    "zero_pad_fixed_pad": "fix: use the argument pad in the widths, not the number 2",
+    "pool_forward_window_whole_image": "fix: cut each window from its own rows vert_start:vert_end",
+    "mask_is_the_max": "fix: compare x with its maximum entry by entry",
 }
 
 
@@ -580,6 +584,18 @@ def test_the_visible_checks_name_a_real_mistake_in_the_graders_words(name):
         assert f"likely mistake: {what}." in text, (gid, text)
         assert SAID_AS_THE_GRADER_SAYS[name] in text, (gid, text)
         assert text.index("likely mistake:") < text.index("re-read chapter"), text
+
+
+def test_a_window_across_the_batch_is_named_only_where_the_case_tells():
+    """A_prev[:, window, :]: the same numbers as a window over the channels alone where a case has one example
+    (m = 1), so only the cases with two examples and two channels name it, in the grader's words."""
+    mistake = _real("pool_forward_window_all_examples_channels")
+    failed = {gid: text for gid, text in catalogue_messages(mistake).items() if gid.startswith("pool_forward__")}
+    telling = {gid for gid in failed if gen.POOLS.get(gid.split("__")[1], {}).get("shape", (1,))[0] > 1}
+    assert telling == {"pool_forward__max_f2_s2", "pool_forward__average_f2_s2"}, failed
+    for gid, text in failed.items():
+        assert (f"likely mistake: {_graders_words(mistake)}." in text) == (gid in telling), (gid, text)
+        assert ("fix: index the window with the example i and the channel c too" in text) == (gid in telling)
 
 
 def test_dA_prev_all_zeros_is_said_as_the_evidence_shows():
@@ -635,6 +651,10 @@ PHRASES = {  # each message's own words -> the catalogue key it names
     "the 1 is added after the division": "output_size_one_inside",
     "your array has n_W rows and n_H columns": "shape_rows_columns_swapped",
     "you return a Python list of lists": "returns_list",
+    "a number is written where pad belongs": "zero_pad_fixed_pad",
+    "the whole image of example i in channel c": "window_whole_image",
+    "keeps every example and every channel": "window_all_examples_channels",
+    "your mask is the window's maximum, one number": "mask_is_the_max",
     # the causes an exception's frames settle (diagnosis/causes.py, shipped): no catalogue mistake raises one
     "was only another name for Python's": "numpy_alias_removed",
     "is not a NumPy function: NumPy has no name": "numpy_name_misspelt",
@@ -643,6 +663,7 @@ PHRASES = {  # each message's own words -> the catalogue key it names
     "reads hparameters, but nothing in it assigns that name": "hparameters_not_from_cache",
     "and nothing before it gives": "read_before_assigned",
     "is not one of them": "key_not_in_dict",
+    "the sizes themselves, and a tuple has no .shape": "shape_of_shape",
     "passes the sizes as separate arguments": "zeros_sizes_not_a_tuple",
     "unpacks its shape into": "shape_unpacked_short",
     "items (A_prev": "cache_unpacked_short",

@@ -309,7 +309,4 @@ REAL_MISTAKES = [
     Mistake("mask_greater_than_max", "pooling", "create_mask_from_window",
             (E("mask = x == np.max(x)", "mask = x > np.max(x)"),), frozenset({"pool_backward"}),
             why="a comparison that never holds: the same all-False masks", known="", signature="zeros"),
-    Mistake("distribute_value_shape_of_shape", "pooling", "distribute_value",
-            (E("(f_H, f_W) = shape", "f_H, f_W = shape.shape[0], shape.shape[1]"),), frozenset({"pool_backward"}),
-            why=".shape taken of the shape tuple", known="shape_of_shape"),
 ]

@@ -10,7 +10,7 @@ equation labels, (function, old, new), ...). mistakes.py appends them to its REG
 from ..cases.functions import EQ
 
 PAD = EQ["pad"]
-MAXPOOL, AVGPOOL, MAXBACK, AVGBACK = EQ["maxpool"], EQ["avgpool"], EQ["maxback"], EQ["avgback"]
+MAXPOOL, AVGPOOL = EQ["maxpool"], EQ["avgpool"]
 WINDOW = "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]"
 _fixed_what = ("your zero_pad adds the same border whatever pad it is given: a number is written where pad "
                "belongs in np.pad's widths, so only the cases with that pad come out right")
@@ -35,9 +35,5 @@ SEEN = [
       for k in (1, 2, 3)],
     # (a mask all False in every case is not named: created and never set, or a comparison that never holds,
     # x > np.max(x), give the same masks; the "zeros" signature says what the evidence shows)
-    # .shape of the shape: shape is already the tuple (f_H, f_W)
-    ("shape_of_shape", "distribute_value", "shape.shape: shape is already a tuple",
-     "you take shape.shape, but shape is already the tuple (f_H, f_W) of the window's size, and a tuple has no "
-     ".shape", "(f_H, f_W) = shape", AVGBACK,
-     ("distribute_value", "(f_H, f_W) = shape", "(f_H, f_W) = shape.shape")),
+    # (shape.shape in distribute_value is named from the exception's frames: causes.py's shape_of_shape)
 ]

@@ -388,6 +388,7 @@ SEEN = [
     # the comparison left out: the window's maximum returned as the mask (eighth pass, study8)
     ("mask_is_the_max", "create_mask_from_window", "the window's maximum, not the mask",
      "your mask is the window's maximum, one number: the mask is an array of x's shape, True where x equals "
-     "that maximum (x == np.max(x))", "mask = x == np.max(x)", MAXBACK,
+     "that maximum (x == np.max(x))", "compare x with its maximum entry by entry, which gives a boolean array of "
+     "x's shape", MAXBACK,
      ("create_mask_from_window", "mask = x == np.max(x)", "mask = np.max(x)")),
 ]

@@ -524,7 +524,7 @@ def cause(kind, message, frames):
     if not frames:
         return None
     for rule in (_numpy_name, _name_not_defined, _from_itself, _missing_key, _zeros_sizes, _unpacked_short,
-                 _parameter_reused, _replaced_by_its_slice, _comma_for_colon):
+                 _shape_of_shape, _parameter_reused, _replaced_by_its_slice, _comma_for_colon):
         try:
             found = rule(kind, message, frames[-1])
         except Exception:  # evidence the rule cannot read settles nothing
@@ -791,6 +791,21 @@ def _parameter_reused(kind, message, frame):
                          f"another value, so line {frame['line']} finds {_shown(local[p])} where the array passed "
                          f"in was", f"give that value another name, so that {p} keeps the array it was passed")
     return None
+
+
+def _shape_of_shape(kind, message, frame):
+    """p.shape of a parameter p passed in as a tuple of sizes (distribute_value's shape) and never rebound."""
+    if kind != "AttributeError" or message.strip() != "'tuple' object has no attribute 'shape'":
+        return None
+    node, local = _line(frame), _locals(frame)
+    read = {sub.value.id for sub in ast.walk(node) if isinstance(sub, ast.Attribute) and sub.attr == "shape"
+            and isinstance(sub.value, ast.Name)} if node else set()
+    suspects = [p for p in _parameters(frame) or () if p in read and local.get(p, {}).get("kind") == "tuple"
+                and not _assignments(frame, p)]
+    p = suspects[0] if len(suspects) == 1 else None
+    return p and Cause("shape_of_shape", f"{p}.shape: {p} is already a tuple",
+                       f"line {frame['line']} takes {p}.shape, but {p} is already {_shown(local[p])}, the sizes "
+                       f"themselves, and a tuple has no .shape", f"use {p} itself where you wrote {p}.shape")
 
 
 def _plain(text):

@@ -525,7 +525,7 @@ def cause(kind, message, frames):
     if not frames:
         return None
     for rule in (_numpy_name, _name_not_defined, _from_itself, _missing_key, _zeros_sizes, _unpacked_short,
-                 _parameter_reused, _replaced_by_its_slice, _comma_for_colon):
+                 _shape_of_shape, _parameter_reused, _replaced_by_its_slice, _comma_for_colon):
         try:
             found = rule(kind, message, frames[-1])
         except Exception:  # evidence the rule cannot read settles nothing
@@ -792,6 +792,21 @@ def _parameter_reused(kind, message, frame):
                          f"another value, so line {frame['line']} finds {_shown(local[p])} where the array passed "
                          f"in was", f"give that value another name, so that {p} keeps the array it was passed")
     return None
+
+
+def _shape_of_shape(kind, message, frame):
+    """p.shape of a parameter p passed in as a tuple of sizes (distribute_value's shape) and never rebound."""
+    if kind != "AttributeError" or message.strip() != "'tuple' object has no attribute 'shape'":
+        return None
+    node, local = _line(frame), _locals(frame)
+    read = {sub.value.id for sub in ast.walk(node) if isinstance(sub, ast.Attribute) and sub.attr == "shape"
+            and isinstance(sub.value, ast.Name)} if node else set()
+    suspects = [p for p in _parameters(frame) or () if p in read and local.get(p, {}).get("kind") == "tuple"
+                and not _assignments(frame, p)]
+    p = suspects[0] if len(suspects) == 1 else None
+    return p and Cause("shape_of_shape", f"{p}.shape: {p} is already a tuple",
+                       f"line {frame['line']} takes {p}.shape, but {p} is already {_shown(local[p])}, the sizes "
+                       f"themselves, and a tuple has no .shape", f"use {p} itself where you wrote {p}.shape")
 
 
 def _plain(text):
@@ -1753,6 +1768,14 @@ def check_zero_pad(zero_pad, *, shape, pad, seed=0, case, equation):
             "you pad the last two axes, as for images stored channels-first (m, n_C, n_H, n_W); here X is "
             "(m, n_H, n_W, n_C), so the rows and columns to pad are axes 1 and 2 and the channels are left alone",
             "give np.pad the pair (pad, pad) for axes 1 and 2 only, and (0, 0) for axis 0 and axis 3"))
+    fixed = [k for k in (1, 2, 3) if k != pad and isinstance(X_pad, np.ndarray) and X_pad.shape == (
+        m, n_H + 2 * k, n_W + 2 * k, n_C) and np.array_equal(X_pad[:, k:k + n_H, k:k + n_W, :], X)
+        and np.count_nonzero(X_pad) == np.count_nonzero(X)]  # X inside a zero border of width k, whatever pad is
+    if fixed:
+        _fail(f"X_pad has shape {X_pad.shape}, expected {expected.shape}", case, equation, likely(
+            "your zero_pad adds the same border whatever pad it is given: a number is written where pad belongs "
+            "in np.pad's widths, so only the cases with that pad come out right",
+            f"use the argument pad in the widths, not the number {fixed[0]}"))
     assert_array("X_pad", X_pad, expected, case, equation)
     print(f"zero_pad: OK for X of shape {shape}, pad={pad} -> {expected.shape}")
 

@@ -525,7 +525,7 @@ def cause(kind, message, frames):
     if not frames:
         return None
     for rule in (_numpy_name, _name_not_defined, _from_itself, _missing_key, _zeros_sizes, _unpacked_short,
-                 _parameter_reused, _replaced_by_its_slice, _comma_for_colon):
+                 _shape_of_shape, _parameter_reused, _replaced_by_its_slice, _comma_for_colon):
         try:
             found = rule(kind, message, frames[-1])
         except Exception:  # evidence the rule cannot read settles nothing
@@ -792,6 +792,21 @@ def _parameter_reused(kind, message, frame):
                          f"another value, so line {frame['line']} finds {_shown(local[p])} where the array passed "
                          f"in was", f"give that value another name, so that {p} keeps the array it was passed")
     return None
+
+
+def _shape_of_shape(kind, message, frame):
+    """p.shape of a parameter p passed in as a tuple of sizes (distribute_value's shape) and never rebound."""
+    if kind != "AttributeError" or message.strip() != "'tuple' object has no attribute 'shape'":
+        return None
+    node, local = _line(frame), _locals(frame)
+    read = {sub.value.id for sub in ast.walk(node) if isinstance(sub, ast.Attribute) and sub.attr == "shape"
+            and isinstance(sub.value, ast.Name)} if node else set()
+    suspects = [p for p in _parameters(frame) or () if p in read and local.get(p, {}).get("kind") == "tuple"
+                and not _assignments(frame, p)]
+    p = suspects[0] if len(suspects) == 1 else None
+    return p and Cause("shape_of_shape", f"{p}.shape: {p} is already a tuple",
+                       f"line {frame['line']} takes {p}.shape, but {p} is already {_shown(local[p])}, the sizes "
+                       f"themselves, and a tuple has no .shape", f"use {p} itself where you wrote {p}.shape")
 
 
 def _plain(text):
@@ -1842,7 +1857,43 @@ def _forward_lines(pool_forward, A, A_prev, hparameters, mode):
     if A.shape[1:3] != (output_size(A_prev.shape[1], f, stride), output_size(A_prev.shape[2], f, stride)):
         return _size_lines(pool_forward, A, A_prev, f, stride, mode)
     wrong = _columns_from_rows(A_prev, f, stride, mode)
-    return likely(*COLUMNS_FROM_ROWS) if wrong is not None and same_as_any(A, [wrong]) else []
+    if wrong is not None and same_as_any(A, [wrong]):
+        return likely(*COLUMNS_FROM_ROWS)
+    # said only where this case tells the slip from the right windows and from the windows that keep only the
+    # channels, or only the examples (one example, or one channel, makes some of them the same)
+    pooled = {over: _pooled_over(A_prev, f, stride, mode, over) for over in OVER}
+    for over, words in (("image", WHOLE_IMAGE), ("batch", ALL_EXAMPLES_CHANNELS)):
+        others = [pooled[o] for o in OVER if o != over]
+        if same_as_any(A, [pooled[over]]) and not same_as_any(pooled[over], others):
+            return likely(*words)
+    return []
+
+
+WHOLE_IMAGE = ("your window is A_prev[i, :, :, c], the whole image of example i in channel c, so every output "
+               "position (h, w) gets the same number; each position pools its own f x f window",
+               "cut each window from its own rows vert_start:vert_end and columns horiz_start:horiz_end")
+ALL_EXAMPLES_CHANNELS = ("your window A_prev[:, vert_start:vert_end, horiz_start:horiz_end, :] keeps every example "
+                         "and every channel, so A[i, h, w, c] is the same for every i and c; pooling takes example i "
+                         "and channel c alone", "index the window with the example i and the channel c too")
+
+
+OVER = ("window", "image", "batch", "channels", "examples")
+
+
+def _pooled_over(A_prev, f, stride, mode, over):
+    """pool_forward's A, (m, n_H, n_W, n_C), with every window cut as `over` says: "window" (the book's f x f
+    window of example i and channel c), "image" (the whole image of example i in channel c), "batch" (the f x f
+    window across every example and channel), "channels" (across every channel), "examples" (every example)."""
+    m, n_H_prev, n_W_prev, n_C = A_prev.shape
+    n_H, n_W = output_size(n_H_prev, f, stride), output_size(n_W_prev, f, stride)
+    pool = np.max if mode == "max" else np.mean
+    out = np.zeros((m, n_H, n_W, n_C))
+    for h, w in np.ndindex(n_H, n_W):
+        window = A_prev[:, h * stride:h * stride + f, w * stride:w * stride + f, :]
+        out[:, h, w, :] = {"window": lambda: pool(window, axis=(1, 2)), "image": lambda: pool(A_prev, axis=(1, 2)),
+                           "batch": lambda: pool(window), "channels": lambda: pool(window, axis=(1, 2, 3))[:, None],
+                           "examples": lambda: pool(window, axis=(0, 1, 2))[None, :]}[over]()
+    return out
 
 
 @visible(lambda **p: (_pool_words(**p), EQ[p["mode"]]))
@@ -1861,6 +1912,11 @@ KNOWN_MASKS = {
 }
 
 
+MASK_IS_THE_MAX = ("your mask is the window's maximum, one number: the mask is an array of x's shape, True where x "
+                   "equals that maximum (x == np.max(x))",
+                   "compare x with its maximum entry by entry, which gives a boolean array of x's shape")
+
+
 def _mask_words(example):
     x = KNOWN_MASKS[example]
     return f"a {len(x)}x{len(x[0])} window x = {x}"
@@ -1873,6 +1929,9 @@ def check_mask(create_mask_from_window, *, example, case, equation):
     expected = np.zeros(x.shape, dtype=bool)
     expected[np.unravel_index(int(np.argmax(x)), x.shape)] = True
     mask = _call(create_mask_from_window, x.copy())
+    if isinstance(mask, (float, int, np.number)) and not isinstance(mask, bool) and mask == np.max(x):
+        _fail(f"mask should be a NumPy array of shape {x.shape}, got one number, {float(mask):g}", case, equation,
+              likely(*MASK_IS_THE_MAX))
     if not isinstance(mask, np.ndarray) or mask.shape != x.shape:
         _fail(f"mask should be a NumPy array of shape {x.shape}, got {_shape_of(mask)}", case, equation)
     if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
