@@ -348,5 +348,5 @@ def _label(fact):
     if kind in ("position", "plane", "constant"):
         return {"position": "the book's values at another position", "plane": "wrong in one region of the image",
                 "constant": f"the same for every {_and(list(rest))}"}[kind]
-    return {"zeros": "0 where the book's is not", "nonzero": "not 0 where the book's is",
-            "all_zeros": "all 0", "total": "the right total in the wrong entries"}.get(kind, f"wrong only at some {kind} indices")
+    return {"zeros": "0 where the book's is not", "nonzero": "not 0 where the book's is", "all_zeros": "all 0",
+            "total": "the right total in the wrong entries"}.get(kind, f"wrong only at some {kind} indices")
