@@ -103,6 +103,13 @@ def test_the_values_a_list_holds_are_checked_not_assumed():
     assert not any("and values" in line for _, f in failing for line in f.lines)
 
 
+def test_a_list_is_described_alike_only_where_its_items_are_alike():
+    """[x, None, {...}, [x]] is a list of 4 items of different kinds, not 'a list of 4 lists' (its first item)."""
+    assert structure._nested([[1.0, 2.0], [3.0, 4.0]]) == "a Python list of 2 lists of 2 numbers"
+    assert structure._nested(["x", None, {"k": 0}, ["x"]]) == "a Python list of 4 items of different kinds or lengths"
+    assert structure._nested([[1.0, 2.0], [3.0]]) == "a Python list of 2 items of different kinds or lengths"
+
+
 def test_a_cache_of_other_numbers_is_not_called_the_dicts_values():
     """(A_prev, f + 1, stride): numbers that are not hparameters' values: only the length and what is held."""
     m = _variant("pool_forward_cache_other_numbers", "pooling", "pool_forward", "cache = (A_prev, hparameters)",

@@ -529,14 +529,15 @@ def assert_type_shape_dtype(name, got, shape, case, equation, expected=None):
     """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires).
     expected: the book's array, when known: a result of the wrong kind is then told what it holds (the
     grader's words, diagnosis/structure.py)."""
-    facts = (kind_facts(name, got, expected) or ("", []))[1] if expected is not None else []
+    def facts():
+        return (kind_facts(name, got, expected) or ("", []))[1] if expected is not None else []
     if not isinstance(got, np.ndarray):
-        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation, facts)
+        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation, facts())
     if got.shape != tuple(shape):
         _fail(f"{name} has shape {got.shape}, expected {tuple(shape)}", case, equation)
     if got.dtype not in (np.float64, np.float32):
         _fail(f"{name} has dtype {got.dtype}; expected float64 (or float32)", case, equation,
-              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"] + facts)
+              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"] + facts())
 
 
 def assert_array(name, got, expected, case, equation):
@@ -610,13 +611,11 @@ def assert_cache(cache, inputs, names, case, equation):
               [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")]
               + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else [])
               + (cache_facts(list(names), list(inputs), cache) or ("", []))[1])
-    facts = (cache_facts(list(names), list(inputs), cache) or ("", []))[1]
     for n, got, given in zip(names, cache, inputs):
-        if isinstance(given, dict):
-            if not (isinstance(got, dict) and got == given):
-                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation, facts)
-        elif not (isinstance(got, np.ndarray) and got.shape == given.shape and np.array_equal(got, given)):
-            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation, facts)
+        if not _same_input(got, given):  # what the whole cache holds, in the grader's words
+            facts = (cache_facts(list(names), list(inputs), cache) or ("", []))[1]
+            _fail(f"cache should hold {n} = {given} as given, got {got!r}" if isinstance(given, dict) else
+                  f"cache's {n} is not the {n} given (cache should be {want})", case, equation, facts)
 
 
 def window_counts(n_prev, f, stride, pad=0):

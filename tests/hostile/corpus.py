@@ -549,6 +549,18 @@ RED_TEAM = [
          about="a notebook whose name is not UTF-8 (stopped the whole run)"),
     Case("h_escape_name", POOL, _named(b"\x1b]0;pwned\x07\x1b[2J.ipynb"), precheck="misnamed",
          about="terminal escapes in the notebook's name"),
+    # results of the wrong kind, built to weigh on the judge's structure facts (diagnosis/structure.py): a cache
+    # of 60 arrays (the record's limit is 64 items), a ragged list nested 7 deep holding strings, None and dicts,
+    # a list of 64 dicts where arrays belong: the judge reads them as bounded decoded data, and the student loses
+    # only these functions
+    Case("h_wrong_kinds", POOL, notebook_builder(
+        lambda nb: setattr(solution_cell(nb, "pool_forward"), "source", solution_cell(nb, "pool_forward").source.replace(
+            "cache = (A_prev, hparameters)", "cache = tuple(np.full(2**11, float(k)) for k in range(60))")),
+        A("distribute_value", "a = 'x'\nfor depth in range(3):\n    a = [a, None, {'k': depth}, [a]]\nreturn a",
+          replace_body),
+        A("create_mask_from_window", "return [{'mask': k} for k in range(64)]", replace_body)),
+         lose={"pool_forward", "distribute_value", "create_mask_from_window"}, may_lose={"pool_backward"},
+         about="a cache of 60 arrays, a ragged list nested 7 deep, a list of 64 dicts where arrays belong"),
     Case("honest*", POOL, notebook_builder(), precheck="bad_id",
          about="a glob in the student id (graded honest_full's notebook under its name)"),
     Case("honest_[f]ull", POOL, notebook_builder(), precheck="bad_id",

@@ -301,8 +301,9 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
             found = cascade(function, judged, helper, by_function[helper], (helpers_found or {}).get(helper))
             if found:
                 return ("cascade", found[0], found[1], {j.grade_id: found[2] for j in fails}, ())
+    own = raised.named(function, fails)  # {grade_id: Cause}, one key, from the exceptions' own evidence
     # an exception may come from what a wrong helper returned (an array for a number, None for an array)
-    helper_returns_wrong = not raised.whatever_the_helpers(function, fails) and any(
+    helper_returns_wrong = not raised.whatever_the_helpers(own) and any(
         not j.passed and j.outcome is not None and j.outcome[0] == "ok" for h in mistakes.CALLS.get(function, ())
         if h in failed_functions for j in (by_function or {}).get(h, ()))
     if not (helper_returns_wrong and fails and all(map(_raised, fails))):
@@ -315,7 +316,6 @@ def diagnose_function(function, judged, failed_functions, leave_out=(), helpers_
             lines += [f"and {h}, which it calls, is wrong too (its own verdict says how): fix it as well."
                       for h in dict.fromkeys(e[0] for e in known.edits if e[0] != function)]
             return ("mistake", known.key, known.label, {j.grade_id: lines for j in fails}, ())
-        own = raised.named(function, fails)  # {grade_id: Cause}, one key, from the exceptions' own evidence
         if own and (c := next(iter(own.values()))).key not in leave_out:
             see = cite(fails[0].case.equations.get("*", ()))
             return ("mistake", c.key, c.label, {g: [f"likely mistake: {x.what}.", f"fix: {x.fix}; see {see}"]

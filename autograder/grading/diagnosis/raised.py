@@ -38,7 +38,7 @@ WHATEVER_THE_HELPERS = frozenset({"numpy_alias_removed", "numpy_name_misspelt", 
                                   "hparameters_not_from_cache", "key_not_in_dict", "zeros_sizes_not_a_tuple"})
 
 
-def whatever_the_helpers(function, fails):
-    """True when `named` names a cause of the function's own lines that no helper's result can bring about."""
-    own = named(function, fails)
+def whatever_the_helpers(own):
+    """True when `own`, what `named` found, is a cause of the function's own lines no helper's result can bring
+    about."""
     return bool(own) and next(iter(own.values())).key in WHATEVER_THE_HELPERS

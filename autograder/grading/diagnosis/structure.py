@@ -186,14 +186,22 @@ def _book_close(got, want):
 
 
 def _nested(value):
-    """'a Python list of 2 lists of 3 numbers' (at most four levels)."""
+    """'a Python list of 2 lists of 3 numbers' (at most four levels; items told alike only when they are alike)."""
+    def kind(v):
+        if isinstance(v, (list, tuple)):
+            return type(v).__name__, len(v)
+        if isinstance(v, np.ndarray):
+            return "array", v.shape
+        return ("number", None) if isinstance(v, (int, float, np.generic)) and not isinstance(v, bool) else \
+            (type(v).__name__, None)
+
     def one(v, depth):
         if isinstance(v, (list, tuple)) and depth < 4:
-            inner = one(v[0], depth + 1) if len(v) else "items"
+            alike = len({kind(x) for x in v}) == 1
+            inner = one(v[0], depth + 1) if alike else "items of different kinds or lengths" if len(v) else "items"
             return (f"{type(v).__name__}s" if depth else f"a Python {type(v).__name__}") + f" of {len(v)} {inner}"
         if isinstance(v, np.ndarray):
             return f"arrays of shape {v.shape}" if depth else f"an array of shape {v.shape}"
-        return "numbers" if isinstance(v, (int, float, np.generic)) and not isinstance(v, bool) else \
-            f"{type(v).__name__}s"
+        return "numbers" if kind(v)[0] == "number" else f"{type(v).__name__}s"
     return one(value, 0)
 # ---- END SHIPPED ----

@@ -994,15 +994,23 @@ def _book_close(got, want):
 
 
 def _nested(value):
-    """'a Python list of 2 lists of 3 numbers' (at most four levels)."""
+    """'a Python list of 2 lists of 3 numbers' (at most four levels; items told alike only when they are alike)."""
+    def kind(v):
+        if isinstance(v, (list, tuple)):
+            return type(v).__name__, len(v)
+        if isinstance(v, np.ndarray):
+            return "array", v.shape
+        return ("number", None) if isinstance(v, (int, float, np.generic)) and not isinstance(v, bool) else \
+            (type(v).__name__, None)
+
     def one(v, depth):
         if isinstance(v, (list, tuple)) and depth < 4:
-            inner = one(v[0], depth + 1) if len(v) else "items"
+            alike = len({kind(x) for x in v}) == 1
+            inner = one(v[0], depth + 1) if alike else "items of different kinds or lengths" if len(v) else "items"
             return (f"{type(v).__name__}s" if depth else f"a Python {type(v).__name__}") + f" of {len(v)} {inner}"
         if isinstance(v, np.ndarray):
             return f"arrays of shape {v.shape}" if depth else f"an array of shape {v.shape}"
-        return "numbers" if isinstance(v, (int, float, np.generic)) and not isinstance(v, bool) else \
-            f"{type(v).__name__}s"
+        return "numbers" if kind(v)[0] == "number" else f"{type(v).__name__}s"
     return one(value, 0)
 # ---- END SHIPPED ----
 
@@ -1377,14 +1385,15 @@ def assert_type_shape_dtype(name, got, shape, case, equation, expected=None):
     """got must be a floating-point NumPy array (float64, or float32) of `shape` (as the grader requires).
     expected: the book's array, when known: a result of the wrong kind is then told what it holds (the
     grader's words, diagnosis/structure.py)."""
-    facts = (kind_facts(name, got, expected) or ("", []))[1] if expected is not None else []
+    def facts():
+        return (kind_facts(name, got, expected) or ("", []))[1] if expected is not None else []
     if not isinstance(got, np.ndarray):
-        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation, facts)
+        _fail(f"{name} should be a NumPy array of shape {shape}, got {type(got).__name__}", case, equation, facts())
     if got.shape != tuple(shape):
         _fail(f"{name} has shape {got.shape}, expected {tuple(shape)}", case, equation)
     if got.dtype not in (np.float64, np.float32):
         _fail(f"{name} has dtype {got.dtype}; expected float64 (or float32)", case, equation,
-              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"] + facts)
+              ["integer or boolean arrays lose the fractional part: np.zeros(shape) is float64"] + facts())
 
 
 def assert_array(name, got, expected, case, equation):
@@ -1458,13 +1467,11 @@ def assert_cache(cache, inputs, names, case, equation):
               [f"got {type(cache).__name__}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")]
               + ([_held(cache, inputs, names)] if isinstance(cache, (tuple, list)) else [])
               + (cache_facts(list(names), list(inputs), cache) or ("", []))[1])
-    facts = (cache_facts(list(names), list(inputs), cache) or ("", []))[1]
     for n, got, given in zip(names, cache, inputs):
-        if isinstance(given, dict):
-            if not (isinstance(got, dict) and got == given):
-                _fail(f"cache should hold {n} = {given} as given, got {got!r}", case, equation, facts)
-        elif not (isinstance(got, np.ndarray) and got.shape == given.shape and np.array_equal(got, given)):
-            _fail(f"cache's {n} is not the {n} given (cache should be {want})", case, equation, facts)
+        if not _same_input(got, given):  # what the whole cache holds, in the grader's words
+            facts = (cache_facts(list(names), list(inputs), cache) or ("", []))[1]
+            _fail(f"cache should hold {n} = {given} as given, got {got!r}" if isinstance(given, dict) else
+                  f"cache's {n} is not the {n} given (cache should be {want})", case, equation, facts)
 
 
 def window_counts(n_prev, f, stride, pad=0):
